@@ -1,0 +1,115 @@
+// Wires the main-process services through their constructors. Electron's main,
+// `ferry serve` and the CLI all build the same app; only the transport differs.
+import { FerryError, type AppInfo } from '../preload/contract';
+import type { Inventory } from '../preload/model';
+import { Store } from './store/store';
+import { EventBus } from './events';
+import { Router, type Handlers } from './router';
+import { HistoryService } from './services/history';
+import { generateDatacenter } from './sim/seed';
+import type { SimDatacenter } from './sim/format';
+import { SimWorld } from './sim/world';
+import { SimDriver } from './sim/sim-driver';
+import { MigrationEngine } from './engine/engine';
+import { appHandlers } from './handlers/app';
+import { inventoryHandlers } from './handlers/inventory';
+import { migrationHandlers } from './handlers/migrations';
+import { historyHandlers } from './handlers/history';
+import { operator } from './data-dir';
+
+export type Speed = 'virtual' | number;
+
+export interface AppOptions {
+  dataDir: string;
+  /** Overrides the datacenter file's clock: 'virtual' or N times real time. */
+  speed?: Speed;
+  host: AppInfo['host'] | 'cli';
+}
+
+export interface FerryApp {
+  store: Store;
+  events: EventBus;
+  router: Router;
+  engine: MigrationEngine;
+  sim: SimDriver;
+  history: HistoryService;
+  options: AppOptions;
+  inventory(): Inventory;
+  close(): Promise<void>;
+}
+
+export const VERSION = '0.1.0';
+
+/** First start: seed the data dir with the embedded simulated datacenter. */
+function loadOrSeed(store: Store): SimDatacenter {
+  const dc = store.loadDatacenter();
+  if (dc) return dc;
+  const seeded = generateDatacenter();
+  store.saveDatacenter(seeded);
+  return seeded;
+}
+
+export function createApp(options: AppOptions): FerryApp {
+  const store = Store.open(options.dataDir);
+  const abandoned = store.abandonUnfinished('Ferry stopped while this migration was queued or running');
+  if (abandoned) store.audit('ferry', 'recover', { abandoned });
+  const dc = loadOrSeed(store);
+  const events = new EventBus();
+  let version = 1;
+  const changed = () => events.emit('inventory:changed', { version: ++version });
+
+  const world = new SimWorld(dc, {
+    clock: options.speed ?? dc.clock,
+    onChange: (e) => {
+      if (e.kind === 'placement') store.moveVm(e.vmId, e.hostId);
+      changed();
+    },
+  });
+  const sim = new SimDriver(world);
+  const startedBy = operator();
+  const engine = new MigrationEngine({
+    drivers: [sim],
+    recorder: store,
+    startedBy,
+    onProgress: (batch) => events.emit('migrations:progress', batch),
+    onEnded: (rec) => events.emit('migrations:ended', rec),
+  });
+  const history = new HistoryService(store);
+
+  const inventory = (): Inventory => {
+    const inv = sim.inventory();
+    const clusters = [...new Set(inv.hosts.map((h) => h.cluster))].map((id) => ({
+      id,
+      name: dc.clusters.find((c) => c.id === id)?.name ?? id,
+    }));
+    return { clusters, hosts: inv.hosts, vms: inv.vms, version };
+  };
+
+  const app: FerryApp = {
+    store,
+    events,
+    engine,
+    sim,
+    history,
+    options,
+    inventory,
+    router: undefined as unknown as Router,
+    async close() {
+      engine.dispose();
+      world.dispose();
+      store.close();
+    },
+  };
+  const handlers: Handlers = {
+    ...appHandlers(app),
+    ...inventoryHandlers(app),
+    ...migrationHandlers(app, startedBy),
+    ...historyHandlers(app),
+  };
+  app.router = new Router(handlers);
+  return app;
+}
+
+export function notFound(what: string): never {
+  throw new FerryError('not-found', what);
+}

@@ -1,0 +1,208 @@
+// One function per `ferry` command. Each uses the contract API (ctx.api), never SQL or
+// the engine directly, except where a command is about the process itself (serve, sim).
+import fs from 'node:fs';
+import { spawn } from 'node:child_process';
+import { FerryError } from '../../preload/contract';
+import type { MigrationRecord, PolicyOverrides, StrategyChoice } from '../../preload/model';
+import { strategyChoice } from '../../preload/model';
+import { parseSimDatacenter } from '../sim/format';
+import { serve } from '../server/serve';
+import { table, mib, ms, bytes } from './format';
+import { readFileOrFail, type Ctx } from './ferry';
+import { toCsv } from '../services/export';
+
+type Command = (ctx: Ctx) => Promise<number>;
+
+/** Opens the system browser where there is one; silently does nothing on a headless machine. */
+function openBrowser(url: string): void {
+  const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => undefined);
+    child.unref();
+  } catch {
+    /* no browser here: the printed URL is enough */
+  }
+}
+
+function arg(ctx: Ctx, i: number, what: string): string {
+  const v = ctx.args[i];
+  if (!v) throw new FerryError('bad-request', `missing ${what}; \`ferry --help\` shows the usage`);
+  return v;
+}
+
+function num(ctx: Ctx, flag: string): number | undefined {
+  const v = ctx.flags[flag];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n) || n <= 0) throw new FerryError('bad-request', `--${flag} must be a positive number, not "${String(v)}"`);
+  return n;
+}
+
+function policyFlags(ctx: Ctx): PolicyOverrides {
+  const p: PolicyOverrides = {};
+  const dl = num(ctx, 'downtime-limit');
+  if (dl !== undefined) p.downtimeLimitMs = Math.round(dl);
+  const bw = num(ctx, 'bandwidth');
+  if (bw !== undefined) p.bandwidthMiBps = bw;
+  const to = num(ctx, 'timeout');
+  if (to !== undefined) p.timeoutS = to;
+  return p;
+}
+
+function strategyFlag(ctx: Ctx): StrategyChoice {
+  const s = strategyChoice.safeParse(ctx.flags.strategy ?? 'auto');
+  if (!s.success) throw new FerryError('bad-request', `--strategy must be one of ${strategyChoice.options.join(', ')}`);
+  return s.data;
+}
+
+function toFlag(ctx: Ctx): string {
+  const to = ctx.flags.to;
+  if (typeof to !== 'string' || !to) throw new FerryError('bad-request', 'missing --to <host>');
+  return to;
+}
+
+const json = (ctx: Ctx, value: unknown) => ctx.out(JSON.stringify(value, null, 2));
+
+function recordLine(r: MigrationRecord): string {
+  const head = `${r.id}  ${r.vm}: ${r.from} -> ${r.to}  ${r.strategy}  ${r.outcome}`;
+  const figures = `downtime ${ms(r.downtimeMs)}, total ${ms(r.totalMs)}, ${bytes(r.bytes)}, ${r.rounds} rounds`;
+  return `${head}\n  ${figures}\n  ${r.reason}`;
+}
+
+export const commands: Record<string, Command> = {
+  async hosts(ctx) {
+    const inv = await ctx.api.inventory.get();
+    if (ctx.json) return json(ctx, inv.hosts), 0;
+    const vmsOn = new Map<string, number>();
+    for (const v of inv.vms) vmsOn.set(v.host, (vmsOn.get(v.host) ?? 0) + 1);
+    ctx.out(table(inv.hosts.map((h) => ({
+      id: h.id, cluster: h.cluster, rack: h.rack, driver: h.driver, cores: h.cores,
+      memory: `${mib(h.usage.memUsedMiB)} / ${mib(h.memoryMiB)}`, nic: `${h.nicMiBps} MiB/s`,
+      vms: vmsOn.get(h.id) ?? 0, state: h.maintenance ? 'maintenance' : h.state,
+    })), ['id', 'cluster', 'rack', 'driver', 'cores', 'memory', 'nic', 'vms', 'state']));
+    return 0;
+  },
+
+  async vms(ctx) {
+    const inv = await ctx.api.inventory.get();
+    if (ctx.json) return json(ctx, inv.vms), 0;
+    ctx.out(table(inv.vms.map((v) => ({
+      id: v.id, host: v.host, memory: mib(v.memoryMiB), vcpus: v.vcpus, state: v.state,
+      'dirty rate': `${v.workload.dirtyMiBps} MiB/s`, 'working set': mib(v.workload.wssMiB),
+    })), ['id', 'host', 'memory', 'vcpus', 'state', 'dirty rate', 'working set']));
+    return 0;
+  },
+
+  async predict(ctx) {
+    const vm = arg(ctx, 0, '<vm>');
+    const strategy = strategyFlag(ctx);
+    const res = await ctx.api.migrations.predict({ vm, to: toFlag(ctx), strategy, policy: policyFlags(ctx) });
+    if (ctx.json) return json(ctx, { ...res.predicted, auto: res.auto, fit: res.fit, vm: res.vm, from: res.from, to: res.to }), 0;
+    const p = res.predicted;
+    ctx.out(`${res.vm}: ${res.from} -> ${res.to}`);
+    if (!res.fit.ok) ctx.out(`  does not fit: ${res.fit.reason}`);
+    ctx.out(`  auto picks ${res.auto.strategy}: ${res.auto.reason}`);
+    ctx.out(`  ${p.strategy}: ${p.converges ? 'converges' : 'does NOT converge'}; downtime ${ms(p.downtimeMs)}, total ${ms(p.totalMs)}, ${bytes(p.bytes)}, ${p.rounds} rounds`);
+    ctx.out(`  ${p.note}`);
+    return 0;
+  },
+
+  async migrate(ctx) {
+    const vm = arg(ctx, 0, '<vm>');
+    const ended = new Map<string, MigrationRecord>();
+    const waiters = new Map<string, (r: MigrationRecord) => void>();
+    const off = ctx.api.on('migrations:ended', (r) => {
+      ended.set(r.id, r);
+      waiters.get(r.id)?.(r);
+    });
+    let lastLine = 0;
+    const offProgress = ctx.json
+      ? () => {}
+      : ctx.api.on('migrations:progress', (batch) => {
+          const now = Date.now();
+          if (now - lastLine < 1000) return;
+          lastLine = now;
+          for (const p of batch) {
+            process.stderr.write(`  ${p.vm} ${p.phase} round ${p.round}: ${bytes(p.remainingBytes)} left, ${Math.round(p.dirtyMiBps)} MiB/s dirty vs ${Math.round(p.bandwidthMiBps)} MiB/s, ETA ${ms(p.etaMs)}\n`);
+          }
+        });
+    try {
+      const [queued] = await ctx.api.migrations.start({ vms: [vm], to: toFlag(ctx), strategy: strategyFlag(ctx), policy: policyFlags(ctx) });
+      const rec = ended.get(queued!.id) ?? (await new Promise<MigrationRecord>((resolve) => waiters.set(queued!.id, resolve)));
+      if (ctx.json) json(ctx, rec);
+      else ctx.out(recordLine(rec));
+      return rec.outcome === 'completed' ? 0 : 1;
+    } finally {
+      off();
+      offProgress();
+    }
+  },
+
+  async history(ctx) {
+    const limit = num(ctx, 'limit');
+    const page = await ctx.api.history.list({
+      ...(typeof ctx.flags.since === 'string' ? { since: ctx.flags.since } : {}),
+      ...(typeof ctx.flags.vm === 'string' ? { vm: ctx.flags.vm } : {}),
+      ...(typeof ctx.flags.host === 'string' ? { host: ctx.flags.host } : {}),
+      ...(typeof ctx.flags.outcome === 'string' ? { outcome: ctx.flags.outcome as 'completed' } : {}),
+      limit: limit ?? 100,
+    });
+    if (ctx.json) return json(ctx, page.rows), 0;
+    if (ctx.flags.csv) return ctx.out(toCsv(page.rows)), 0;
+    ctx.out(table(page.rows.map((r) => ({
+      id: r.id, when: r.queuedAt.replace('T', ' ').slice(0, 19), vm: r.vm, from: r.from, to: r.to,
+      strategy: r.strategy, outcome: r.outcome, downtime: ms(r.downtimeMs), total: ms(r.totalMs), bytes: bytes(r.bytes),
+    })), ['id', 'when', 'vm', 'from', 'to', 'strategy', 'outcome', 'downtime', 'total', 'bytes']));
+    if (page.total > page.rows.length) ctx.out(`(${page.rows.length} of ${page.total}; --limit shows more)`);
+    return 0;
+  },
+
+  async report(ctx) {
+    const rep = await ctx.api.history.report({ id: arg(ctx, 0, '<id>') });
+    if (ctx.json) return json(ctx, { ...rep.record, rounds: rep.rounds, roundCount: rep.record.rounds }), 0;
+    ctx.out(recordLine(rep.record));
+    ctx.out(`  predicted: ${rep.record.predicted.converges ? 'converges' : 'does not converge'}, downtime ${ms(rep.record.predicted.downtimeMs)}, total ${ms(rep.record.predicted.totalMs)}`);
+    for (const e of rep.record.events) ctx.out(`  ${ms(e.t).padStart(8)}  ${e.text}`);
+    return 0;
+  },
+
+  async evacuate() {
+    throw new FerryError('not-implemented', 'evacuation planning is not built yet (maintenance planner, a later release)');
+  },
+
+  async sim(ctx) {
+    const sub = arg(ctx, 0, 'sim subcommand (load or export)');
+    if (sub === 'load') {
+      const file = arg(ctx, 1, '<file.json>');
+      const dc = parseSimDatacenter(readFileOrFail(file), file);
+      ctx.app.store.saveDatacenter(dc);
+      ctx.app.store.audit('cli', 'sim-load', { file, hosts: dc.hosts.length, vms: dc.vms.length });
+      if (ctx.json) json(ctx, { loaded: file, clusters: dc.clusters.length, hosts: dc.hosts.length, vms: dc.vms.length });
+      else ctx.out(`loaded ${file}: ${dc.clusters.length} clusters, ${dc.hosts.length} hosts, ${dc.vms.length} VMs`);
+      return 0;
+    }
+    if (sub === 'export') {
+      const text = JSON.stringify(ctx.app.store.loadDatacenter(), null, 2) + '\n';
+      if (typeof ctx.flags.out === 'string') fs.writeFileSync(ctx.flags.out, text);
+      else process.stdout.write(text);
+      return 0;
+    }
+    throw new FerryError('bad-request', `unknown sim subcommand "${sub}" (load or export)`);
+  },
+
+  async serve(ctx) {
+    const port = ctx.flags.port === undefined ? 0 : Number(ctx.flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FerryError('bad-request', `--port must be 0..65535`);
+    const served = await serve(ctx.app, { port, staticDir: ctx.staticDir });
+    if (ctx.json) json(ctx, { url: served.url, port: served.port });
+    else ctx.out(`Ferry console: ${served.url}\n(open it in a browser; Ctrl+C stops the server)`);
+    if (ctx.flags.open) openBrowser(served.url);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await served.close();
+    return 0;
+  },
+};

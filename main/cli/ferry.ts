@@ -1,0 +1,142 @@
+// `ferry`: the command line over the same services and the same contract as the console.
+// stdout carries results only (JSON with --json); every error is one line on stderr
+// and a non-zero exit.
+import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import path from 'node:path';
+import { FerryError, makeApi, type FerryApi, type Transport } from '../../preload/contract';
+import { createApp, type FerryApp, type Speed } from '../app';
+import { defaultDataDir } from '../data-dir';
+import { commands } from './commands';
+
+export interface Ctx {
+  app: FerryApp;
+  api: FerryApi;
+  args: string[];
+  flags: Record<string, string | boolean | string[] | undefined>;
+  json: boolean;
+  out(text: string): void;
+  staticDir: string;
+}
+
+const USAGE = `ferry: live migration of virtual machines
+
+Usage: ferry <command> [options]
+
+Commands:
+  hosts                                  list hosts
+  vms                                    list VMs
+  predict <vm> --to <host>               predict a migration and the strategy auto would pick
+  migrate <vm> --to <host>               live-migrate and wait for the end
+      [--strategy auto|precopy|postcopy|hybrid|stop-and-copy]
+      [--downtime-limit <ms>] [--bandwidth <MiB/s>] [--timeout <s>]
+  history [--since <ISO>] [--vm <name>] [--host <name>] [--outcome <o>] [--limit <n>] [--csv]
+  report <id>                            one migration with its per-round samples
+  evacuate <host> [--at <ISO time>] [--dry-run]
+  sim load <file.json> | sim export [--out <file>]
+  serve [--port <n>]                     the console in a browser, on 127.0.0.1
+
+Global options:
+  --json              machine-readable output on stdout
+  --data-dir <dir>    where Ferry keeps its database (default: ${defaultDataDir()}; env FERRY_DATA_DIR)
+  --speed <virtual|N> simulated clock: as fast as the CPU allows, or N times real time
+`;
+
+export function parseSpeed(s: string | undefined): Speed | undefined {
+  if (s === undefined) return undefined;
+  if (s === 'virtual') return 'virtual';
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0) throw new FerryError('bad-request', `--speed must be "virtual" or a positive number, not "${s}"`);
+  return n;
+}
+
+/** The CLI's transport: straight into the router, through the same validation as IPC. */
+function directTransport(app: FerryApp): Transport {
+  return {
+    invoke: (channel, req) => app.router.dispatch(channel, req),
+    subscribe: (event, listener) => app.events.on(event, listener as never),
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        json: { type: 'boolean' },
+        csv: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        'data-dir': { type: 'string' },
+        speed: { type: 'string' },
+        to: { type: 'string' },
+        strategy: { type: 'string' },
+        'downtime-limit': { type: 'string' },
+        bandwidth: { type: 'string' },
+        timeout: { type: 'string' },
+        since: { type: 'string' },
+        vm: { type: 'string' },
+        host: { type: 'string' },
+        outcome: { type: 'string' },
+        limit: { type: 'string' },
+        at: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        port: { type: 'string' },
+        out: { type: 'string' },
+        pdf: { type: 'string' },
+        open: { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`ferry: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const [name, ...args] = parsed.positionals;
+  if (!name || parsed.values.help) {
+    process.stdout.write(USAGE);
+    return name || parsed.values.help ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`ferry: unknown command "${name}"; \`ferry --help\` lists them\n`);
+    return 2;
+  }
+  let app: FerryApp | undefined;
+  try {
+    const dataDir = path.resolve(parsed.values['data-dir'] ?? defaultDataDir());
+    app = createApp({ dataDir, speed: parseSpeed(parsed.values.speed), host: 'cli' });
+    const ctx: Ctx = {
+      app,
+      api: makeApi(directTransport(app)),
+      args,
+      flags: parsed.values,
+      json: parsed.values.json === true,
+      out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
+      staticDir: path.resolve(__dirname, '..', 'renderer'),
+    };
+    const code = await command(ctx);
+    return code;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`ferry: ${msg.split('\n')[0]}\n`);
+    return e instanceof FerryError && e.code === 'bad-request' ? 2 : 1;
+  } finally {
+    await app?.close();
+  }
+}
+
+export function readFileOrFail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new FerryError('bad-request', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,91 @@
+// Electron's main process: one window, a sandboxed renderer behind the preload bridge,
+// and the same services `ferry serve` and the CLI use.
+import { app as electronApp, BrowserWindow, ipcMain, session, shell, Notification } from 'electron';
+import path from 'node:path';
+import { CHANNELS, EVENT_NAMES } from '../preload/contract';
+import { createApp, type FerryApp } from './app';
+import { defaultDataDir } from './data-dir';
+
+let ferry: FerryApp | null = null;
+const rendererIndex = path.join(__dirname, '..', 'renderer', 'index.html');
+const rendererUrl = new URL(`file://${rendererIndex}`).href;
+
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    title: 'Ferry',
+    backgroundColor: '#0f1419',
+    webPreferences: {
+      preload: path.join(__dirname, '..', 'preload', 'preload.js'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  // Navigation and new windows are refused; links to the web open in the system browser.
+  win.webContents.on('will-navigate', (e, url) => {
+    if (url !== rendererUrl && !url.startsWith(rendererUrl + '#')) e.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  void win.loadFile(rendererIndex);
+  return win;
+}
+
+function registerIpc(app: FerryApp): void {
+  for (const channel of CHANNELS) {
+    ipcMain.handle(channel, (event, req) => {
+      // Only our own page may call: not a navigated-away frame, not a subframe.
+      if (event.senderFrame?.url.split('#')[0] !== rendererUrl) {
+        return { ok: false, error: { code: 'bad-request', message: 'request from an unknown frame' } };
+      }
+      return app.router.dispatch(channel, req);
+    });
+  }
+  for (const event of EVENT_NAMES) {
+    app.events.on(event, (payload) => {
+      for (const w of BrowserWindow.getAllWindows()) w.webContents.send(event, payload);
+    });
+  }
+  app.events.on('migrations:ended', (r) => {
+    if (!Notification.isSupported()) return;
+    const body = r.outcome === 'completed' ? `downtime ${Math.round(r.downtimeMs ?? 0)} ms` : r.reason;
+    new Notification({ title: `${r.vm}: migration ${r.outcome}`, body }).show();
+  });
+}
+
+void electronApp.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
+  ferry = createApp({ dataDir: process.env.FERRY_DATA_DIR ?? defaultDataDir(), host: 'electron' });
+  registerIpc(ferry);
+  createWindow();
+  electronApp.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+electronApp.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') electronApp.quit();
+});
+electronApp.on('will-quit', () => {
+  void ferry?.close();
+});

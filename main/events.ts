@@ -1,0 +1,17 @@
+// Typed push events from main to every connected UI (IPC or WebSocket).
+import type { EventName, Events } from '../preload/contract';
+
+export class EventBus {
+  private listeners = new Map<EventName, Set<(p: never) => void>>();
+
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void {
+    let set = this.listeners.get(event);
+    if (!set) this.listeners.set(event, (set = new Set()));
+    set.add(listener as (p: never) => void);
+    return () => set.delete(listener as (p: never) => void);
+  }
+
+  emit<E extends EventName>(event: E, payload: Events[E]): void {
+    this.listeners.get(event)?.forEach((l) => (l as (p: Events[E]) => void)(payload));
+  }
+}

@@ -1,0 +1,35 @@
+// Validates every request against the contract's schema and turns every outcome into
+// the error envelope. Both transports (Electron IPC and the WebSocket) call `dispatch`.
+import { FerryError, requests, CHANNELS, type Channel, type Envelope, type ParsedReq, type Res } from '../preload/contract';
+
+export type Handler<C extends Channel> = (req: ParsedReq<C>) => Res<C> | Promise<Res<C>>;
+export type Handlers = { [C in Channel]: Handler<C> };
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class Router {
+  constructor(private readonly handlers: Handlers) {}
+
+  async dispatch(channel: unknown, raw: unknown): Promise<Envelope<unknown>> {
+    if (typeof channel !== 'string' || !(CHANNELS as string[]).includes(channel)) {
+      return { ok: false, error: { code: 'bad-request', message: `unknown channel ${JSON.stringify(channel)}` } };
+    }
+    const c = channel as Channel;
+    const parsed = requests[c].safeParse(raw ?? {});
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      const where = i.path.length ? `${i.path.join('.')}: ` : '';
+      return { ok: false, error: { code: 'bad-request', message: `${c}: ${where}${i.message}` } };
+    }
+    try {
+      const handler = this.handlers[c] as (r: unknown) => unknown;
+      return { ok: true, value: await handler(parsed.data) };
+    } catch (e) {
+      if (e instanceof FerryError) return { ok: false, error: { code: e.code, message: e.message } };
+      // Unexpected: keep the message (it is ours, never a secret) but mark it internal.
+      return { ok: false, error: { code: 'internal', message: errorMessage(e) } };
+    }
+  }
+}

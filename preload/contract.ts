@@ -1,0 +1,205 @@
+// The one typed contract between the console's UI and its main-process services.
+// Main implements it (main/handlers), the preload forwards it over IPC, `ferry serve`
+// forwards it over a WebSocket, and the renderer sees only `window.ferry` built from it.
+// A leaf module: it must never import from Electron or from main/.
+import { z } from 'zod';
+import {
+  policyOverrides,
+  strategyChoice,
+  type Inventory,
+  type Host,
+  type Vm,
+  type MigrationRecord,
+  type PredictResult,
+  type Progress,
+  type RoundSample,
+  type Outcome,
+  type Strategy,
+} from './model';
+
+const id = z.string().min(1).max(200);
+const empty = z.object({}).strict();
+
+export const historyFilter = z
+  .object({
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    vm: z.string().max(200).optional(),
+    host: z.string().max(200).optional(),
+    cluster: z.string().max(200).optional(),
+    strategy: z.enum(['stop-and-copy', 'precopy', 'postcopy', 'hybrid']).optional(),
+    outcome: z.enum(['completed', 'failed', 'cancelled', 'running', 'queued']).optional(),
+    minDowntimeMs: z.number().min(0).optional(),
+    text: z.string().max(200).optional(),
+    sort: z.enum(['queuedAt', 'downtimeMs', 'totalMs', 'bytes', 'vm']).optional(),
+    desc: z.boolean().optional(),
+    limit: z.number().int().min(1).max(10_000).optional(),
+    offset: z.number().int().min(0).optional(),
+  })
+  .strict();
+export type HistoryFilter = z.infer<typeof historyFilter>;
+
+/** Request schemas: main parses every request with these before a service sees it. */
+export const requests = {
+  'app:info': empty,
+  'inventory:get': empty,
+  'migrations:predict': z
+    .object({ vm: id, to: id, strategy: strategyChoice.optional(), policy: policyOverrides.optional() })
+    .strict(),
+  'migrations:destinations': z.object({ vm: id }).strict(),
+  'migrations:start': z
+    .object({
+      vms: z.array(id).min(1).max(1000),
+      to: id,
+      strategy: strategyChoice.default('auto'),
+      policy: policyOverrides.optional(),
+    })
+    .strict(),
+  'migrations:active': empty,
+  'migrations:cancel': z.object({ id }).strict(),
+  'migrations:postcopy': z.object({ id }).strict(),
+  'history:list': historyFilter,
+  'history:summary': historyFilter,
+  'history:report': z.object({ id }).strict(),
+} as const;
+
+export type Channel = keyof typeof requests;
+export type Req<C extends Channel> = z.input<(typeof requests)[C]>;
+export type ParsedReq<C extends Channel> = z.output<(typeof requests)[C]>;
+
+export interface AppInfo {
+  version: string;
+  host: 'electron' | 'browser';
+  dataDir: string;
+  drivers: string[];
+  clock: string;
+}
+
+/** A destination as seen while a VM is being dragged. */
+export interface Destination {
+  host: string;
+  fit: PredictResult['fit'];
+  strategy: Strategy;
+  converges: boolean;
+  downtimeMs: number;
+  totalMs: number;
+  /** green: pre-copy converges within the limit; amber: only with post-copy/hybrid or slow; red: cannot. */
+  verdict: 'green' | 'amber' | 'red';
+  reason: string;
+}
+
+export interface HistoryPage {
+  rows: MigrationRecord[];
+  total: number;
+}
+
+export interface HistorySummary {
+  count: number;
+  byOutcome: Record<Outcome, number>;
+  successRate: number;
+  downtimeP50: number | null;
+  downtimeP95: number | null;
+  downtimeP99: number | null;
+  totalBytes: number;
+  /** Downtime histogram: bucket upper bound (ms) and count. */
+  downtimeHistogram: { leMs: number; count: number }[];
+  /** Per day: count and p95 downtime. */
+  overTime: { day: string; count: number; downtimeP95: number | null }[];
+  byStrategy: { strategy: string; count: number; downtimeP50: number | null; totalMsP50: number | null }[];
+  byHost: { host: string; count: number; downtimeP50: number | null }[];
+  predictedVsActual: { id: string; predictedMs: number; actualMs: number; strategy: string }[];
+}
+
+export interface Report {
+  record: MigrationRecord;
+  rounds: RoundSample[];
+}
+
+export interface Responses {
+  'app:info': AppInfo;
+  'inventory:get': Inventory;
+  'migrations:predict': PredictResult;
+  'migrations:destinations': Destination[];
+  'migrations:start': MigrationRecord[];
+  'migrations:active': Progress[];
+  'migrations:cancel': MigrationRecord;
+  'migrations:postcopy': Progress;
+  'history:list': HistoryPage;
+  'history:summary': HistorySummary;
+  'history:report': Report;
+}
+export type Res<C extends Channel> = Responses[C];
+
+/** Events pushed from main. Progress is batched: one event carries many migrations. */
+export interface Events {
+  'migrations:progress': Progress[];
+  'migrations:ended': MigrationRecord;
+  'inventory:changed': { version: number };
+}
+export type EventName = keyof Events;
+export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed'];
+export const CHANNELS = Object.keys(requests) as Channel[];
+
+export const ERROR_CODES = [
+  'bad-request',
+  'not-found',
+  'conflict',
+  'unavailable',
+  'not-implemented',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Errors cross the boundary deliberately, never as "Error invoking remote method". */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export class FerryError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FerryError';
+  }
+}
+
+/** The transport a host environment provides: Electron IPC, a WebSocket, or direct calls in tests. */
+export interface Transport {
+  invoke(channel: Channel, req: unknown): Promise<Envelope<unknown>>;
+  subscribe(event: EventName, listener: (payload: unknown) => void): () => void;
+}
+
+type Verb<C extends string> = C extends `${string}:${infer V}` ? V : never;
+type Domain<C extends string> = C extends `${infer D}:${string}` ? D : never;
+
+/** window.ferry: `ferry.migrations.start({...})`, `ferry.on('migrations:progress', fn)`. */
+export type FerryApi = {
+  [D in Domain<Channel>]: {
+    [C in Channel as C extends `${D}:${string}` ? Verb<C> : never]: (
+      ...args: {} extends Req<C> ? [req?: Req<C>] : [req: Req<C>]
+    ) => Promise<Res<C>>;
+  };
+} & {
+  on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
+};
+
+/** Builds the named API from a transport; the only code that turns channel names into functions. */
+export function makeApi(transport: Transport): FerryApi {
+  const api: Record<string, unknown> = {};
+  for (const channel of CHANNELS) {
+    const [domain, verb] = channel.split(':') as [string, string];
+    const group = (api[domain] ??= {}) as Record<string, unknown>;
+    group[verb] = async (req?: unknown) => {
+      const env = await transport.invoke(channel, req ?? {});
+      if (env.ok) return env.value;
+      throw new FerryError(env.error.code, env.error.message);
+    };
+  }
+  api.on = (event: EventName, listener: (p: unknown) => void) => {
+    if (!EVENT_NAMES.includes(event)) throw new FerryError('bad-request', `unknown event ${String(event)}`);
+    return transport.subscribe(event, listener);
+  };
+  return api as FerryApi;
+}
+
+export type { Host, Vm };

@@ -1,0 +1,216 @@
+// Domain model shared by main, preload and renderer. A leaf module: it imports
+// nothing but zod, so the renderer bundle and the sandboxed preload can use it.
+import { z } from 'zod';
+
+export const STRATEGIES = ['stop-and-copy', 'precopy', 'postcopy', 'hybrid'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+export const strategyChoice = z.enum(['auto', ...STRATEGIES]);
+export type StrategyChoice = z.infer<typeof strategyChoice>;
+
+export const DRIVERS = ['sim', 'qemu', 'libvirt'] as const;
+export type DriverKind = (typeof DRIVERS)[number];
+
+export interface Cluster {
+  id: string;
+  name: string;
+}
+
+export interface HostUsage {
+  cpuPct: number;
+  memUsedMiB: number;
+  nicOutMiBps: number;
+  nicInMiBps: number;
+}
+
+export interface Host {
+  id: string;
+  name: string;
+  cluster: string;
+  rack: string;
+  driver: DriverKind;
+  cores: number;
+  memoryMiB: number;
+  nicMiBps: number;
+  maintenance: boolean;
+  state: 'up' | 'down';
+  usage: HostUsage;
+}
+
+export interface Workload {
+  /** Fraction of guest memory that is zero pages (cheap to send). */
+  zeroFraction: number;
+  /** Writable working set, MiB. */
+  wssMiB: number;
+  /** Write rate inside the writable working set, MiB/s. */
+  dirtyMiBps: number;
+  /** Read working set (post-copy faults come from here), MiB. */
+  readWssMiB: number;
+  /** Page accesses per second over the read working set, MiB/s. */
+  readMiBps: number;
+}
+
+export type VmState = 'running' | 'migrating' | 'paused' | 'stopped' | 'lost';
+
+export interface Vm {
+  id: string;
+  name: string;
+  host: string;
+  memoryMiB: number;
+  vcpus: number;
+  state: VmState;
+  cpuPct: number;
+  antiAffinity: string | null;
+  workload: Workload;
+}
+
+export interface Inventory {
+  clusters: Cluster[];
+  hosts: Host[];
+  vms: Vm[];
+  /** Increases with every placement or state change. */
+  version: number;
+}
+
+export const TIMEOUT_ACTIONS = ['abort', 'postcopy', 'throttle'] as const;
+export type TimeoutAction = (typeof TIMEOUT_ACTIONS)[number];
+
+export const policySchema = z
+  .object({
+    /** Longest acceptable pause at switchover (QEMU's default: 300 ms). */
+    downtimeLimitMs: z.number().int().min(1).max(60_000),
+    /** Cap on the migration stream, MiB/s; null: as fast as the link allows. */
+    bandwidthMiBps: z.number().positive().max(1_000_000).nullable(),
+    /** Pre-copy has stalled when remaining dirty memory has not shrunk for this many rounds. */
+    stallRounds: z.number().int().min(1).max(100),
+    /** Give up, switch to post-copy or throttle after this long. */
+    timeoutS: z.number().positive().max(86_400),
+    timeoutAction: z.enum(TIMEOUT_ACTIONS),
+    /** Progressive vCPU throttling when pre-copy stalls. */
+    autoConverge: z.boolean(),
+    /** Slow the guest after a post-copy switch so faults do not outrun the link. */
+    postcopyFaultThrottle: z.boolean(),
+  })
+  .strict();
+export type Policy = z.infer<typeof policySchema>;
+export const policyOverrides = policySchema.partial();
+export type PolicyOverrides = z.infer<typeof policyOverrides>;
+
+export const DEFAULT_POLICY: Policy = {
+  downtimeLimitMs: 300,
+  bandwidthMiBps: null,
+  stallRounds: 3,
+  timeoutS: 600,
+  timeoutAction: 'abort',
+  autoConverge: false,
+  postcopyFaultThrottle: true,
+};
+
+/** What the model expects of one strategy for one VM on one link. */
+export interface Prediction {
+  strategy: Strategy;
+  converges: boolean;
+  rounds: number;
+  totalMs: number;
+  downtimeMs: number;
+  bytes: number;
+  bandwidthMiBps: number;
+  dirtyMiBps: number;
+  /** Post-copy only: expected page faults per second right after the switch. */
+  faultRate?: number;
+  /** Post-copy only: faults per second the link can serve. */
+  faultServiceRate?: number;
+  stormRisk?: 'low' | 'high';
+  /** Why it does or does not converge, in words. */
+  note: string;
+}
+
+export interface Fit {
+  ok: boolean;
+  /** Why the destination cannot take the VM, when it cannot. */
+  reason: string | null;
+  freeMemMiB: number;
+  freeCores: number;
+}
+
+export interface PredictResult {
+  vm: string;
+  from: string;
+  to: string;
+  fit: Fit;
+  auto: { strategy: Strategy; reason: string };
+  /** The prediction for the strategy that would be used (auto's pick unless one was asked for). */
+  predicted: Prediction;
+  byStrategy: Record<Strategy, Prediction>;
+}
+
+export type Outcome = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+export type Phase = 'queued' | 'setup' | 'precopy' | 'postcopy' | 'switchover' | 'done';
+
+export interface RoundSample {
+  round: number;
+  /** Milliseconds since the migration started. */
+  t: number;
+  phase: Phase;
+  remainingBytes: number;
+  transferredBytes: number;
+  dirtyMiBps: number;
+  bandwidthMiBps: number;
+  expectedDowntimeMs: number;
+  throttlePct: number;
+  faults?: number;
+}
+
+export interface MigrationEvent {
+  t: number;
+  text: string;
+}
+
+export interface MigrationRecord {
+  id: string;
+  vm: string;
+  vmId: string;
+  from: string;
+  to: string;
+  fromId: string;
+  toId: string;
+  cluster: string;
+  driver: DriverKind;
+  startedBy: string;
+  requestedStrategy: StrategyChoice;
+  /** The strategy used (for hybrid that switched, still 'hybrid'). */
+  strategy: Strategy;
+  /** Why that strategy, or why it failed. */
+  reason: string;
+  policy: Policy;
+  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds'>;
+  outcome: Outcome;
+  phase: Phase;
+  downtimeMs: number | null;
+  totalMs: number | null;
+  bytes: number;
+  rounds: number;
+  postcopyFaults: number | null;
+  queuedAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  events: MigrationEvent[];
+}
+
+export interface Progress {
+  id: string;
+  vm: string;
+  from: string;
+  to: string;
+  strategy: Strategy;
+  phase: Phase;
+  round: number;
+  remainingBytes: number;
+  transferredBytes: number;
+  dirtyMiBps: number;
+  bandwidthMiBps: number;
+  expectedDowntimeMs: number;
+  etaMs: number | null;
+  throttlePct: number;
+  elapsedMs: number;
+  lastDecision: string | null;
+}

@@ -1,0 +1,74 @@
+// Browser-mode transport: the contract over a WebSocket to `ferry serve`.
+// The token comes from the page URL (?token=...), which `ferry serve` printed.
+import type { Channel, Envelope, EventName, Transport } from '../../preload/contract';
+import type { ClientMessage, ServerMessage } from '../../preload/wire';
+
+export function wsTransport(url: string): Transport {
+  let nextId = 1;
+  const pending = new Map<number, (e: Envelope<unknown>) => void>();
+  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  let socket: WebSocket | null = null;
+  let opening: Promise<WebSocket> | null = null;
+
+  const connect = (): Promise<WebSocket> => {
+    if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
+    if (opening) return opening;
+    opening = new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => {
+        socket = ws;
+        opening = null;
+        resolve(ws);
+      };
+      ws.onerror = () => {
+        opening = null;
+        reject(new Error('cannot reach the Ferry server: is `ferry serve` still running?'));
+      };
+      ws.onclose = () => {
+        socket = null;
+        for (const [id, done] of pending) {
+          done({ ok: false, error: { code: 'unavailable', message: 'connection to the Ferry server closed' } });
+          pending.delete(id);
+        }
+        // Reconnect so that events keep flowing after a server restart.
+        if (listeners.size) setTimeout(() => void connect().catch(() => undefined), 1000);
+      };
+      ws.onmessage = (ev) => {
+        const msg = JSON.parse(String(ev.data)) as ServerMessage;
+        if (msg.type === 'result') {
+          pending.get(msg.id)?.(msg.envelope);
+          pending.delete(msg.id);
+        } else {
+          listeners.get(msg.event)?.forEach((l) => l(msg.payload));
+        }
+      };
+    });
+    return opening;
+  };
+
+  return {
+    async invoke(channel: Channel, req: unknown) {
+      let ws: WebSocket;
+      try {
+        ws = await connect();
+      } catch (e) {
+        return { ok: false, error: { code: 'unavailable', message: (e as Error).message } };
+      }
+      const id = nextId++;
+      const msg: ClientMessage = { type: 'invoke', id, channel, req };
+      return new Promise<Envelope<unknown>>((resolve) => {
+        pending.set(id, resolve);
+        ws.send(JSON.stringify(msg));
+      });
+    },
+    subscribe(event: EventName, listener: (p: unknown) => void) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener);
+      void connect().catch(() => undefined);
+      return () => {
+        set.delete(listener);
+      };
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// Starts `ferry serve` for real (a child process on a temp data dir) and Debian's Chromium.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+const root = path.resolve(__dirname, '..', '..');
+export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = path.join(root, 'screenshots');
+
+export interface Served {
+  url: string;
+  dataDir: string;
+  token: string;
+  origin: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function tempDataDir(prefix = 'ferry-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Runs the built CLI; returns exit code, stdout and stderr. */
+export function runCli(args: string[], opts: { dataDir: string; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'ferry.js'), ...args, '--data-dir', opts.dataDir], {
+      cwd: root,
+      env: { ...process.env, FERRY_DATA_DIR: '' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`ferry ${args.join(' ')} timed out\n${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export async function startServe(opts: { speed?: string; dataDir?: string } = {}): Promise<Served> {
+  const dataDir = opts.dataDir ?? tempDataDir();
+  const args = [path.join(root, 'bin', 'ferry.js'), 'serve', '--json', '--port', '0', '--data-dir', dataDir];
+  if (opts.speed) args.push('--speed', opts.speed);
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`ferry serve did not start in 30 s: ${stderr}`)), 30_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      try {
+        const parsed = JSON.parse(out) as { url: string };
+        clearTimeout(timer);
+        resolve(parsed.url);
+      } catch {
+        /* wait for the whole JSON object */
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`ferry serve exited with ${code}: ${stderr}`)));
+  });
+  const u = new URL(url);
+  return {
+    url,
+    dataDir,
+    token: u.searchParams.get('token') ?? '',
+    origin: u.origin,
+    process: child,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Playwright gives each launch a fresh temporary profile (its own --user-data-dir). */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+export function screenshotPath(name: string): string {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return path.join(SCREENSHOTS, name);
+}

@@ -1,0 +1,93 @@
+// The `ferry` command line, run as a user runs it: the built bin, a temp data dir.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, tempDataDir } from '../e2e/harness';
+
+describe('ferry CLI', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = tempDataDir('ferry-cli-');
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const ferry = (...args: string[]) => runCli(args, { dataDir });
+
+  it('prints the seeded inventory as JSON arrays', async () => {
+    const hosts = await ferry('hosts', '--json');
+    expect(hosts.code).toBe(0);
+    const h = JSON.parse(hosts.stdout) as Record<string, unknown>[];
+    expect(h).toHaveLength(20);
+    for (const k of ['id', 'name', 'cluster', 'driver', 'cores', 'memoryMiB', 'nicMiBps', 'maintenance']) expect(h[0]).toHaveProperty(k);
+    const vms = await ferry('vms', '--json');
+    const v = JSON.parse(vms.stdout) as Record<string, unknown>[];
+    expect(v).toHaveLength(120);
+    for (const k of ['id', 'name', 'host', 'memoryMiB', 'vcpus', 'state']) expect(v[0]).toHaveProperty(k);
+    expect(new Set(h.map((x) => x.cluster)).size).toBeGreaterThanOrEqual(2);
+  });
+
+  it('fails with one line on stderr and a non-zero exit', async () => {
+    const unknown = await ferry('frobnicate');
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    const missing = await ferry('predict', 'no-such-vm', '--to', 'ams-h01', '--json');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toMatch(/no-such-vm/);
+    const evac = await ferry('evacuate', 'ams-h01', '--dry-run');
+    expect(evac.code).not.toBe(0);
+    expect(evac.stderr).toMatch(/not built yet/);
+  });
+
+  it('predicts, migrates in virtual time, and the placement and record persist', async () => {
+    const vms = JSON.parse((await ferry('vms', '--json')).stdout) as { id: string; host: string; workload: { dirtyMiBps: number } }[];
+    const hosts = JSON.parse((await ferry('hosts', '--json')).stdout) as { id: string }[];
+    const vm = vms.find((x) => x.id.startsWith('web-'))!;
+    const to = hosts.find((x) => x.id !== vm.host)!.id;
+
+    const pred = await ferry('predict', vm.id, '--to', to, '--json');
+    expect(pred.code).toBe(0);
+    const p = JSON.parse(pred.stdout);
+    expect(p).toMatchObject({ converges: expect.any(Boolean), downtimeMs: expect.any(Number), totalMs: expect.any(Number) });
+    expect(p.auto.strategy).toMatch(/precopy|postcopy|hybrid|stop-and-copy/);
+    expect(p.auto.reason.length).toBeGreaterThan(10);
+
+    const mig = await ferry('migrate', vm.id, '--to', to, '--json', '--speed', 'virtual');
+    expect(mig.code, mig.stderr).toBe(0);
+    const rec = JSON.parse(mig.stdout);
+    expect(rec).toMatchObject({ vm: vm.id, from: vm.host, to, outcome: 'completed' });
+    for (const k of ['id', 'strategy', 'reason', 'downtimeMs', 'totalMs', 'bytes', 'rounds']) expect(rec).toHaveProperty(k);
+    expect(rec.predicted).toMatchObject({ converges: expect.any(Boolean), downtimeMs: expect.any(Number), totalMs: expect.any(Number) });
+    expect(rec.bytes).toBeGreaterThan(0);
+
+    const after = JSON.parse((await ferry('vms', '--json')).stdout) as { id: string; host: string }[];
+    expect(after.find((x) => x.id === vm.id)!.host).toBe(to);
+
+    const hist = JSON.parse((await ferry('history', '--json')).stdout) as { id: string }[];
+    expect(hist.map((r) => r.id)).toContain(rec.id);
+    const rep = JSON.parse((await ferry('report', rec.id, '--json')).stdout);
+    expect(rep.id).toBe(rec.id);
+    expect(Array.isArray(rep.rounds)).toBe(true);
+    expect(rep.rounds.length).toBeGreaterThan(0);
+  });
+
+  it('exports the simulated datacenter and loads it back; rejects a bad file at its line', async () => {
+    const out = path.join(dataDir, 'dc.json');
+    expect((await ferry('sim', 'export', '--out', out)).code).toBe(0);
+    const dc = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(dc.hosts).toHaveLength(20);
+    dc.vms[3].vcpus = 'four';
+    const bad = path.join(dataDir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify(dc, null, 2));
+    const line = fs.readFileSync(bad, 'utf8').split('\n').findIndex((l) => l.includes('"four"')) + 1;
+    const res = await ferry('sim', 'load', bad);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain(`line ${line}: vms[3].vcpus`);
+    // Nothing was lost: the old datacenter is still there.
+    expect(JSON.parse((await ferry('vms', '--json')).stdout)).toHaveLength(120);
+    dc.vms = dc.vms.slice(0, 10);
+    dc.vms[3].vcpus = 4;
+    fs.writeFileSync(bad, JSON.stringify(dc));
+    expect((await ferry('sim', 'load', bad)).code).toBe(0);
+    expect(JSON.parse((await ferry('vms', '--json')).stdout)).toHaveLength(10);
+  });
+});

@@ -10,6 +10,16 @@ export interface MigrationRow {
   ended_at: string | null; events: string;
 }
 
+/**
+ * Turns what a person typed into an FTS5 query: each word becomes a quoted prefix term,
+ * so operators and quotes in the input are plain text, never query syntax.
+ */
+export function ftsQuery(text: string | undefined): string | null {
+  const words = (text ?? '').match(/[\p{L}\p{N}_.-]+/gu) ?? [];
+  if (!words.length) return null;
+  return words.map((w) => `"${w}"*`).join(' ');
+}
+
 export function historyWhere(f: HistoryFilter): { sql: string; params: Record<string, unknown> } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
@@ -21,10 +31,9 @@ export function historyWhere(f: HistoryFilter): { sql: string; params: Record<st
   if (f.strategy) (where.push('strategy = @strategy'), (params.strategy = f.strategy));
   if (f.outcome) (where.push('outcome = @outcome'), (params.outcome = f.outcome));
   if (f.minDowntimeMs !== undefined) (where.push('downtime_ms >= @minDowntime'), (params.minDowntime = f.minDowntimeMs));
-  if (f.text) {
-    where.push("(vm LIKE @text ESCAPE '\\' OR from_host LIKE @text ESCAPE '\\' OR to_host LIKE @text ESCAPE '\\' OR reason LIKE @text ESCAPE '\\')");
-    params.text = `%${f.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  }
+  const fts = ftsQuery(f.text);
+  if (fts) (where.push('seq IN (SELECT rowid FROM migrations_fts WHERE migrations_fts MATCH @fts)'), (params.fts = fts));
+  else if (f.text !== undefined && f.text.trim()) where.push('0'); // only punctuation: matches nothing
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 

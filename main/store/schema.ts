@@ -51,6 +51,40 @@ export const SCHEMA: SchemaStep[] = [
       DROP TABLE sim_vms; DROP TABLE sim_hosts; DROP TABLE meta;
     `,
   },
+  {
+    version: 2,
+    // Full-text search over history (VM, hosts, strategy, outcome, reason), kept in step by
+    // triggers; and a covering index so summaries scan a narrow index, not the wide rows.
+    up: `
+      CREATE VIRTUAL TABLE migrations_fts USING fts5(
+        vm, from_host, to_host, strategy, outcome, reason,
+        content = 'migrations', content_rowid = 'seq', tokenize = "unicode61 tokenchars '-_.'"
+      );
+      INSERT INTO migrations_fts (rowid, vm, from_host, to_host, strategy, outcome, reason)
+        SELECT seq, vm, from_host, to_host, strategy, outcome, reason FROM migrations;
+      CREATE TRIGGER migrations_fts_ai AFTER INSERT ON migrations BEGIN
+        INSERT INTO migrations_fts (rowid, vm, from_host, to_host, strategy, outcome, reason)
+          VALUES (new.seq, new.vm, new.from_host, new.to_host, new.strategy, new.outcome, new.reason);
+      END;
+      CREATE TRIGGER migrations_fts_ad AFTER DELETE ON migrations BEGIN
+        INSERT INTO migrations_fts (migrations_fts, rowid, vm, from_host, to_host, strategy, outcome, reason)
+          VALUES ('delete', old.seq, old.vm, old.from_host, old.to_host, old.strategy, old.outcome, old.reason);
+      END;
+      CREATE TRIGGER migrations_fts_au AFTER UPDATE OF strategy, outcome, reason ON migrations BEGIN
+        INSERT INTO migrations_fts (migrations_fts, rowid, vm, from_host, to_host, strategy, outcome, reason)
+          VALUES ('delete', old.seq, old.vm, old.from_host, old.to_host, old.strategy, old.outcome, old.reason);
+        INSERT INTO migrations_fts (rowid, vm, from_host, to_host, strategy, outcome, reason)
+          VALUES (new.seq, new.vm, new.from_host, new.to_host, new.strategy, new.outcome, new.reason);
+      END;
+      CREATE INDEX migrations_summary ON migrations
+        (queued_at, outcome, downtime_ms, total_ms, predicted_total_ms, strategy, from_host, bytes, cluster);
+    `,
+    down: `
+      DROP INDEX migrations_summary;
+      DROP TRIGGER migrations_fts_au; DROP TRIGGER migrations_fts_ad; DROP TRIGGER migrations_fts_ai;
+      DROP TABLE migrations_fts;
+    `,
+  },
 ];
 
 export const LATEST = SCHEMA[SCHEMA.length - 1]!.version;

@@ -214,6 +214,22 @@ export class Store {
       .run(reason, new Date().toISOString()).changes;
   }
 
+  /**
+   * Retention: drops the per-round samples of migrations queued before `before` and keeps
+   * their summary rows, so history stays complete while the database stays small.
+   */
+  pruneRounds(before: Date): number {
+    return this.db
+      .prepare('DELETE FROM migration_rounds WHERE migration_seq IN (SELECT seq FROM migrations WHERE queued_at < ?)')
+      .run(before.toISOString()).changes;
+  }
+
+  /** Days of per-round samples to keep (setting `retention.roundsDays`, default 365). */
+  retentionDays(): number {
+    const v = Number(this.getMeta('retention.roundsDays') ?? 365);
+    return Number.isFinite(v) && v > 0 ? v : 365;
+  }
+
   // ---- audit --------------------------------------------------------------
   audit(actor: string, action: string, detail: Record<string, unknown>): void {
     this.db

@@ -99,6 +99,33 @@ describe('store', () => {
     expect(store.getMigration('m-2')!.outcome).toBe('completed');
   });
 
+  it('prunes the samples of old migrations but keeps their summary rows', () => {
+    const sample = { round: 0, t: 1, phase: 'precopy' as const, remainingBytes: 1, transferredBytes: 1, dirtyMiBps: 1, bandwidthMiBps: 1, expectedDowntimeMs: 1, throttlePct: 0 };
+    store.insertMigration(record('old', { queuedAt: '2025-01-01T00:00:00.000Z' }));
+    store.insertMigration(record('new', { queuedAt: '2026-11-25T00:00:00.000Z' }));
+    store.addRound('old', sample);
+    store.addRound('new', sample);
+    expect(store.pruneRounds(new Date('2026-01-01T00:00:00Z'))).toBe(1);
+    expect(store.rounds('old')).toEqual([]);
+    expect(store.rounds('new')).toHaveLength(1);
+    expect(store.getMigration('old')?.downtimeMs).toBe(42);
+    expect(store.retentionDays()).toBe(365);
+    store.setMeta('retention.roundsDays', '30');
+    expect(store.retentionDays()).toBe(30);
+  });
+
+  it('finds migrations by words in any text column, treating query syntax as text', () => {
+    store.insertMigration(record('m-1', { vm: 'db-007', reason: 'dirty rate 410 MiB/s exceeds the link' }));
+    store.insertMigration(record('m-2', { vm: 'web-001', reason: 'converges in 3 rounds' }));
+    expect(store.listMigrations({ text: 'db-00' }).rows.map((r) => r.id)).toEqual(['m-1']);
+    expect(store.listMigrations({ text: 'exceeds link' }).rows.map((r) => r.id)).toEqual(['m-1']);
+    expect(store.listMigrations({ text: 'rounds OR "' }).rows.map((r) => r.id)).toEqual([]);
+    expect(store.listMigrations({ text: 'converges' }).rows.map((r) => r.id)).toEqual(['m-2']);
+    store.updateMigration(record('m-2', { vm: 'web-001', reason: 'cancelled by operator', outcome: 'cancelled' }));
+    expect(store.listMigrations({ text: 'converges' }).total).toBe(0);
+    expect(store.listMigrations({ text: 'operator' }).rows.map((r) => r.id)).toEqual(['m-2']);
+  });
+
   it('keeps the audit log append-only', () => {
     store.audit('alice', 'migrate', { vm: 'web-001' });
     expect(store.auditLog()[0]).toMatchObject({ actor: 'alice', action: 'migrate', detail: { vm: 'web-001' } });

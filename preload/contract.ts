@@ -101,6 +101,8 @@ export interface HistorySummary {
   downtimeP95: number | null;
   downtimeP99: number | null;
   totalBytes: number;
+  /** True when percentiles come from daily rollup histograms (within about 5 %). */
+  approximate: boolean;
   /** Downtime histogram: bucket upper bound (ms) and count. */
   downtimeHistogram: { leMs: number; count: number }[];
   /** Per day: count and p95 downtime. */

@@ -4,6 +4,8 @@ export interface SchemaStep {
   version: number;
   up: string;
   down: string;
+  /** After `up`, recompute the summary rollups from the migrations table. */
+  rebuildRollups?: boolean;
 }
 
 export const SCHEMA: SchemaStep[] = [
@@ -84,6 +86,24 @@ export const SCHEMA: SchemaStep[] = [
       DROP TRIGGER migrations_fts_au; DROP TRIGGER migrations_fts_ad; DROP TRIGGER migrations_fts_ai;
       DROP TABLE migrations_fts;
     `,
+  },
+  {
+    version: 3,
+    // Daily rollups of ended migrations for summaries (see stats.ts); filled from the
+    // migrations table by the store right after this step.
+    up: `
+      CREATE TABLE stats_daily (
+        day TEXT NOT NULL, cluster TEXT NOT NULL, strategy TEXT NOT NULL, outcome TEXT NOT NULL,
+        n INTEGER NOT NULL, bytes INTEGER NOT NULL, downtime_hist BLOB NOT NULL, total_hist BLOB NOT NULL,
+        PRIMARY KEY (day, cluster, strategy, outcome)
+      ) WITHOUT ROWID;
+      CREATE TABLE stats_daily_host (
+        day TEXT NOT NULL, host TEXT NOT NULL, n INTEGER NOT NULL, downtime_hist BLOB NOT NULL,
+        PRIMARY KEY (day, host)
+      ) WITHOUT ROWID;
+    `,
+    down: `DROP TABLE stats_daily_host; DROP TABLE stats_daily;`,
+    rebuildRollups: true,
   },
 ];
 

@@ -8,12 +8,21 @@ import type { HistoryFilter } from '../../preload/contract';
 import type { SimDatacenter, SimHost, SimVm } from '../sim/format';
 import { SCHEMA, LATEST } from './schema';
 import { historyWhere, rowToRecord, type MigrationRow } from './history-sql';
+import { addToRollups, rebuildRollups, rollupAggregate, rollupsCanAnswer, scanAggregate, ENDED, type Aggregate } from './stats';
 
 export const DB_FILE = 'ferry.db';
 
 export class Store {
   readonly db: Database.Database;
   private seqById = new Map<string, number>();
+  private statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text and reused: the hot paths (rounds, records) never re-parse SQL. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
 
   constructor(readonly file: string, opts: { migrate?: boolean } = {}) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -38,6 +47,7 @@ export class Store {
   /** Moves the schema up or down to `target`, each step in its own transaction. */
   migrateTo(target: number): void {
     if (target < 0 || target > LATEST) throw new Error(`no schema version ${target} (latest is ${LATEST})`);
+    this.statements.clear(); // statements may name tables a step drops
     let v = this.version;
     if (v > LATEST) throw new Error(`database schema ${v} is newer than this Ferry (${LATEST}); upgrade Ferry`);
     while (v !== target) {
@@ -46,6 +56,7 @@ export class Store {
       const next = up ? v + 1 : v - 1;
       this.db.transaction(() => {
         this.db.exec(up ? step.up : step.down);
+        if (up && step.rebuildRollups) rebuildRollups(this.db);
         this.db.pragma(`user_version = ${next}`);
       })();
       v = next;
@@ -58,23 +69,23 @@ export class Store {
 
   // ---- meta -------------------------------------------------------------
   getMeta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+    const row = this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
     return row?.value ?? null;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   // ---- the simulated datacenter ----------------------------------------
   hasDatacenter(): boolean {
-    return this.db.prepare('SELECT 1 FROM sim_hosts LIMIT 1').get() !== undefined;
+    return this.stmt('SELECT 1 FROM sim_hosts LIMIT 1').get() !== undefined;
   }
 
   /** Replaces the simulated datacenter as a whole (first start, `ferry sim load`). */
   saveDatacenter(dc: SimDatacenter): void {
-    const insHost = this.db.prepare('INSERT INTO sim_hosts (id, cluster, doc) VALUES (?, ?, ?)');
-    const insVm = this.db.prepare('INSERT INTO sim_vms (id, host, doc) VALUES (?, ?, ?)');
+    const insHost = this.stmt('INSERT INTO sim_hosts (id, cluster, doc) VALUES (?, ?, ?)');
+    const insVm = this.stmt('INSERT INTO sim_vms (id, host, doc) VALUES (?, ?, ?)');
     this.db.transaction(() => {
       this.db.exec('DELETE FROM sim_vms; DELETE FROM sim_hosts;');
       for (const h of dc.hosts) insHost.run(h.id, h.cluster, JSON.stringify(h));
@@ -88,23 +99,23 @@ export class Store {
     const restText = this.getMeta('sim.datacenter');
     if (!restText) return null;
     const rest = JSON.parse(restText) as Omit<SimDatacenter, 'hosts' | 'vms'>;
-    const hosts = (this.db.prepare('SELECT doc FROM sim_hosts ORDER BY rowid').all() as { doc: string }[]).map(
+    const hosts = (this.stmt('SELECT doc FROM sim_hosts ORDER BY rowid').all() as { doc: string }[]).map(
       (r) => JSON.parse(r.doc) as SimHost,
     );
-    const vms = (this.db.prepare('SELECT host, doc FROM sim_vms ORDER BY rowid').all() as { host: string; doc: string }[]).map(
+    const vms = (this.stmt('SELECT host, doc FROM sim_vms ORDER BY rowid').all() as { host: string; doc: string }[]).map(
       (r) => ({ ...(JSON.parse(r.doc) as SimVm), host: r.host }),
     );
     return { ...rest, hosts, vms };
   }
 
   moveVm(vmId: string, hostId: string): void {
-    this.db.prepare('UPDATE sim_vms SET host = ? WHERE id = ?').run(hostId, vmId);
+    this.stmt('UPDATE sim_vms SET host = ? WHERE id = ?').run(hostId, vmId);
   }
 
   // ---- migrations -------------------------------------------------------
   insertMigration(r: MigrationRecord): void {
-    const info = this.db
-      .prepare(
+    const info = this
+      .stmt(
         `INSERT INTO migrations (id, vm, vm_id, from_host, to_host, from_id, to_id, cluster, driver, started_by,
           requested_strategy, strategy, reason, policy, predicted, predicted_downtime_ms, predicted_total_ms,
           outcome, phase, downtime_ms, total_ms, bytes, rounds, postcopy_faults, queued_at, started_at, ended_at, events)
@@ -114,11 +125,21 @@ export class Store {
       )
       .run(this.params(r));
     this.seqById.set(r.id, Number(info.lastInsertRowid));
+    if (ENDED.includes(r.outcome)) addToRollups(this.db, r);
   }
 
   updateMigration(r: MigrationRecord): void {
-    this.db
-      .prepare(
+    this.db.transaction(() => {
+      const before = this.stmt('SELECT outcome FROM migrations WHERE id = ?').get(r.id) as { outcome: MigrationRecord['outcome'] } | undefined;
+      this.updateRow(r);
+      // Count a migration in the rollups once, when it ends.
+      if (before && !ENDED.includes(before.outcome) && ENDED.includes(r.outcome)) addToRollups(this.db, r);
+    })();
+  }
+
+  private updateRow(r: MigrationRecord): void {
+    this
+      .stmt(
         `UPDATE migrations SET strategy = @strategy, reason = @reason, outcome = @outcome, phase = @phase,
           downtime_ms = @downtimeMs, total_ms = @totalMs, bytes = @bytes, rounds = @rounds,
           postcopy_faults = @postcopyFaults, started_at = @startedAt, ended_at = @endedAt, events = @events
@@ -141,7 +162,7 @@ export class Store {
   private seqOf(id: string): number {
     let seq = this.seqById.get(id);
     if (seq === undefined) {
-      const row = this.db.prepare('SELECT seq FROM migrations WHERE id = ?').get(id) as { seq: number } | undefined;
+      const row = this.stmt('SELECT seq FROM migrations WHERE id = ?').get(id) as { seq: number } | undefined;
       if (!row) throw new Error(`no migration ${id}`);
       seq = row.seq;
       this.seqById.set(id, seq);
@@ -150,8 +171,8 @@ export class Store {
   }
 
   addRound(id: string, s: RoundSample): void {
-    this.db
-      .prepare(
+    this
+      .stmt(
         `INSERT OR REPLACE INTO migration_rounds (migration_seq, t, round, phase, remaining, transferred, dirty_mibps,
           bandwidth_mibps, expected_downtime_ms, throttle_pct, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -160,13 +181,13 @@ export class Store {
   }
 
   getMigration(id: string): MigrationRecord | null {
-    const row = this.db.prepare('SELECT * FROM migrations WHERE id = ?').get(id) as MigrationRow | undefined;
+    const row = this.stmt('SELECT * FROM migrations WHERE id = ?').get(id) as MigrationRow | undefined;
     return row ? rowToRecord(row) : null;
   }
 
   rounds(id: string): RoundSample[] {
-    const rows = this.db
-      .prepare('SELECT * FROM migration_rounds WHERE migration_seq = ? ORDER BY t')
+    const rows = this
+      .stmt('SELECT * FROM migration_rounds WHERE migration_seq = ? ORDER BY t')
       .all(this.seqOf(id)) as Record<string, number | string | null>[];
     return rows.map((r) => ({
       round: r.round as number,
@@ -186,32 +207,41 @@ export class Store {
     const { sql, params } = historyWhere(f);
     const sortCol = { queuedAt: 'queued_at', downtimeMs: 'downtime_ms', totalMs: 'total_ms', bytes: 'bytes', vm: 'vm' }[f.sort ?? 'queuedAt'];
     const dir = f.desc === false ? 'ASC' : 'DESC';
-    const rows = this.db
-      .prepare(`SELECT * FROM migrations ${sql} ORDER BY ${sortCol} ${dir}, seq ${dir} LIMIT @limit OFFSET @offset`)
+    const rows = this
+      .stmt(`SELECT * FROM migrations ${sql} ORDER BY ${sortCol} ${dir}, seq ${dir} LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: f.limit ?? 200, offset: f.offset ?? 0 }) as MigrationRow[];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM migrations ${sql}`).get(params) as { n: number }).n;
+    const total = (this.stmt(`SELECT count(*) AS n FROM migrations ${sql}`).get(params) as { n: number }).n;
     return { rows: rows.map(rowToRecord), total };
   }
 
-  /** Rows for summaries: only the columns the charts need, never the JSON blobs. */
-  summaryRows(f: HistoryFilter) {
-    const { sql, params } = historyWhere(f);
-    return this.db
-      .prepare(
-        `SELECT id, vm, from_host AS fromHost, strategy, outcome, downtime_ms AS downtimeMs, total_ms AS totalMs,
-          predicted_total_ms AS predictedTotalMs, bytes, queued_at AS queuedAt FROM migrations ${sql}`,
+  /** Counts and distributions for summaries: from the daily rollups where they can answer, else a scan. */
+  aggregate(f: HistoryFilter): Aggregate {
+    return rollupsCanAnswer(f) ? rollupAggregate(this.db, f) : scanAggregate(this.db, f);
+  }
+
+  /** The latest completed migrations with both a predicted and an actual total time. */
+  predictedVsActual(f: HistoryFilter, limit = 500): { id: string; predictedMs: number; actualMs: number; strategy: string }[] {
+    const { sql, params } = historyWhere({ ...f, outcome: 'completed' });
+    return this
+      .stmt(
+        `SELECT id, predicted_total_ms AS predictedMs, total_ms AS actualMs, strategy FROM migrations ${sql}
+         AND predicted_total_ms IS NOT NULL AND total_ms IS NOT NULL ORDER BY queued_at DESC LIMIT ?`,
       )
-      .all(params) as {
-      id: string; vm: string; fromHost: string; strategy: string; outcome: string; downtimeMs: number | null;
-      totalMs: number | null; predictedTotalMs: number | null; bytes: number; queuedAt: string;
-    }[];
+      .all({ ...params }, limit) as { id: string; predictedMs: number; actualMs: number; strategy: string }[];
+  }
+
+  rebuildRollups(): void {
+    this.db.transaction(() => rebuildRollups(this.db))();
   }
 
   /** Migrations a previous run left queued or running: they ended with that process. */
   abandonUnfinished(reason: string): number {
-    return this.db
-      .prepare(`UPDATE migrations SET outcome = 'failed', reason = ?, ended_at = ? WHERE outcome IN ('queued', 'running')`)
-      .run(reason, new Date().toISOString()).changes;
+    const rows = this.stmt("SELECT * FROM migrations WHERE outcome IN ('queued', 'running')").all() as MigrationRow[];
+    for (const row of rows) {
+      const r = rowToRecord(row);
+      this.updateMigration({ ...r, outcome: 'failed', reason, endedAt: new Date().toISOString(), events: [...r.events, { t: r.totalMs ?? 0, text: reason }] });
+    }
+    return rows.length;
   }
 
   /**
@@ -219,8 +249,8 @@ export class Store {
    * their summary rows, so history stays complete while the database stays small.
    */
   pruneRounds(before: Date): number {
-    return this.db
-      .prepare('DELETE FROM migration_rounds WHERE migration_seq IN (SELECT seq FROM migrations WHERE queued_at < ?)')
+    return this
+      .stmt('DELETE FROM migration_rounds WHERE migration_seq IN (SELECT seq FROM migrations WHERE queued_at < ?)')
       .run(before.toISOString()).changes;
   }
 
@@ -232,13 +262,13 @@ export class Store {
 
   // ---- audit --------------------------------------------------------------
   audit(actor: string, action: string, detail: Record<string, unknown>): void {
-    this.db
-      .prepare('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)')
+    this
+      .stmt('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)')
       .run(new Date().toISOString(), actor, action, JSON.stringify(detail));
   }
 
   auditLog(limit = 100): { at: string; actor: string; action: string; detail: unknown }[] {
-    return (this.db.prepare('SELECT at, actor, action, detail FROM audit ORDER BY seq DESC LIMIT ?').all(limit) as {
+    return (this.stmt('SELECT at, actor, action, detail FROM audit ORDER BY seq DESC LIMIT ?').all(limit) as {
       at: string; actor: string; action: string; detail: string;
     }[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
   }

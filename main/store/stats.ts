@@ -1,0 +1,174 @@
+// Daily rollups of ended migrations, so that history summaries over a million migrations
+// read a few thousand rows instead of a million. Filters the rollups cannot answer
+// (a host, a VM, text, a downtime threshold, times within a day) scan the matching rows.
+import type Database from 'better-sqlite3';
+import type { HistoryFilter } from '../../preload/contract';
+import type { MigrationRecord, Outcome } from '../../preload/model';
+import { ExactDist, LogHistogram, type Dist } from './distribution';
+import { historyWhere } from './history-sql';
+
+export const ENDED: Outcome[] = ['completed', 'failed', 'cancelled'];
+
+export interface Group {
+  n: number;
+  downtime: Dist;
+  total: Dist;
+}
+
+export interface Aggregate {
+  byOutcome: Record<Outcome, number>;
+  bytes: number;
+  downtime: Dist;
+  days: Map<string, Group>;
+  strategies: Map<string, Group>;
+  hosts: Map<string, Group>;
+  /** True when percentiles come from histograms (about 5 % resolution). */
+  approximate: boolean;
+}
+
+type Ended = Pick<MigrationRecord, 'queuedAt' | 'cluster' | 'strategy' | 'outcome' | 'bytes' | 'downtimeMs' | 'totalMs' | 'from'>;
+
+/** Adds one ended migration to the daily rollups (called once, when it ends). */
+export function addToRollups(db: Database.Database, r: Ended): void {
+  const day = r.queuedAt.slice(0, 10);
+  const row = db
+    .prepare('SELECT n, bytes, downtime_hist, total_hist FROM stats_daily WHERE day = ? AND cluster = ? AND strategy = ? AND outcome = ?')
+    .get(day, r.cluster, r.strategy, r.outcome) as { n: number; bytes: number; downtime_hist: Buffer; total_hist: Buffer } | undefined;
+  const dt = LogHistogram.fromBlob(row?.downtime_hist ?? null);
+  const tt = LogHistogram.fromBlob(row?.total_hist ?? null);
+  const completed = r.outcome === 'completed' && r.downtimeMs !== null;
+  if (completed) dt.add(r.downtimeMs!);
+  if (completed && r.totalMs !== null) tt.add(r.totalMs);
+  db.prepare(
+    `INSERT INTO stats_daily (day, cluster, strategy, outcome, n, bytes, downtime_hist, total_hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (day, cluster, strategy, outcome) DO UPDATE SET n = excluded.n, bytes = excluded.bytes,
+       downtime_hist = excluded.downtime_hist, total_hist = excluded.total_hist`,
+  ).run(day, r.cluster, r.strategy, r.outcome, (row?.n ?? 0) + 1, (row?.bytes ?? 0) + r.bytes, dt.toBlob(), tt.toBlob());
+  if (!completed) return;
+  const h = db.prepare('SELECT n, downtime_hist FROM stats_daily_host WHERE day = ? AND host = ?').get(day, r.from) as
+    | { n: number; downtime_hist: Buffer }
+    | undefined;
+  const hh = LogHistogram.fromBlob(h?.downtime_hist ?? null);
+  hh.add(r.downtimeMs!);
+  db.prepare(
+    `INSERT INTO stats_daily_host (day, host, n, downtime_hist) VALUES (?, ?, ?, ?)
+     ON CONFLICT (day, host) DO UPDATE SET n = excluded.n, downtime_hist = excluded.downtime_hist`,
+  ).run(day, r.from, (h?.n ?? 0) + 1, hh.toBlob());
+}
+
+/** Recomputes every rollup from the migrations table (schema upgrade, bulk import). */
+export function rebuildRollups(db: Database.Database): void {
+  db.exec('DELETE FROM stats_daily; DELETE FROM stats_daily_host;');
+  // In pages: better-sqlite3 cannot write while an iterator is open on the same connection.
+  const page = db.prepare(
+    `SELECT seq, queued_at AS queuedAt, cluster, strategy, outcome, bytes, downtime_ms AS downtimeMs, total_ms AS totalMs,
+      from_host AS "from" FROM migrations WHERE seq > ? AND outcome IN ('completed', 'failed', 'cancelled') ORDER BY seq LIMIT 5000`,
+  );
+  for (let last = 0; ; ) {
+    const rows = page.all(last) as (Ended & { seq: number })[];
+    if (!rows.length) break;
+    for (const r of rows) addToRollups(db, r);
+    last = rows[rows.length - 1]!.seq;
+  }
+}
+
+const isDayStart = (iso: string | undefined) => iso === undefined || /T00:00:00(\.0+)?(Z|[+-]00:00)$/.test(iso);
+
+/** Whether the daily rollups can answer this filter exactly (in counts; percentiles ~5 %). */
+export function rollupsCanAnswer(f: HistoryFilter): boolean {
+  return !f.vm && !f.host && !f.text && f.minDowntimeMs === undefined && isDayStart(f.since) && isDayStart(f.until);
+}
+
+function emptyAggregate(approximate: boolean): Aggregate {
+  return {
+    byOutcome: { queued: 0, running: 0, completed: 0, failed: 0, cancelled: 0 },
+    bytes: 0,
+    downtime: approximate ? new LogHistogram() : new ExactDist(),
+    days: new Map(),
+    strategies: new Map(),
+    hosts: new Map(),
+    approximate,
+  };
+}
+
+function group(m: Map<string, Group>, key: string, approximate: boolean): Group {
+  let g = m.get(key);
+  if (!g) {
+    const mk = () => (approximate ? new LogHistogram() : new ExactDist());
+    m.set(key, (g = { n: 0, downtime: mk(), total: mk() }));
+  }
+  return g;
+}
+
+export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggregate {
+  const a = emptyAggregate(true);
+  const where: string[] = [];
+  const p: Record<string, unknown> = {};
+  if (f.since) (where.push('day >= @since'), (p.since = new Date(f.since).toISOString().slice(0, 10)));
+  if (f.until) (where.push('day < @until'), (p.until = new Date(f.until).toISOString().slice(0, 10)));
+  if (f.cluster) (where.push('cluster = @cluster'), (p.cluster = f.cluster));
+  if (f.strategy) (where.push('strategy = @strategy'), (p.strategy = f.strategy));
+  if (f.outcome) (where.push('outcome = @outcome'), (p.outcome = f.outcome));
+  const sql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const rows = db.prepare(`SELECT * FROM stats_daily ${sql}`).all(p) as {
+    day: string; strategy: string; outcome: Outcome; n: number; bytes: number; downtime_hist: Buffer; total_hist: Buffer;
+  }[];
+  for (const r of rows) {
+    a.byOutcome[r.outcome] += r.n;
+    a.bytes += r.bytes;
+    if (r.outcome !== 'completed') continue;
+    const dt = LogHistogram.fromBlob(r.downtime_hist);
+    const tt = LogHistogram.fromBlob(r.total_hist);
+    a.downtime.merge(dt);
+    for (const g of [group(a.days, r.day, true), group(a.strategies, r.strategy, true)]) {
+      g.n += r.n;
+      g.downtime.merge(dt);
+      g.total.merge(tt);
+    }
+  }
+  // Per-host rollups have no cluster or strategy; only use them when the filter has neither.
+  if (!f.cluster && !f.strategy && (!f.outcome || f.outcome === 'completed')) {
+    const hw = where.filter((w) => w.startsWith('day'));
+    const hrows = db.prepare(`SELECT host, n, downtime_hist FROM stats_daily_host ${hw.length ? `WHERE ${hw.join(' AND ')}` : ''}`).all(
+      Object.fromEntries(Object.entries(p).filter(([k]) => k === 'since' || k === 'until')),
+    ) as { host: string; n: number; downtime_hist: Buffer }[];
+    for (const r of hrows) {
+      const g = group(a.hosts, r.host, true);
+      g.n += r.n;
+      g.downtime.merge(LogHistogram.fromBlob(r.downtime_hist));
+    }
+  }
+  // Unfinished migrations are few and not in the rollups: count them directly.
+  if (!f.outcome || f.outcome === 'queued' || f.outcome === 'running') {
+    const { sql: w, params } = historyWhere({ ...f, outcome: undefined });
+    const live = db
+      .prepare(`SELECT outcome, count(*) AS n, sum(bytes) AS b FROM migrations ${w ? `${w} AND` : 'WHERE'} outcome IN ('queued', 'running') GROUP BY outcome`)
+      .all(params) as { outcome: Outcome; n: number; b: number }[];
+    for (const r of live) if (!f.outcome || f.outcome === r.outcome) (a.byOutcome[r.outcome] += r.n), (a.bytes += r.b);
+  }
+  return a;
+}
+
+export function scanAggregate(db: Database.Database, f: HistoryFilter): Aggregate {
+  const a = emptyAggregate(false);
+  const { sql, params } = historyWhere(f);
+  const rows = db
+    .prepare(
+      `SELECT substr(queued_at, 1, 10) AS day, outcome, strategy, from_host AS host, bytes, downtime_ms AS dt, total_ms AS tt
+       FROM migrations ${sql}`,
+    )
+    .raw()
+    .iterate(params) as IterableIterator<[string, Outcome, string, string, number, number | null, number | null]>;
+  for (const [day, outcome, strategy, host, bytes, dt, tt] of rows) {
+    a.byOutcome[outcome]++;
+    a.bytes += bytes;
+    if (outcome !== 'completed' || dt === null) continue;
+    a.downtime.add(dt);
+    for (const g of [group(a.days, day, false), group(a.strategies, strategy, false), group(a.hosts, host, false)]) {
+      g.n++;
+      g.downtime.add(dt);
+      if (tt !== null) g.total.add(tt);
+    }
+  }
+  return a;
+}

@@ -35,13 +35,28 @@ export class LogHistogram implements Dist {
     if (counts) for (const c of counts) this.count += c;
   }
 
+  /** Sparse on disk: (bucket, count) pairs of the non-empty buckets only, a few bytes a row. */
   static fromBlob(blob: Buffer | null): LogHistogram {
-    if (!blob) return new LogHistogram();
-    return new LogHistogram(new Float64Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength)));
+    const h = new LogHistogram();
+    if (blob) h.addBlob(blob);
+    return h;
+  }
+
+  /** Adds a stored histogram without materialising it (the summaries' hot loop). */
+  addBlob(blob: Buffer): void {
+    // Blobs are copied to an aligned buffer only when SQLite hands back an unaligned one.
+    const aligned = blob.byteOffset % 4 === 0 ? blob : Buffer.from(blob);
+    const pairs = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      this.counts[pairs[i]!]! += pairs[i + 1]!;
+      this.count += pairs[i + 1]!;
+    }
   }
 
   toBlob(): Buffer {
-    return Buffer.from(this.counts.buffer.slice(0));
+    const pairs: number[] = [];
+    for (let b = 0; b < BUCKETS; b++) if (this.counts[b]) pairs.push(b, this.counts[b]!);
+    return Buffer.from(new Uint32Array(pairs).buffer);
   }
 
   add(v: number, n = 1): void {

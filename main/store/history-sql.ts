@@ -25,7 +25,7 @@ export function historyWhere(f: HistoryFilter): { sql: string; params: Record<st
   const params: Record<string, unknown> = {};
   if (f.since) (where.push('queued_at >= @since'), (params.since = new Date(f.since).toISOString()));
   if (f.until) (where.push('queued_at < @until'), (params.until = new Date(f.until).toISOString()));
-  if (f.vm) (where.push('(vm = @vm OR vm_id = @vm)'), (params.vm = f.vm));
+  if (f.vm) (where.push('vm = @vm'), (params.vm = f.vm));
   if (f.host) (where.push('(from_host = @host OR to_host = @host)'), (params.host = f.host));
   if (f.cluster) (where.push('cluster = @cluster'), (params.cluster = f.cluster));
   if (f.strategy) (where.push('strategy = @strategy'), (params.strategy = f.strategy));

@@ -97,12 +97,11 @@ export const SCHEMA: SchemaStep[] = [
         n INTEGER NOT NULL, bytes INTEGER NOT NULL, downtime_hist BLOB NOT NULL, total_hist BLOB NOT NULL,
         PRIMARY KEY (day, cluster, strategy, outcome)
       ) WITHOUT ROWID;
-      CREATE TABLE stats_daily_host (
-        day TEXT NOT NULL, host TEXT NOT NULL, n INTEGER NOT NULL, downtime_hist BLOB NOT NULL,
-        PRIMARY KEY (day, host)
-      ) WITHOUT ROWID;
+      -- Per source host, all time: with thousands of hosts a per-day table would hold
+      -- about one row per migration; time-bounded host charts scan their range instead.
+      CREATE TABLE stats_host (host TEXT PRIMARY KEY, n INTEGER NOT NULL, downtime_hist BLOB NOT NULL) WITHOUT ROWID;
     `,
-    down: `DROP TABLE stats_daily_host; DROP TABLE stats_daily;`,
+    down: `DROP TABLE stats_host; DROP TABLE stats_daily;`,
     rebuildRollups: true,
   },
 ];

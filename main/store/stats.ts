@@ -45,31 +45,47 @@ export function addToRollups(db: Database.Database, r: Ended): void {
        downtime_hist = excluded.downtime_hist, total_hist = excluded.total_hist`,
   ).run(day, r.cluster, r.strategy, r.outcome, (row?.n ?? 0) + 1, (row?.bytes ?? 0) + r.bytes, dt.toBlob(), tt.toBlob());
   if (!completed) return;
-  const h = db.prepare('SELECT n, downtime_hist FROM stats_daily_host WHERE day = ? AND host = ?').get(day, r.from) as
+  const h = db.prepare('SELECT n, downtime_hist FROM stats_host WHERE host = ?').get(r.from) as
     | { n: number; downtime_hist: Buffer }
     | undefined;
   const hh = LogHistogram.fromBlob(h?.downtime_hist ?? null);
   hh.add(r.downtimeMs!);
   db.prepare(
-    `INSERT INTO stats_daily_host (day, host, n, downtime_hist) VALUES (?, ?, ?, ?)
-     ON CONFLICT (day, host) DO UPDATE SET n = excluded.n, downtime_hist = excluded.downtime_hist`,
-  ).run(day, r.from, (h?.n ?? 0) + 1, hh.toBlob());
+    `INSERT INTO stats_host (host, n, downtime_hist) VALUES (?, ?, ?)
+     ON CONFLICT (host) DO UPDATE SET n = excluded.n, downtime_hist = excluded.downtime_hist`,
+  ).run(r.from, (h?.n ?? 0) + 1, hh.toBlob());
 }
 
-/** Recomputes every rollup from the migrations table (schema upgrade, bulk import). */
+/** Recomputes every rollup from the migrations table (schema upgrade, bulk import), in memory then written once. */
 export function rebuildRollups(db: Database.Database): void {
-  db.exec('DELETE FROM stats_daily; DELETE FROM stats_daily_host;');
-  // In pages: better-sqlite3 cannot write while an iterator is open on the same connection.
-  const page = db.prepare(
-    `SELECT seq, queued_at AS queuedAt, cluster, strategy, outcome, bytes, downtime_ms AS downtimeMs, total_ms AS totalMs,
-      from_host AS "from" FROM migrations WHERE seq > ? AND outcome IN ('completed', 'failed', 'cancelled') ORDER BY seq LIMIT 5000`,
-  );
-  for (let last = 0; ; ) {
-    const rows = page.all(last) as (Ended & { seq: number })[];
-    if (!rows.length) break;
-    for (const r of rows) addToRollups(db, r);
-    last = rows[rows.length - 1]!.seq;
+  db.exec('DELETE FROM stats_daily; DELETE FROM stats_host;');
+  const daily = new Map<string, { n: number; bytes: number; dt: LogHistogram; tt: LogHistogram }>();
+  const hosts = new Map<string, { n: number; dt: LogHistogram }>();
+  const rows = db
+    .prepare(
+      `SELECT substr(queued_at, 1, 10), cluster, strategy, outcome, bytes, downtime_ms, total_ms, from_host
+       FROM migrations WHERE outcome IN ('completed', 'failed', 'cancelled')`,
+    )
+    .raw()
+    .iterate() as IterableIterator<[string, string, string, string, number, number | null, number | null, string]>;
+  for (const [day, cluster, strategy, outcome, bytes, dt, tt, from] of rows) {
+    const key = JSON.stringify([day, cluster, strategy, outcome]);
+    let d = daily.get(key);
+    if (!d) daily.set(key, (d = { n: 0, bytes: 0, dt: new LogHistogram(), tt: new LogHistogram() }));
+    d.n++;
+    d.bytes += bytes;
+    if (outcome !== 'completed' || dt === null) continue;
+    d.dt.add(dt);
+    if (tt !== null) d.tt.add(tt);
+    let h = hosts.get(from);
+    if (!h) hosts.set(from, (h = { n: 0, dt: new LogHistogram() }));
+    h.n++;
+    h.dt.add(dt);
   }
+  const insDaily = db.prepare('INSERT INTO stats_daily (day, cluster, strategy, outcome, n, bytes, downtime_hist, total_hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  for (const [key, d] of daily) insDaily.run(...(JSON.parse(key) as string[]), d.n, d.bytes, d.dt.toBlob(), d.tt.toBlob());
+  const insHost = db.prepare('INSERT INTO stats_host (host, n, downtime_hist) VALUES (?, ?, ?)');
+  for (const [host, h] of hosts) insHost.run(host, h.n, h.dt.toBlob());
 }
 
 const isDayStart = (iso: string | undefined) => iso === undefined || /T00:00:00(\.0+)?(Z|[+-]00:00)$/.test(iso);
@@ -117,27 +133,14 @@ export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggreg
     a.byOutcome[r.outcome] += r.n;
     a.bytes += r.bytes;
     if (r.outcome !== 'completed') continue;
-    const dt = LogHistogram.fromBlob(r.downtime_hist);
-    const tt = LogHistogram.fromBlob(r.total_hist);
-    a.downtime.merge(dt);
+    (a.downtime as LogHistogram).addBlob(r.downtime_hist);
     for (const g of [group(a.days, r.day, true), group(a.strategies, r.strategy, true)]) {
       g.n += r.n;
-      g.downtime.merge(dt);
-      g.total.merge(tt);
+      (g.downtime as LogHistogram).addBlob(r.downtime_hist);
+      (g.total as LogHistogram).addBlob(r.total_hist);
     }
   }
-  // Per-host rollups have no cluster or strategy; only use them when the filter has neither.
-  if (!f.cluster && !f.strategy && (!f.outcome || f.outcome === 'completed')) {
-    const hw = where.filter((w) => w.startsWith('day'));
-    const hrows = db.prepare(`SELECT host, n, downtime_hist FROM stats_daily_host ${hw.length ? `WHERE ${hw.join(' AND ')}` : ''}`).all(
-      Object.fromEntries(Object.entries(p).filter(([k]) => k === 'since' || k === 'until')),
-    ) as { host: string; n: number; downtime_hist: Buffer }[];
-    for (const r of hrows) {
-      const g = group(a.hosts, r.host, true);
-      g.n += r.n;
-      g.downtime.merge(LogHistogram.fromBlob(r.downtime_hist));
-    }
-  }
+  hostGroups(db, f, a);
   // Unfinished migrations are few and not in the rollups: count them directly.
   if (!f.outcome || f.outcome === 'queued' || f.outcome === 'running') {
     const { sql: w, params } = historyWhere({ ...f, outcome: undefined });
@@ -147,6 +150,28 @@ export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggreg
     for (const r of live) if (!f.outcome || f.outcome === r.outcome) (a.byOutcome[r.outcome] += r.n), (a.bytes += r.b);
   }
   return a;
+}
+
+/**
+ * Per-host figures: the all-time host rollup when the filter is only "completed", else a
+ * scan of the filtered rows' source host and downtime (a time range keeps that small).
+ */
+function hostGroups(db: Database.Database, f: HistoryFilter, a: Aggregate): void {
+  if (!f.since && !f.until && !f.cluster && !f.strategy && (!f.outcome || f.outcome === 'completed')) {
+    for (const r of db.prepare('SELECT host, n, downtime_hist FROM stats_host').all() as { host: string; n: number; downtime_hist: Buffer }[]) {
+      const g = group(a.hosts, r.host, true);
+      g.n += r.n;
+      (g.downtime as LogHistogram).addBlob(r.downtime_hist);
+    }
+    return;
+  }
+  const { sql, params } = historyWhere({ ...f, outcome: 'completed' });
+  const rows = db.prepare(`SELECT from_host, downtime_ms FROM migrations ${sql} AND downtime_ms IS NOT NULL`).raw().iterate(params) as IterableIterator<[string, number]>;
+  for (const [host, dt] of rows) {
+    const g = group(a.hosts, host, false);
+    g.n++;
+    g.downtime.add(dt);
+  }
 }
 
 export function scanAggregate(db: Database.Database, f: HistoryFilter): Aggregate {

@@ -125,7 +125,7 @@ export class Store {
       )
       .run(this.params(r));
     this.seqById.set(r.id, Number(info.lastInsertRowid));
-    if (ENDED.includes(r.outcome)) addToRollups(this.db, r);
+    if (ENDED.includes(r.outcome) && !this.bulkDepth) addToRollups(this.db, r);
   }
 
   updateMigration(r: MigrationRecord): void {
@@ -228,6 +228,19 @@ export class Store {
          AND predicted_total_ms IS NOT NULL AND total_ms IS NOT NULL ORDER BY queued_at DESC LIMIT ?`,
       )
       .all({ ...params }, limit) as { id: string; predictedMs: number; actualMs: number; strategy: string }[];
+  }
+
+  private bulkDepth = 0;
+
+  /** Imports many records in one transaction; rollups are rebuilt once at the end. */
+  bulk(fn: () => void): void {
+    this.bulkDepth++;
+    try {
+      this.db.transaction(fn)();
+    } finally {
+      this.bulkDepth--;
+    }
+    if (!this.bulkDepth) this.rebuildRollups();
   }
 
   rebuildRollups(): void {

@@ -69,7 +69,11 @@ export function createApp(options: AppOptions): FerryApp {
   const startedBy = operator();
   const engine = new MigrationEngine({
     drivers: [sim],
-    recorder: store,
+    recorder: {
+      insert: (r) => store.insertMigration(r),
+      update: (r) => store.updateMigration(r),
+      addRound: (id, sample) => store.addRound(id, sample),
+    },
     startedBy,
     onProgress: (batch) => events.emit('migrations:progress', batch),
     onEnded: (rec) => events.emit('migrations:ended', rec),

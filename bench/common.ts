@@ -1,0 +1,60 @@
+// Shared pieces of the benchmarks: small datacenters in the simulator's format, an
+// in-memory recorder, one migration run through the engine, and figures as text.
+import type { SimDatacenter, SimVm } from '../main/sim/format';
+import { SimDriver } from '../main/sim/sim-driver';
+import { MigrationEngine, type MigrationRecorder } from '../main/engine/engine';
+import type { MigrationRecord, PolicyOverrides, StrategyChoice } from '../preload/model';
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+export const nullRecorder: MigrationRecorder = { insert() {}, update() {}, addRound() {} };
+
+/** Two hosts (a -> b) with the given link and one VM on a. */
+export function pairDatacenter(nicMiBps: number, vm: Partial<SimVm>, seed = 11): SimDatacenter {
+  return {
+    name: 'bench', clock: 'virtual', seed,
+    clusters: [{ id: 'c' }],
+    hosts: ['a', 'b'].map((id) => ({ id, cluster: 'c', rack: 'r', cores: 64, memoryMiB: 4 * 1024 * 1024, nicMiBps, maintenance: false })),
+    vms: [{ id: 'v', host: 'a', memoryMiB: 2048, vcpus: 4, zeroFraction: 0, wssMiB: 256, dirtyMiBps: 10, cpuPct: 30, ...vm }],
+  };
+}
+
+export interface Run {
+  predicted: { converges: boolean; totalMs: number; downtimeMs: number; strategy: string };
+  actual: MigrationRecord;
+}
+
+/** Predicts, then migrates v from a to b through the engine over a fresh simulator, in virtual time. */
+export async function runOne(dc: SimDatacenter, strategy: StrategyChoice, policy?: PolicyOverrides): Promise<Run> {
+  const sim = new SimDriver(dc);
+  const engine = new MigrationEngine({ drivers: [sim], recorder: nullRecorder, startedBy: 'bench' });
+  try {
+    const p = engine.predict('v', 'b', strategy, policy).predicted;
+    const [rec] = engine.start({ vms: ['v'], to: 'b', strategy, policy });
+    const actual = await engine.wait(rec!.id);
+    return { predicted: { converges: p.converges, totalMs: p.totalMs, downtimeMs: p.downtimeMs, strategy: p.strategy }, actual };
+  } finally {
+    engine.dispose();
+    sim.dispose();
+  }
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function pct(x: number): string {
+  return `${(x * 100).toFixed(1)}%`;
+}
+
+export function secs(ms: number): string {
+  return Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'inf';
+}
+
+export function pad(s: string | number, n: number): string {
+  return String(s).padStart(n);
+}

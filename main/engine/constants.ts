@@ -1,0 +1,105 @@
+// Every constant the prediction model, the placement check and the engine's policy
+// share, in one place, each with where it comes from. Change a figure here and both
+// the prediction and the engine's decisions move together.
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+/** x86 guest page: the unit dirty tracking and post-copy faults work in. */
+export const PAGE_BYTES = 4096;
+
+/**
+ * Per-page header on the wire: QEMU sends each page with its offset and flags, and a zero
+ * page as the header alone. (The simulator uses the same 16 bytes.)
+ */
+export const PAGE_HEADER_BYTES = 16;
+
+/** Bytes on the wire for `pageBytes` of non-zero pages. */
+export function wireBytes(pageBytes: number): number {
+  return pageBytes * ((PAGE_BYTES + PAGE_HEADER_BYTES) / PAGE_BYTES);
+}
+
+/**
+ * Device state (CPU registers, virtio queues, timers) sent at switchover. QEMU's device
+ * section is typically a few hundred KiB for a small virtio guest.
+ */
+export const DEVICE_STATE_BYTES = 256 * 1024;
+
+/**
+ * Fixed cost of a pre-copy switchover beyond the bytes: the final dirty-bitmap sync,
+ * stopping the vCPUs, and starting them on the destination. QEMU measured here paused
+ * a 512 MiB guest for 55 ms with little left to send; libvirt for 62-94 ms.
+ */
+export const SWITCHOVER_FIXED_MS = 10;
+
+/**
+ * Fixed cost of the post-copy switch: no final RAM pass, only the discard bitmap and
+ * device state. Measured here: 2 ms (QEMU) and 5 ms (libvirt, the production path, and
+ * what the simulator uses) of downtime.
+ */
+export const POSTCOPY_SWITCH_FIXED_MS = 5;
+
+/** Round trip for one post-copy page request (destination fault -> source -> back). */
+export const FAULT_RTT_MS = 0.2;
+
+/** A post-copy switch risks a fault storm when faults arrive faster than this share of what the link can serve. */
+export const STORM_RISK_SHARE = 0.5;
+
+/**
+ * Pre-copy "shrinks" only when remaining dirty memory drops by at least this share of
+ * the smallest remaining seen so far. A smaller gain is noise, or a race so close (dirty
+ * rate within ~5% of the link) that pre-copy needs dozens of rounds: worth throttling or
+ * switching to post-copy for.
+ */
+export const STALL_MIN_SHRINK = 0.05;
+
+/** Upper bound on modelled rounds, so a prediction always ends (the timeout usually ends it first). */
+export const MAX_MODEL_ROUNDS = 2000;
+
+/** QEMU auto-converge: cpu-throttle-initial 20 %, cpu-throttle-increment 10 %, at most 99 %. */
+export const THROTTLE_INITIAL_PCT = 20;
+export const THROTTLE_INCREMENT_PCT = 10;
+export const THROTTLE_MAX_PCT = 99;
+
+/**
+ * With timeoutAction 'throttle' the engine starts throttling at the timeout and gives up
+ * (aborts, the VM stays on the source) at this multiple of the timeout.
+ */
+export const THROTTLE_GRACE_FACTOR = 2;
+
+/** Share of a host's memory never handed to guests (hypervisor, page cache, QEMU overhead). */
+export const HOST_MEMORY_RESERVE = 0.05;
+
+/** vCPUs a host may carry per physical core (oVirt and OpenStack default to a few x). */
+export const VCPU_OVERCOMMIT = 4;
+
+/** A destination is green only if pre-copy converges and finishes within this. */
+export const GREEN_MAX_TOTAL_MS = 60_000;
+
+/**
+ * Auto prefers pre-copy when it converges and takes at most this multiple of post-copy's
+ * time (or less than COMPARABLE_SLACK_MS more): a slower but safe migration beats one
+ * that loses the VM if the link dies.
+ */
+export const COMPARABLE_FACTOR = 2;
+export const COMPARABLE_SLACK_MS = 30_000;
+
+/**
+ * Concurrency defaults, as oVirt and KubeVirt ship them: 2 outbound and 2 inbound
+ * migrations per host, so a link is shared by at most two streams. The global cap of 16
+ * (KubeVirt caps a cluster at 5, oVirt leaves it to the per-host limits) bounds the
+ * engine's own work; raise it for large simulated runs.
+ */
+export const DEFAULT_LIMITS = { perHostOut: 2, perHostIn: 2, total: 16 } as const;
+
+/** Wall milliseconds between progress batches. */
+export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
+
+/** Post-copy samples are recorded as rounds at most this often (driver clock). */
+export const POSTCOPY_SAMPLE_EVERY_MS = 1000;
+
+/** ETA smoothing: weight of the newest raw estimate. */
+export const ETA_ALPHA = 0.3;
+
+/** Ended migrations kept in memory for wait() and cancel() answers. */
+export const ENDED_KEPT = 5000;

@@ -1,0 +1,253 @@
+// The migration engine: predicts, validates placement, queues fairly under concurrency
+// limits, runs each migration through its host's driver (job.ts decides, the driver
+// executes), records everything, and streams batched progress.
+import { FerryError, type Destination } from '../../preload/contract';
+import type { MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
+import type { HostDriver } from './driver';
+import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
+import { Job, type MigrationRecorder } from './job';
+import { destinations, fit } from './placement';
+import { resolvePolicy } from './policy';
+import { chooseAuto, predictStrategies } from './predict';
+import { ProgressBatcher } from './progress';
+import { FairQueue, type Limits } from './queue';
+import { Snapshot, linkShare } from './snapshot';
+
+export type { MigrationRecorder } from './job';
+export type { Limits } from './queue';
+
+export interface EngineOptions {
+  drivers: HostDriver[];
+  recorder: MigrationRecorder;
+  startedBy: string;
+  limits?: Limits;
+  onProgress?: (batch: Progress[]) => void;
+  onEnded?: (rec: MigrationRecord) => void;
+  /** Wall ms between progress batches, default 250. */
+  progressIntervalMs?: number;
+  /** Wall clock for record timestamps (epoch ms); default Date.now. */
+  clock?: () => number;
+}
+
+export interface StartRequest {
+  vms: string[];
+  to: string;
+  strategy: StrategyChoice;
+  policy?: PolicyOverrides;
+  startedBy?: string;
+}
+
+let counter = 0;
+function newId(now: number): string {
+  counter = (counter + 1) % 1_000_000;
+  return `m-${now.toString(36)}-${counter.toString(36).padStart(3, '0')}`;
+}
+
+export class MigrationEngine {
+  private readonly jobs = new Map<string, Job>();
+  private readonly ended = new Map<string, MigrationRecord>();
+  private readonly queue: FairQueue<Job>;
+  private readonly batcher: ProgressBatcher;
+  private readonly clock: () => number;
+  private endedSinceFlush: Progress[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private pumping = false;
+  private pumpAgain = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.queue = new FairQueue<Job>({ ...DEFAULT_LIMITS, ...opts.limits });
+    this.clock = opts.clock ?? Date.now;
+    this.batcher = new ProgressBatcher(opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => this.collect(), opts.onProgress);
+  }
+
+  /** Hosts and VMs of every driver, merged. */
+  inventory(): { hosts: Snapshot['hosts']; vms: Snapshot['vms'] } {
+    const s = new Snapshot(this.opts.drivers);
+    return { hosts: s.hosts, vms: s.vms };
+  }
+
+  predict(vmRef: string, toRef: string, strategy: StrategyChoice = 'auto', overrides?: PolicyOverrides): PredictResult {
+    const policy = resolvePolicy(overrides);
+    const snap = new Snapshot(this.opts.drivers);
+    const vm = snap.vm(vmRef);
+    const to = snap.host(toRef);
+    const from = snap.host(vm.host);
+    const f = fit(vm, to, snap, this.incoming(to.id));
+    const by = predictStrategies(vm, from, to, policy, { bandwidthMiBps: linkShare(from, to, policy, this.queue) });
+    const auto = chooseAuto(by, policy);
+    const used = strategy === 'auto' ? auto.strategy : strategy;
+    return { vm: vm.id, from: from.id, to: to.id, fit: f, auto, predicted: by[used], byStrategy: by };
+  }
+
+  destinations(vmRef: string): Destination[] {
+    const snap = new Snapshot(this.opts.drivers);
+    const vm = snap.vm(vmRef);
+    const policy = resolvePolicy();
+    return destinations(vm, snap, policy, {
+      incoming: (hostId) => this.incoming(hostId),
+      link: (from, to) => ({ bandwidthMiBps: linkShare(from, to, policy, this.queue) }),
+    });
+  }
+
+  /**
+   * Validates every VM against the destination (counting the ones before it in this
+   * request), then queues them all, or none: a request that cannot be placed whole is
+   * refused with the first reason.
+   */
+  start(req: StartRequest): MigrationRecord[] {
+    const policy = resolvePolicy(req.policy);
+    if (new Set(req.vms).size !== req.vms.length) throw new FerryError('bad-request', 'the same VM is listed twice');
+    if (req.vms.length === 0) throw new FerryError('bad-request', 'no VMs to migrate');
+    const snap = new Snapshot(this.opts.drivers);
+    const to = snap.host(req.to);
+    const incoming = this.incoming(to.id);
+    const jobs: Job[] = [];
+    for (const ref of req.vms) {
+      const vm = snap.vm(ref);
+      const driver = this.checkMovable(snap, vm, to.id);
+      const f = fit(vm, to, snap, incoming);
+      if (!f.ok) throw new FerryError('conflict', `${vm.name} cannot move to ${to.name}: ${f.reason}`);
+      incoming.push(vm);
+      const extra = { out: jobs.filter((j) => j.fromId === vm.host).length, in: jobs.length };
+      jobs.push(this.makeJob(snap, vm, to.id, driver, req, policy, extra));
+    }
+    const out = jobs.map((j) => {
+      this.jobs.set(j.id, j);
+      this.opts.recorder.insert(j.rec);
+      this.queue.push(j);
+      return structuredClone(j.rec);
+    });
+    this.pump();
+    this.batcher.touch();
+    return out;
+  }
+
+  cancel(id: string, by = this.opts.startedBy): MigrationRecord {
+    const job = this.jobs.get(id);
+    if (!job) {
+      if (this.ended.has(id)) throw new FerryError('conflict', `${id} has already ended (${this.ended.get(id)!.outcome})`);
+      throw new FerryError('not-found', `no migration ${id}`);
+    }
+    if (job.state === 'queued') {
+      this.queue.remove(id);
+      job.cancelQueued(new Date(this.clock()).toISOString(), by);
+    } else {
+      job.requestCancel(by);
+    }
+    return structuredClone(job.rec);
+  }
+
+  postcopy(id: string, by = this.opts.startedBy): Progress {
+    const job = this.jobs.get(id);
+    if (!job) throw new FerryError(this.ended.has(id) ? 'conflict' : 'not-found', `no running migration ${id}`);
+    if (job.state !== 'running') throw new FerryError('conflict', `${id} has not started yet`);
+    const p = job.requestPostcopy(by);
+    this.batcher.touch();
+    return p;
+  }
+
+  /** Queued and running migrations, latest progress of each. */
+  active(): Progress[] {
+    return [...this.jobs.values()].map((j) => ({ ...j.progress }));
+  }
+
+  wait(id: string): Promise<MigrationRecord> {
+    const job = this.jobs.get(id);
+    if (job) return job.done;
+    const rec = this.ended.get(id);
+    if (rec) return Promise.resolve(structuredClone(rec));
+    return Promise.reject(new FerryError('not-found', `no migration ${id}`));
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.jobs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops progress events. Migrations already handed to a driver are left to it. */
+  dispose(): void {
+    this.batcher.dispose();
+  }
+
+  private checkMovable(snap: Snapshot, vm: Vm, toId: string): HostDriver {
+    const busy = [...this.jobs.values()].find((j) => j.rec.vmId === vm.id);
+    if (busy) throw new FerryError('conflict', `${vm.name} is already ${busy.state === 'queued' ? 'queued' : 'migrating'} (${busy.id})`);
+    if (vm.state !== 'running' && vm.state !== 'paused') throw new FerryError('conflict', `${vm.name} is ${vm.state}: only a running or paused VM can be live-migrated`);
+    const from = snap.host(vm.host);
+    if (from.state === 'down') throw new FerryError('conflict', `${vm.name}'s host ${from.name} is down`);
+    const driver = snap.driverOf(from.id);
+    if (driver !== snap.driverOf(toId)) {
+      throw new FerryError('conflict', `${from.name} and ${snap.host(toId).name} are managed by different drivers: Ferry cannot migrate between them`);
+    }
+    return driver;
+  }
+
+  private makeJob(snap: Snapshot, vm: Vm, toId: string, driver: HostDriver, req: StartRequest, policy: Policy, extra: { out: number; in: number }): Job {
+    const from = snap.host(vm.host);
+    const to = snap.host(toId);
+    const by = predictStrategies(vm, from, to, policy, { bandwidthMiBps: linkShare(from, to, policy, this.queue, extra) });
+    const auto = chooseAuto(by, policy);
+    const strategy = req.strategy === 'auto' ? auto.strategy : req.strategy;
+    const p = by[strategy];
+    const reason = req.strategy === 'auto' ? auto.reason : `${strategy} requested: ${p.note}`;
+    const now = this.clock();
+    const rec: MigrationRecord = {
+      id: newId(now), vm: vm.name, vmId: vm.id, from: from.name, to: to.name, fromId: from.id, toId: to.id,
+      cluster: from.cluster, driver: driver.kind, startedBy: req.startedBy ?? this.opts.startedBy,
+      requestedStrategy: req.strategy, strategy, reason, policy,
+      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds },
+      outcome: 'queued', phase: 'queued', downtimeMs: null, totalMs: null, bytes: 0, rounds: 0, postcopyFaults: null,
+      queuedAt: new Date(now).toISOString(), startedAt: null, endedAt: null,
+      events: [{ t: 0, text: `queued: ${reason}` }],
+    };
+    return new Job(rec, vm, driver, {
+      recorder: this.opts.recorder,
+      changed: () => this.batcher.touch(),
+      ended: (j) => this.onJobEnded(j),
+    });
+  }
+
+  /** VMs already bound for a host (queued or running). */
+  private incoming(hostId: string): Vm[] {
+    return [...this.jobs.values()].filter((j) => j.toId === hostId).map((j) => j.vm);
+  }
+
+  /** Starts whatever the limits allow. Re-entrant calls (a job failing at once) loop instead. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        for (let job = this.queue.next(); job; job = this.queue.next()) job.start(new Date(this.clock()).toISOString());
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private onJobEnded(job: Job): void {
+    this.queue.finished(job);
+    this.jobs.delete(job.id);
+    this.ended.set(job.id, job.rec);
+    if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
+    this.endedSinceFlush.push({ ...job.progress });
+    this.pump();
+    this.batcher.flush();
+    this.opts.onEnded?.(structuredClone(job.rec));
+    if (this.jobs.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private collect(): Progress[] {
+    const batch = [...this.endedSinceFlush, ...this.active()];
+    this.endedSinceFlush = [];
+    return batch;
+  }
+}

@@ -1,0 +1,266 @@
+// One migration from queue to end: it feeds the driver's samples to the policy, takes
+// the decisions (switch to post-copy, throttle, give up at the timeout), writes each one
+// down in words, and records the round samples and the final figures.
+import { FerryError } from '../../preload/contract';
+import type { MigrationRecord, Progress, RoundSample, Vm } from '../../preload/model';
+import type { DriverMigration, DriverResult, DriverSample, HostDriver } from './driver';
+import { POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
+import { canSwitchToPostcopy, ConvergenceWatch, raceLost, throttleStep, timeoutDecision } from './policy';
+import { EtaSmoother, rawEtaMs } from './progress';
+import { bytesText, msText, plural, rateText } from './words';
+
+export interface MigrationRecorder {
+  insert(rec: MigrationRecord): void;
+  update(rec: MigrationRecord): void;
+  addRound(id: string, s: RoundSample): void;
+}
+
+export interface JobHooks {
+  recorder: MigrationRecorder;
+  /** Progress changed (batch it). */
+  changed(job: Job): void;
+  /** The job ended, whichever way. */
+  ended(job: Job): void;
+}
+
+export class Job {
+  state: 'queued' | 'running' | 'ended' = 'queued';
+  readonly progress: Progress;
+  readonly done: Promise<MigrationRecord>;
+  private resolveDone!: (r: MigrationRecord) => void;
+  private mig: DriverMigration | null = null;
+  private readonly watch: ConvergenceWatch;
+  private readonly eta = new EtaSmoother();
+  private throttlePct = 0;
+  private throttleAfterTimeout = false;
+  private timedOut = false;
+  private passes = 0;
+  private stallNoted = false;
+  private lastPostcopyRecord = -Infinity;
+  /** Set when the engine itself aborts: the outcome is then 'failed' with this reason. */
+  private failReason: string | null = null;
+  private cancelledBy: string | null = null;
+  private lastT = 0;
+
+  constructor(
+    readonly rec: MigrationRecord,
+    readonly vm: Vm,
+    private readonly driver: HostDriver,
+    private readonly hooks: JobHooks,
+  ) {
+    this.watch = new ConvergenceWatch(rec.policy.stallRounds);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.progress = {
+      id: rec.id, vm: rec.vm, from: rec.from, to: rec.to, strategy: rec.strategy, phase: 'queued', round: 0,
+      remainingBytes: vm.memoryMiB * 1024 * 1024, transferredBytes: 0, dirtyMiBps: vm.workload.dirtyMiBps,
+      bandwidthMiBps: 0, expectedDowntimeMs: rec.predicted.downtimeMs, etaMs: rec.predicted.totalMs,
+      throttlePct: 0, elapsedMs: 0, lastDecision: rec.events.at(-1)?.text ?? null,
+    };
+  }
+
+  get id(): string { return this.rec.id; }
+  get fromId(): string { return this.rec.fromId; }
+  get toId(): string { return this.rec.toId; }
+
+  start(now: string): void {
+    this.state = 'running';
+    Object.assign(this.rec, { outcome: 'running', phase: 'setup', startedAt: now });
+    this.progress.phase = 'setup';
+    this.event(0, `started: ${this.rec.strategy} from ${this.rec.from} to ${this.rec.to}; predicted ${msText(this.rec.predicted.totalMs)}, pause ~${msText(this.rec.predicted.downtimeMs)}`);
+    const { rec } = this;
+    try {
+      this.mig = this.driver.migrate({ vmId: rec.vmId, fromId: rec.fromId, toId: rec.toId, strategy: rec.strategy, policy: rec.policy });
+    } catch (e) {
+      this.finish(failure(`the ${this.driver.kind} driver refused to start: ${(e as Error).message}`), now);
+      return;
+    }
+    this.mig.onSample((s) => this.onSample(s));
+    this.mig.done.then(
+      (r) => this.finish(r, new Date().toISOString()),
+      (e: unknown) => this.finish(failure(`the ${this.driver.kind} driver failed: ${(e as Error)?.message ?? String(e)}`), new Date().toISOString()),
+    );
+  }
+
+  /** Cancel before it started. */
+  cancelQueued(now: string, by: string): void {
+    this.cancelledBy = by;
+    this.finish({ outcome: 'cancelled', reason: null, vmLost: false, downtimeMs: null, totalMs: 0, bytes: 0, rounds: 0, postcopyFaults: null }, now);
+  }
+
+  /** Cancel while running: refused in post-copy, where it would lose the VM. */
+  requestCancel(by: string): void {
+    if (this.progress.phase === 'postcopy') {
+      throw new FerryError('conflict', `${this.rec.vm} is in post-copy: it already runs on ${this.rec.to} with part of its memory on ${this.rec.from}; cancelling now would lose it. Let it finish.`);
+    }
+    this.cancelledBy = by;
+    this.event(this.lastT, `cancel requested by ${by}`);
+    this.mig?.cancel();
+  }
+
+  requestPostcopy(by: string): Progress {
+    if (!canSwitchToPostcopy(this.rec.strategy)) {
+      throw new FerryError('conflict', `${this.rec.id} runs ${this.rec.strategy}: post-copy must be enabled at the start (strategy postcopy or hybrid)`);
+    }
+    if (this.progress.phase !== 'precopy') {
+      throw new FerryError('conflict', `${this.rec.id} is in phase ${this.progress.phase}: only a migration in pre-copy can switch to post-copy`);
+    }
+    this.switchToPostcopy(this.lastT, `switching to post-copy at the request of ${by}`);
+    return { ...this.progress };
+  }
+
+  private onSample(s: DriverSample): void {
+    if (this.state !== 'running') return;
+    this.lastT = s.t;
+    const prevPhase = this.progress.phase;
+    this.updateProgress(s);
+    if (s.phase === 'switchover' && prevPhase === 'precopy') {
+      this.event(s.t, `round ${s.round}: ${bytesText(s.remainingBytes)} left, a ~${msText(s.expectedDowntimeMs)} pause fits the ${msText(this.rec.policy.downtimeLimitMs)} limit; switching over`);
+    }
+    if (s.roundEnded) this.recordRound(s);
+    else if (s.phase === 'postcopy' && s.t - this.lastPostcopyRecord >= POSTCOPY_SAMPLE_EVERY_MS) this.recordRound(s);
+    if (s.roundEnded && s.phase === 'precopy') this.onRound(s);
+    this.checkTimeout(s);
+    this.hooks.changed(this);
+  }
+
+  private updateProgress(s: DriverSample): void {
+    Object.assign(this.progress, {
+      phase: s.phase, round: s.round, remainingBytes: s.remainingBytes, transferredBytes: s.transferredBytes,
+      dirtyMiBps: s.dirtyMiBps, bandwidthMiBps: s.bandwidthMiBps, expectedDowntimeMs: s.expectedDowntimeMs,
+      throttlePct: s.throttlePct, elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy), s.t),
+    });
+    this.rec.phase = s.phase;
+  }
+
+  private recordRound(s: DriverSample): void {
+    if (s.phase === 'postcopy') this.lastPostcopyRecord = s.t;
+    this.hooks.recorder.addRound(this.rec.id, {
+      round: s.round, t: s.t, phase: s.phase, remainingBytes: s.remainingBytes, transferredBytes: s.transferredBytes,
+      dirtyMiBps: s.dirtyMiBps, bandwidthMiBps: s.bandwidthMiBps, expectedDowntimeMs: s.expectedDowntimeMs,
+      throttlePct: s.throttlePct, faults: s.postcopyFaults,
+    });
+  }
+
+  /** The decisions taken at the end of a pre-copy round. */
+  private onRound(s: DriverSample): void {
+    const { strategy, policy } = this.rec;
+    this.passes++;
+    const left = s.expectedDowntimeMs > policy.downtimeLimitMs;
+    if (strategy === 'postcopy' && this.passes === 1 && left) {
+      this.switchToPostcopy(s.t, `round ${s.round}: first pass done, ${bytesText(s.remainingBytes)} still dirty; switching to post-copy`);
+      return;
+    }
+    this.watch.observe(s.remainingBytes, raceLost(s.dirtyMiBps, s.bandwidthMiBps));
+    if (!left) return;
+    if (strategy === 'hybrid' && this.watch.stalled) {
+      this.switchToPostcopy(s.t, `round ${s.round}: ${this.stallText(s)}; switching to post-copy`);
+    } else if (strategy === 'precopy' && (policy.autoConverge || this.throttleAfterTimeout)) {
+      this.throttleOnRound(s);
+    } else if (strategy === 'precopy' && this.watch.stalled && !this.stallNoted) {
+      this.stallNoted = true;
+      this.event(s.t, `round ${s.round}: ${this.stallText(s)}; pre-copy goes on until the ${msText(policy.timeoutS * 1000)} timeout (auto-converge is off)`);
+    }
+  }
+
+  private stallText(s: DriverSample): string {
+    const rem = `remaining ${bytesText(s.remainingBytes)}`;
+    if (this.watch.raceLost && this.watch.flatRounds < this.rec.policy.stallRounds) {
+      return `${rem} did not shrink and the guest dirties ${rateText(s.dirtyMiBps)} against a ${rateText(s.bandwidthMiBps)} link, so pre-copy cannot win`;
+    }
+    return `${rem} has not shrunk for ${plural(this.watch.flatRounds, 'round')}`;
+  }
+
+  private throttleOnRound(s: DriverSample): void {
+    const next = this.throttleAfterTimeout && this.throttlePct === 0 ? THROTTLE_INITIAL_PCT : throttleStep(this.throttlePct, this.watch);
+    if (next === null) return;
+    const why = this.throttlePct === 0 ? this.stallText(s) : `remaining ${bytesText(s.remainingBytes)} still not shrinking`;
+    this.setThrottle(s.t, next, `round ${s.round}: ${why}; throttling the guest's vCPUs to ${next}%`);
+  }
+
+  private setThrottle(t: number, pct: number, text: string): void {
+    this.throttlePct = pct;
+    this.event(t, text);
+    this.mig?.setThrottle(pct);
+  }
+
+  private switchToPostcopy(t: number, text: string): void {
+    this.event(t, text);
+    this.mig?.startPostcopy();
+  }
+
+  private checkTimeout(s: DriverSample): void {
+    const { policy, strategy } = this.rec;
+    const limitMs = policy.timeoutS * 1000;
+    if (this.throttleAfterTimeout && s.t >= limitMs * THROTTLE_GRACE_FACTOR && s.phase === 'precopy' && !this.failReason) {
+      this.abort(s, `did not converge in ${msText(limitMs * THROTTLE_GRACE_FACTOR)} even with the guest throttled to ${this.throttlePct}%: dirty rate ${rateText(s.dirtyMiBps)} vs ${rateText(s.bandwidthMiBps)} link`);
+    }
+    if (this.timedOut || s.t < limitMs) return;
+    this.timedOut = true;
+    const at = `${policy.timeoutS} s timeout`;
+    switch (timeoutDecision(policy, strategy, s.phase)) {
+      case 'abort':
+        return this.abort(s, `did not ${strategy === 'stop-and-copy' ? 'finish' : 'converge'} in ${policy.timeoutS} s: dirty rate ${rateText(s.dirtyMiBps)} vs ${rateText(s.bandwidthMiBps)} link`);
+      case 'postcopy':
+        return this.switchToPostcopy(s.t, `${at}: remaining ${bytesText(s.remainingBytes)}; switching to post-copy`);
+      case 'throttle':
+        this.throttleAfterTimeout = true;
+        if (this.throttlePct === 0) this.setThrottle(s.t, THROTTLE_INITIAL_PCT, `${at}: throttling the guest's vCPUs to ${THROTTLE_INITIAL_PCT}%; giving up at ${msText(limitMs * THROTTLE_GRACE_FACTOR)}`);
+        return;
+      case 'none':
+        return this.event(s.t, `${at} passed in ${s.phase}; letting it finish (the VM already runs on ${this.rec.to})`);
+    }
+  }
+
+  private abort(s: DriverSample, reason: string): void {
+    this.failReason = reason;
+    this.event(s.t, `${reason}; cancelling, ${this.rec.vm} stays on ${this.rec.from}`);
+    this.mig?.cancel();
+  }
+
+  private event(t: number, text: string): void {
+    this.rec.events.push({ t: Math.round(t), text });
+    this.progress.lastDecision = text;
+    if (this.state !== 'queued') this.hooks.recorder.update(this.rec);
+  }
+
+  private finish(r: DriverResult, now: string): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    const { rec } = this;
+    Object.assign(rec, {
+      phase: 'done', endedAt: now, downtimeMs: r.downtimeMs, totalMs: r.totalMs, bytes: r.bytes, rounds: r.rounds,
+      postcopyFaults: r.postcopyFaults,
+    });
+    rec.outcome = r.outcome === 'cancelled' && this.failReason ? 'failed' : r.outcome;
+    if (rec.outcome !== 'completed') rec.reason = this.endReason(r);
+    this.event(Math.max(this.lastT, r.totalMs), this.endText(r));
+    Object.assign(this.progress, { phase: 'done', etaMs: 0, elapsedMs: r.totalMs });
+    this.hooks.recorder.update(rec);
+    this.hooks.ended(this);
+    this.resolveDone(structuredClone(rec));
+  }
+
+  private endReason(r: DriverResult): string {
+    const { rec } = this;
+    if (r.vmLost) {
+      const cause = r.reason && !/^VM LOST/.test(r.reason) ? ` (${r.reason})` : '';
+      return r.reason?.startsWith('VM LOST')
+        ? r.reason
+        : `VM LOST: link to ${rec.to} died during post-copy; the VM's memory was split between ${rec.from} and ${rec.to}${cause}`;
+    }
+    if (this.failReason) return this.failReason;
+    if (r.outcome === 'cancelled') return `cancelled by ${this.cancelledBy ?? 'the driver'}; ${rec.vm} stays on ${rec.from}`;
+    return r.reason ?? `the ${this.driver.kind} driver reported a failure without a reason`;
+  }
+
+  private endText(r: DriverResult): string {
+    const { rec } = this;
+    if (rec.outcome !== 'completed') return `${rec.outcome}: ${rec.reason}`;
+    const pause = r.downtimeMs === null ? '' : `, pause ${msText(r.downtimeMs)} (predicted ${msText(rec.predicted.downtimeMs)})`;
+    return `completed in ${msText(r.totalMs)} (predicted ${msText(rec.predicted.totalMs)})${pause}; ${bytesText(r.bytes)} in ${plural(r.rounds, 'round')}`;
+  }
+}
+
+function failure(reason: string): DriverResult {
+  return { outcome: 'failed', reason, vmLost: false, downtimeMs: null, totalMs: 0, bytes: 0, rounds: 0, postcopyFaults: null };
+}

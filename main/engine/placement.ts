@@ -1,0 +1,98 @@
+// Can a host take a VM, and how would a migration there go: the checks a scheduler makes
+// (capacity, anti-affinity, host state) and the green/amber/red verdict shown while a VM
+// is dragged over the cluster map.
+import type { Destination } from '../../preload/contract';
+import type { Fit, Host, Policy, Strategy, Vm } from '../../preload/model';
+import { GREEN_MAX_TOTAL_MS, HOST_MEMORY_RESERVE, VCPU_OVERCOMMIT } from './constants';
+import { chooseAuto, predictStrategies, type PredictOptions } from './predict';
+import { mibText } from './words';
+
+export interface PlacementView {
+  hosts: Host[];
+  vms: Vm[];
+}
+
+/** VMs whose memory a host holds: stopped and lost VMs hold none. */
+function holdsMemory(v: Vm): boolean {
+  return v.state === 'running' || v.state === 'migrating' || v.state === 'paused';
+}
+
+/**
+ * Whether `host` can take `vm`. `incoming` are VMs already on their way there (queued or
+ * running migrations, or earlier VMs of the same request): their memory is spoken for.
+ * A VM migrating away still holds its memory on its source until it has left.
+ */
+export function fit(vm: Vm, host: Host, inventory: PlacementView, incoming: Vm[] = []): Fit {
+  const others = [...inventory.vms.filter((v) => v.host === host.id && holdsMemory(v)), ...incoming].filter((v) => v.id !== vm.id);
+  const reserveMiB = host.memoryMiB * HOST_MEMORY_RESERVE;
+  const usedMiB = others.reduce((s, v) => s + v.memoryMiB, 0);
+  const freeMemMiB = Math.max(0, host.memoryMiB - reserveMiB - usedMiB);
+  const vcpuSlots = host.cores * VCPU_OVERCOMMIT;
+  const freeCores = Math.max(0, vcpuSlots - others.reduce((s, v) => s + v.vcpus, 0));
+  const reason = blocker(vm, host, others, freeMemMiB, freeCores, incoming);
+  return { ok: reason === null, reason, freeMemMiB, freeCores };
+}
+
+function blocker(vm: Vm, host: Host, others: Vm[], freeMemMiB: number, freeCores: number, incoming: Vm[]): string | null {
+  if (vm.host === host.id) return `${vm.name} already runs on ${host.name}`;
+  if (host.state === 'down') return `${host.name} is down`;
+  if (host.maintenance) return `${host.name} is in maintenance`;
+  if (vm.antiAffinity) {
+    const twin = others.find((v) => v.antiAffinity === vm.antiAffinity);
+    if (twin) {
+      const where = incoming.includes(twin) ? 'is moving to' : 'runs on';
+      return `${twin.name} ${where} ${host.name} and shares anti-affinity group ${vm.antiAffinity} with ${vm.name}`;
+    }
+  }
+  if (vm.memoryMiB > freeMemMiB) {
+    const inMiB = incoming.filter((v) => v.id !== vm.id).reduce((s, v) => s + v.memoryMiB, 0);
+    const spoken = inMiB > 0 ? ` and ${mibText(inMiB)} for VMs moving in` : '';
+    return `${vm.name} needs ${mibText(vm.memoryMiB)}; ${host.name} has ${mibText(freeMemMiB)} free (after a ${HOST_MEMORY_RESERVE * 100}% reserve${spoken})`;
+  }
+  if (vm.vcpus > freeCores) {
+    return `${vm.name} needs ${vm.vcpus} vCPUs; ${host.name} has ${freeCores} left under its ${VCPU_OVERCOMMIT}x overcommit of ${host.cores} cores`;
+  }
+  return null;
+}
+
+export interface DestinationOptions {
+  /** VMs already headed to a host. */
+  incoming?: (hostId: string) => Vm[];
+  /** Prediction options for a link (effective bandwidth share, measured dirty rate). */
+  link?: (from: Host, to: Host) => PredictOptions;
+}
+
+/**
+ * Every other host as a destination for `vm`: fit, the strategy auto would pick, and a
+ * verdict. green: pre-copy converges within the limit in under a minute; amber: it takes
+ * post-copy or hybrid, or longer; red: the host cannot take the VM or nothing completes.
+ */
+export function destinations(vm: Vm, inventory: PlacementView, policy: Policy, opts: DestinationOptions = {}): Destination[] {
+  const from = inventory.hosts.find((h) => h.id === vm.host);
+  if (!from) return [];
+  return inventory.hosts
+    .filter((h) => h.id !== vm.host)
+    .map((to) => {
+      const f = fit(vm, to, inventory, opts.incoming?.(to.id) ?? []);
+      const by = predictStrategies(vm, from, to, policy, opts.link?.(from, to) ?? {});
+      const auto = chooseAuto(by, policy);
+      const p = by[auto.strategy];
+      const v = verdict(f, auto.strategy, p.converges, p.totalMs);
+      return {
+        host: to.id,
+        fit: f,
+        strategy: auto.strategy,
+        converges: p.converges,
+        downtimeMs: p.downtimeMs,
+        totalMs: p.totalMs,
+        verdict: v,
+        reason: f.ok ? auto.reason : f.reason!,
+      };
+    });
+}
+
+export function verdict(f: Fit, strategy: Strategy, converges: boolean, totalMs: number): Destination['verdict'] {
+  if (!f.ok || !converges) return 'red';
+  if (strategy === 'precopy' && totalMs <= GREEN_MAX_TOTAL_MS) return 'green';
+  return 'amber';
+}

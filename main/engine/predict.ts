@@ -1,0 +1,230 @@
+// What a migration will cost, per strategy, before it starts: rounds, duration, pause,
+// bytes, and a note that says why in words. Pure functions over the model in model.ts.
+import { STRATEGIES, type Host, type Policy, type Prediction, type Strategy, type Vm } from '../../preload/model';
+import { COMPARABLE_FACTOR, COMPARABLE_SLACK_MS, DEVICE_STATE_BYTES, MiB, SWITCHOVER_FIXED_MS, THROTTLE_GRACE_FACTOR, wireBytes } from './constants';
+import {
+  postcopyTail,
+  runPrecopy,
+  switchoverMs,
+  workloadFigures,
+  type PrecopyRun,
+  type WorkloadFigures,
+} from './model';
+import { timeoutDecision } from './policy';
+import { bytesText, mibText, msText, plural, rateText } from './words';
+
+export { seedConvergenceTime } from './model';
+
+export interface PredictOptions {
+  /** Effective share of the link, MiB/s, when known (e.g. other migrations share it). */
+  bandwidthMiBps?: number;
+  /** Measured dirty rate, MiB/s, instead of the inventory's figure. */
+  dirtyMiBps?: number;
+}
+
+/** The migration stream's rate: the slower NIC, capped by the policy. */
+export function linkMiBps(from: Host, to: Host, policy: Policy): number {
+  return Math.min(from.nicMiBps, to.nicMiBps, policy.bandwidthMiBps ?? Infinity);
+}
+
+interface Ctx {
+  vm: Vm;
+  w: WorkloadFigures;
+  bw: number;
+  bps: number;
+  dirty: number;
+  policy: Policy;
+}
+
+export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy: Policy, opts: PredictOptions = {}): Prediction {
+  const bw = Math.max(1e-6, opts.bandwidthMiBps ?? linkMiBps(from, to, policy));
+  const dirty = opts.dirtyMiBps ?? vm.workload.dirtyMiBps;
+  const ctx: Ctx = { vm, w: workloadFigures(vm, dirty), bw, bps: bw * MiB, dirty, policy };
+  switch (strategy) {
+    case 'stop-and-copy':
+      return stopAndCopy(ctx);
+    case 'precopy':
+      return precopy(ctx);
+    case 'postcopy':
+      return postcopy(ctx);
+    case 'hybrid':
+      return hybrid(ctx);
+  }
+}
+
+/** Every strategy for one VM and link. */
+export function predictStrategies(vm: Vm, from: Host, to: Host, policy: Policy, opts: PredictOptions = {}): Record<Strategy, Prediction> {
+  return Object.fromEntries(STRATEGIES.map((s) => [s, predict(vm, from, to, s, policy, opts)])) as Record<Strategy, Prediction>;
+}
+
+function base(ctx: Ctx, strategy: Strategy): Omit<Prediction, 'converges' | 'rounds' | 'totalMs' | 'downtimeMs' | 'bytes' | 'note'> {
+  return { strategy, bandwidthMiBps: ctx.bw, dirtyMiBps: ctx.dirty };
+}
+
+function stopAndCopy(ctx: Ctx): Prediction {
+  // The whole copy happens with the guest paused.
+  const downtimeMs = ((ctx.w.firstPassBytes + DEVICE_STATE_BYTES) / ctx.bps) * 1000 + SWITCHOVER_FIXED_MS;
+  const timeoutMs = ctx.policy.timeoutS * 1000;
+  const fits = downtimeMs <= timeoutMs;
+  const copy = `${bytesText(ctx.w.nonZeroBytes)} at ${rateText(ctx.bw)}`;
+  return {
+    ...base(ctx, 'stop-and-copy'),
+    converges: fits,
+    rounds: 1,
+    totalMs: fits ? downtimeMs : timeoutMs,
+    downtimeMs,
+    bytes: ctx.w.firstPassBytes + DEVICE_STATE_BYTES,
+    note: fits
+      ? `the guest is paused for the whole copy: ${copy} takes ${msText(downtimeMs)}`
+      : `the copy (${copy}, ${msText(downtimeMs)}) would not finish within the ${msText(timeoutMs)} timeout`,
+  };
+}
+
+function precopy(ctx: Ctx): Prediction {
+  const { policy } = ctx;
+  const throttleAtTimeout = policy.timeoutAction === 'throttle';
+  const run = runPrecopy(ctx.w, ctx.bps, policy, { stopOnStall: false, autoConverge: policy.autoConverge, throttleAtTimeout });
+  if (run.end === 'converged') return converged(ctx, 'precopy', run);
+  // Not converging: the engine keeps copying until its timeout, then gives up.
+  // Pre-copy keeps the link busy all along, so the bytes are the link's rate times that.
+  const giveUpMs = policy.timeoutS * 1000 * (throttleAtTimeout ? THROTTLE_GRACE_FACTOR : 1);
+  return {
+    ...base(ctx, 'precopy'),
+    converges: false,
+    rounds: run.rounds,
+    totalMs: giveUpMs,
+    downtimeMs: switchoverMs(run.remainingBytes, ctx.bps),
+    bytes: (giveUpMs / 1000) * ctx.bps,
+    note: `${precopyCause(ctx, run)}: pre-copy cannot converge${throttleText(run)} (remaining stays near ${bytesText(run.remainingBytes)}, a ${msText(switchoverMs(run.remainingBytes, ctx.bps))} pause against the ${msText(policy.downtimeLimitMs)} limit)`,
+  };
+}
+
+/** Why pre-copy does not converge, in the terms of the seed's race. */
+function precopyCause(ctx: Ctx, run: PrecopyRun): string {
+  const race = `dirty rate ${rateText(ctx.dirty)} over a ${mibText(ctx.vm.workload.wssMiB)} working set`;
+  if (ctx.dirty > ctx.bw) return `${race} exceeds the ${rateText(ctx.bw)} link`;
+  if (run.end === 'timeout') return `${race} against the ${rateText(ctx.bw)} link would still be copying at the ${msText(ctx.policy.timeoutS * 1000)} timeout`;
+  return `${race} is too close to the ${rateText(ctx.bw)} link`;
+}
+
+function throttleText(run: PrecopyRun): string {
+  return run.throttlePct > 0 ? ` even with the guest throttled to ${run.throttlePct}%` : '';
+}
+
+function converged(ctx: Ctx, strategy: Strategy, run: PrecopyRun): Prediction {
+  const downtimeMs = switchoverMs(run.remainingBytes, ctx.bps);
+  const totalMs = run.elapsedMs + downtimeMs;
+  const bytes = run.bytes + wireBytes(run.remainingBytes) + DEVICE_STATE_BYTES;
+  // Like QEMU's dirty-sync count, the final pass (guest paused) counts as a round.
+  const rounds = run.rounds + 1;
+  let note = `converges after ${plural(rounds, 'round')}: ${bytesText(bytes)} in ${msText(totalMs)}, final pause ~${msText(downtimeMs)} (limit ${msText(ctx.policy.downtimeLimitMs)})`;
+  if (run.throttlePct > 0) note += `, with the guest throttled to ${run.throttlePct}%`;
+  else if (ctx.dirty > ctx.bw) {
+    note += `; the dirty rate ${rateText(ctx.dirty)} exceeds the ${rateText(ctx.bw)} link, but the ${mibText(ctx.vm.workload.wssMiB)} working set is small enough`;
+  }
+  if (strategy !== 'precopy') note += '; post-copy not needed';
+  return { ...base(ctx, strategy), converges: true, rounds, totalMs, downtimeMs, bytes, note };
+}
+
+/** Post-copy: QEMU needs one pre-copy pass before post-copy can start; then switch. */
+function postcopy(ctx: Ctx): Prediction {
+  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { maxPasses: 1, stopOnStall: false, autoConverge: false, throttleAtTimeout: false });
+  if (run.end === 'converged') return converged(ctx, 'postcopy', run);
+  if (run.end === 'timeout' && timeoutDecision(ctx.policy, 'postcopy', 'precopy') !== 'postcopy') {
+    return {
+      ...base(ctx, 'postcopy'),
+      converges: false,
+      rounds: 1,
+      totalMs: ctx.policy.timeoutS * 1000,
+      downtimeMs: 0,
+      bytes: (ctx.policy.timeoutS * ctx.bps),
+      note: `the first pass alone (${bytesText(ctx.w.nonZeroBytes)} at ${rateText(ctx.bw)}) outlasts the ${msText(ctx.policy.timeoutS * 1000)} timeout`,
+    };
+  }
+  return switched(ctx, 'postcopy', run, 'one pre-copy pass');
+}
+
+/** Hybrid: pre-copy while it converges; post-copy once remaining stops shrinking or time runs out. */
+function hybrid(ctx: Ctx): Prediction {
+  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { stopOnStall: true, autoConverge: false, throttleAtTimeout: false });
+  if (run.end === 'converged') return converged(ctx, 'hybrid', run);
+  const why = run.end === 'timeout' ? 'until the timeout' : 'until remaining stops shrinking';
+  return switched(ctx, 'hybrid', run, `${plural(run.rounds, 'pre-copy round')} ${why}`);
+}
+
+function switched(ctx: Ctx, strategy: Strategy, run: PrecopyRun, before: string): Prediction {
+  const tail = postcopyTail(ctx.w, ctx.bps, run.remainingBytes);
+  const totalMs = run.elapsedMs + tail.downtimeMs + tail.pushMs;
+  let note =
+    `${before} (${msText(run.elapsedMs)}), then post-copy: ${bytesText(run.remainingBytes)} follow on demand in ${msText(tail.pushMs)}, ` +
+    `pause ~${msText(tail.downtimeMs)}; ~${Math.round(tail.faultRate)} faults/s against ${Math.round(tail.faultServiceRate)}/s the link can serve`;
+  if (tail.stormRisk === 'high') {
+    note += ctx.policy.postcopyFaultThrottle
+      ? ': risk of a page-fault storm, the guest will be slowed while faults are served'
+      : ': risk of a page-fault storm, the guest may stall waiting for pages';
+  }
+  return {
+    ...base(ctx, strategy),
+    converges: true,
+    rounds: run.rounds,
+    totalMs,
+    downtimeMs: tail.downtimeMs,
+    bytes: run.bytes + tail.bytes,
+    faultRate: tail.faultRate,
+    faultServiceRate: tail.faultServiceRate,
+    stormRisk: tail.stormRisk,
+    note,
+  };
+}
+
+export interface AutoChoice {
+  strategy: Strategy;
+  reason: string;
+}
+
+/**
+ * The strategy Ferry would use, and why in one sentence. Pre-copy when it converges in
+ * comparable time: a post-copy VM lives split between two hosts until the copy ends,
+ * and dies with the link. Hybrid when pre-copy cannot converge.
+ */
+export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): AutoChoice {
+  const pre = by.precopy;
+  const post = by.postcopy;
+  const hy = by.hybrid;
+  const limit = msText(policy.downtimeLimitMs);
+  if (pre.converges && (!post.converges || comparable(pre.totalMs, post.totalMs))) {
+    return {
+      strategy: 'precopy',
+      reason: `pre-copy converges in ${plural(pre.rounds, 'round')} (${msText(pre.totalMs)}, pause ~${msText(pre.downtimeMs)}, limit ${limit}); chosen over post-copy, which would lose the VM if the link died mid-way`,
+    };
+  }
+  if (pre.converges) {
+    return {
+      strategy: 'postcopy',
+      reason: `pre-copy would converge but only after ${msText(pre.totalMs)} (dirty rate ${rateText(pre.dirtyMiBps)} vs the ${rateText(pre.bandwidthMiBps)} link); post-copy: one pre-copy pass, then pages on demand, done in ${msText(post.totalMs)}${riskText(post)}`,
+    };
+  }
+  const cause = pre.dirtyMiBps > pre.bandwidthMiBps
+    ? `dirty rate ${rateText(pre.dirtyMiBps)} exceeds the ${rateText(pre.bandwidthMiBps)} link`
+    : `dirty rate ${rateText(pre.dirtyMiBps)} is too close to the ${rateText(pre.bandwidthMiBps)} link`;
+  if (hy.converges) {
+    const passes = hy.rounds === 1 ? 'one pre-copy pass' : `${hy.rounds} pre-copy rounds`;
+    return {
+      strategy: 'hybrid',
+      reason: `${cause}: pre-copy cannot converge; hybrid: ${passes}, then post-copy (${msText(hy.totalMs)}, pause ~${msText(hy.downtimeMs)})${riskText(hy)}`,
+    };
+  }
+  return {
+    strategy: 'precopy',
+    reason: `${cause} and no strategy finishes within the ${msText(policy.timeoutS * 1000)} timeout: ${by['stop-and-copy'].note}`,
+  };
+}
+
+function comparable(preMs: number, postMs: number): boolean {
+  return preMs <= Math.max(postMs * COMPARABLE_FACTOR, postMs + COMPARABLE_SLACK_MS);
+}
+
+function riskText(p: Prediction): string {
+  const storm = p.stormRisk === 'high' ? '; risk of a page-fault storm' : '';
+  return `${storm}; the VM is lost if the link dies during post-copy`;
+}

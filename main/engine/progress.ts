@@ -1,0 +1,102 @@
+// Live progress for the UI: an ETA that can be trusted (smoothed, never leaping), and a
+// batcher so hundreds of migrations sampling many times a second reach the renderer as
+// a few events per second.
+import type { Progress, Strategy } from '../../preload/model';
+import type { DriverSample } from './driver';
+import { ETA_ALPHA, MiB } from './constants';
+
+/**
+ * A raw ETA from one sample. Pre-copy gains on its backlog only at (link - dirty rate):
+ * the remaining memory over that margin is the seed's geometric race summed up. When the
+ * margin is gone, a plain pre-copy has no ETA; hybrid and post-copy will switch and push
+ * the rest at the link's rate.
+ */
+export function rawEtaMs(s: DriverSample, strategy: Strategy): number | null {
+  const bw = s.bandwidthMiBps * MiB;
+  if (bw <= 0) return null;
+  switch (s.phase) {
+    case 'done':
+      return 0;
+    case 'switchover':
+      return s.expectedDowntimeMs;
+    case 'postcopy':
+      return (s.remainingBytes / bw) * 1000;
+    case 'precopy': {
+      const margin = bw - s.dirtyMiBps * MiB;
+      if (margin > 0.05 * bw) return (s.remainingBytes / margin) * 1000 + s.expectedDowntimeMs;
+      if (strategy === 'precopy') return null;
+      return ((2 * s.remainingBytes) / bw) * 1000;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * Exponential smoothing of the ETA against the clock: the previous ETA, counted down by
+ * the time that passed, blended with the new raw figure; and never more than double the
+ * counted-down figure at once, so one bad round cannot make the bar leap backwards.
+ */
+export class EtaSmoother {
+  private eta: number | null = null;
+  private at = 0;
+
+  update(raw: number | null, t: number): number | null {
+    if (raw === null) return this.eta === null ? null : this.countdown(t);
+    if (this.eta === null) {
+      this.eta = raw;
+      this.at = t;
+      return Math.round(raw);
+    }
+    const projected = this.countdown(t);
+    let next = ETA_ALPHA * raw + (1 - ETA_ALPHA) * projected;
+    if (projected > 0) next = Math.min(next, 2 * projected);
+    else next = Math.min(next, raw);
+    this.eta = next;
+    this.at = t;
+    return Math.round(next);
+  }
+
+  private countdown(t: number): number {
+    return Math.max(0, (this.eta ?? 0) - (t - this.at));
+  }
+}
+
+/**
+ * At most one batch per interval (wall clock), carrying the latest progress of every
+ * active migration. `flush` sends at once (used when a migration ends).
+ */
+export class ProgressBatcher {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private last = 0;
+  private disposed = false;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly collect: () => Progress[],
+    private readonly emit?: (batch: Progress[]) => void,
+  ) {}
+
+  /** Something changed: schedule a batch if none is pending. */
+  touch(): void {
+    if (!this.emit || this.disposed || this.timer) return;
+    const delay = Math.max(0, this.last + this.intervalMs - Date.now());
+    this.timer = setTimeout(() => this.flush(), delay);
+    this.timer.unref?.();
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.emit || this.disposed) return;
+    this.last = Date.now();
+    const batch = this.collect();
+    if (batch.length > 0) this.emit(batch);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.disposed = true;
+  }
+}

@@ -1,0 +1,376 @@
+// Page-granular memory of one migrating VM, in typed arrays only (no per-page objects), so
+// that a thousand concurrent migrations of multi-GiB guests fit in memory and in time.
+// Arrays exist only while the VM migrates; the migration drops them when it ends.
+//
+// Guest-physical layout (a model, not a real guest's layout):
+//   [0, hot)           writable working set: the only pages the guest writes, so the only
+//                      ones that need versions and a dirty log;
+//   [hot, total)       cold pages: never written, so their source version is a constant 0
+//                      and "present on the destination" is all there is to know about them;
+//   [zeroFrom, total)  zero pages (a header on the wire), all outside the working set: a
+//                      written page is not zero. When zero share + working set exceed the
+//                      memory, the zero share shrinks to what is left;
+//   [0, read)          read working set: what the guest touches after a post-copy switch.
+// `hot` is rounded up to a multiple of 32 pages so that no bitmap word straddles it.
+//
+// Versions are bumped lazily: a write bumps a page's source version only when the
+// destination holds the current one (its `fresh` bit), i.e. once per write-after-send.
+// That is all the consistent-cut check needs (a page written after its last send differs
+// from the destination), and it keeps the big version array out of most writes: the
+// common write touches two small bitmaps that stay in cache.
+
+export const PAGE_BYTES = 4096;
+/** Per-page header on the wire (QEMU sends offset and flags; a zero page is only that). */
+export const PAGE_HEADER_BYTES = 16;
+export const PAGE_WIRE_BYTES = PAGE_BYTES + PAGE_HEADER_BYTES;
+export const PAGES_PER_MIB = 256;
+/** Above this many random writes per page of working set, every page counts as written
+ *  (the chance that one stays untouched is e^-3 = 5%): keeps a step O(working set). */
+const BULK_WRITE_FACTOR = 3;
+
+export function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/** A word with the low n bits set (n clamped to 0..32). */
+export function lowBits(n: number): number {
+  return n <= 0 ? 0 : n >= 32 ? -1 : (1 << n) - 1;
+}
+
+const words = (pages: number) => (pages + 31) >>> 5;
+/** Index of the lowest set bit of a non-zero word. */
+const lowestIndex = (m: number) => 31 - Math.clz32(m & -m);
+
+export interface PageLayout {
+  memoryMiB: number;
+  wssMiB: number;
+  readWssMiB: number;
+  zeroFraction: number;
+}
+
+export interface CutResult {
+  ok: boolean;
+  /** Pages that differ from the source at the pause, missing ones included. */
+  badPages: number;
+  /** Pages never delivered to the destination. */
+  missingPages: number;
+}
+
+/** 'missing': every page not yet on the destination (round 0, post-copy push); 'dirty': the synced dirty set. */
+export type PassMode = 'missing' | 'dirty';
+
+export class PageMap {
+  readonly total: number;
+  readonly hot: number;
+  readonly read: number;
+  readonly zeroFrom: number;
+  readonly srcVer: Uint32Array;
+  readonly dstVer: Uint32Array;
+  /** All pages: 1 = the destination holds a copy. */
+  readonly present: Uint32Array;
+  /** Hot region: the migration bitmap of the current pass. */
+  private toSend: Uint32Array;
+  /**
+   * Hot region, two words per 32 pages, side by side so that a write touches one cache line:
+   * [2w] the dirty log the guest fills (KVM's; after a post-copy switch, the pages the
+   * destination guest wrote), [2w+1] `fresh`: the destination holds the current version.
+   */
+  private readonly marks: Uint32Array;
+  presentCount = 0;
+  toSendCount = 0;
+  dirtyCount = 0;
+  /** Read-working-set pages not on the destination. */
+  missingRead: number;
+  /** Set once the source is paused for good (post-copy): the source is then the snapshot of the cut. */
+  dstOwnsWrites = false;
+  passMode: PassMode = 'missing';
+  passDone = false;
+  private passWord = 0;
+  /** Bits sent by the last sendWord call. */
+  private sent = 0;
+  private rng: number;
+
+  constructor(layout: PageLayout, seed: number) {
+    this.total = Math.max(1, Math.round(layout.memoryMiB * PAGES_PER_MIB));
+    const wss = Math.min(this.total, Math.round(layout.wssMiB * PAGES_PER_MIB));
+    this.hot = wss === 0 ? 0 : Math.min(this.total, words(wss) * 32);
+    this.read = Math.min(this.total, Math.round(layout.readWssMiB * PAGES_PER_MIB));
+    const zeros = Math.round(Math.min(1, Math.max(0, layout.zeroFraction)) * this.total);
+    this.zeroFrom = Math.max(this.hot, this.total - zeros);
+    this.srcVer = new Uint32Array(this.hot);
+    this.dstVer = new Uint32Array(this.hot);
+    this.toSend = new Uint32Array(words(this.hot));
+    this.marks = new Uint32Array(2 * words(this.hot));
+    this.present = new Uint32Array(words(this.total));
+    this.missingRead = this.read;
+    this.rng = (seed | 0) === 0 ? 0x9e3779b9 : seed | 0;
+  }
+
+  /** A uniform random integer in [0, n), from an inline xorshift32 (repeatable, no allocation). */
+  randomIndex(n: number): number {
+    let x = this.rng;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.rng = x;
+    return Math.floor(((x >>> 0) / 4294967296) * n);
+  }
+
+  /** A uniform random number in (0, 1). */
+  randomUnit(): number {
+    return (this.randomIndex(4294967295) + 1) / 4294967296;
+  }
+
+  validMask(w: number): number {
+    return lowBits(this.total - (w << 5));
+  }
+
+  readMask(w: number): number {
+    return lowBits(this.read - (w << 5));
+  }
+
+  nonZeroMask(w: number): number {
+    return lowBits(this.zeroFrom - (w << 5));
+  }
+
+  isPresent(i: number): boolean {
+    return (this.present[i >>> 5]! & (1 << (i & 31))) !== 0;
+  }
+
+  /** The source guest writes n random pages of its working set (dirty log fills, versions bump). */
+  writeSource(n: number): void {
+    const hot = this.hot;
+    if (hot === 0 || n <= 0) return;
+    const { srcVer, marks } = this;
+    if (n > BULK_WRITE_FACTOR * hot) {
+      for (let i = 0; i < hot; i++) if ((marks[2 * (i >>> 5) + 1]! & (1 << (i & 31))) !== 0) srcVer[i] = srcVer[i]! + 1;
+      for (let w = 0; 2 * w < marks.length; w++) {
+        marks[2 * w] = this.validMask(w);
+        marks[2 * w + 1] = 0;
+      }
+      this.dirtyCount = hot;
+      return;
+    }
+    let count = this.dirtyCount;
+    let x = this.rng;
+    const scale = hot / 4294967296;
+    for (let k = 0; k < n; k++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const i = ((x >>> 0) * scale) | 0;
+      const w = (i >>> 5) << 1;
+      const b = 1 << (i & 31);
+      const f = marks[w + 1]!;
+      if ((f & b) !== 0) {
+        marks[w + 1] = f & ~b;
+        srcVer[i] = srcVer[i]! + 1;
+      }
+      const log = marks[w]!;
+      if ((log & b) === 0) {
+        marks[w] = log | b;
+        count++;
+      }
+    }
+    this.rng = x;
+    this.dirtyCount = count;
+  }
+
+  /** The destination guest (after a post-copy switch) writes n random pages; it only writes pages it has. */
+  writeDestination(n: number): void {
+    const hot = this.hot;
+    if (hot === 0 || n <= 0) return;
+    const { dstVer, marks, present } = this;
+    // The dirty log now marks pages the destination wrote; like the source, bump once.
+    const touch = (p: number) => {
+      const w = p >>> 5;
+      const b = 1 << (p & 31);
+      if ((present[w]! & b) === 0 || (marks[2 * w]! & b) !== 0) return;
+      dstVer[p] = dstVer[p]! + 1;
+      marks[2 * w] = marks[2 * w]! | b;
+    };
+    if (n > BULK_WRITE_FACTOR * hot) for (let p = 0; p < hot; p++) touch(p);
+    else for (let k = 0; k < n; k++) touch(this.randomIndex(hot));
+  }
+
+  /** Marks the pages of `bits` in word w as delivered: presence, and the source version for hot pages. */
+  private deliver(w: number, bits: number): void {
+    const base = w << 5;
+    const arrived = bits & ~this.present[w]!;
+    this.present[w] = this.present[w]! | bits;
+    if (arrived !== 0) {
+      this.presentCount += popcount(arrived);
+      if (base < this.read) this.missingRead -= popcount(arrived & this.readMask(w));
+    }
+    if (base >= this.hot) return;
+    this.marks[2 * w + 1] = this.marks[2 * w + 1]! | bits;
+    if (bits === -1) {
+      for (let i = base; i < base + 32; i++) this.dstVer[i] = this.srcVer[i]!;
+      return;
+    }
+    for (let m = bits; m !== 0; m &= m - 1) {
+      const i = base + lowestIndex(m);
+      this.dstVer[i] = this.srcVer[i]!;
+    }
+  }
+
+  /** Sends the pages of `mask` in word w, lowest first, while the budget lasts; returns bytes spent. */
+  private sendWord(w: number, mask: number, budget: number): number {
+    const nz = mask & this.nonZeroMask(w);
+    const whole = popcount(mask) * PAGE_HEADER_BYTES + popcount(nz) * PAGE_BYTES;
+    if (whole <= budget) {
+      this.deliver(w, mask);
+      this.sent = mask;
+      return whole;
+    }
+    let used = 0;
+    let sent = 0;
+    for (let m = mask; m !== 0; m &= m - 1) {
+      const b = m & -m;
+      const cost = (nz & b) !== 0 ? PAGE_WIRE_BYTES : PAGE_HEADER_BYTES;
+      if (used + cost > budget) break;
+      used += cost;
+      sent |= b;
+    }
+    if (sent !== 0) this.deliver(w, sent);
+    this.sent = sent;
+    return used;
+  }
+
+  /** Sends one page ahead of the pass (a post-copy fault); returns bytes spent, 0 if the budget is short. */
+  sendPage(i: number, budget: number): number {
+    const w = i >>> 5;
+    const b = 1 << (i & 31);
+    if ((this.present[w]! & b) !== 0) return 0;
+    const cost = (this.nonZeroMask(w) & b) !== 0 ? PAGE_WIRE_BYTES : PAGE_HEADER_BYTES;
+    if (cost > budget) return 0;
+    this.deliver(w, b);
+    return cost;
+  }
+
+  startPass(mode: PassMode): void {
+    this.passMode = mode;
+    this.passWord = 0;
+    this.passDone = false;
+  }
+
+  /** Continues the current pass in index order within the budget; returns bytes spent. */
+  sendPass(budget: number): number {
+    const dirty = this.passMode === 'dirty';
+    const end = dirty ? this.toSend.length : this.present.length;
+    let used = 0;
+    while (this.passWord < end) {
+      const w = this.passWord;
+      const mask = dirty ? this.toSend[w]! : this.validMask(w) & ~this.present[w]!;
+      if (mask !== 0) {
+        used += this.sendWord(w, mask, budget - used);
+        if (dirty) {
+          this.toSend[w] = mask & ~this.sent;
+          this.toSendCount -= popcount(this.sent);
+        }
+        if (this.sent !== mask) return used;
+      }
+      this.passWord++;
+    }
+    this.passDone = true;
+    return used;
+  }
+
+  /** Pages the current pass still has to send. */
+  pendingPages(): number {
+    return this.passMode === 'dirty' ? this.toSendCount : this.total - this.presentCount;
+  }
+
+  /** Dirty sync: the dirty log joins the next pass's bitmap and is cleared. Returns how many distinct pages it held. */
+  syncDirty(): number {
+    const synced = this.dirtyCount;
+    let count = 0;
+    for (let w = 0; w < this.toSend.length; w++) {
+      const next = this.toSend[w]! | this.marks[2 * w]!;
+      this.toSend[w] = next;
+      this.marks[2 * w] = 0;
+      if (next !== 0) count += popcount(next);
+    }
+    this.toSendCount = count;
+    this.dirtyCount = 0;
+    return synced;
+  }
+
+  /** Post-copy switch: the source stops for good; pages written since they were sent are stale on the destination. */
+  discardStale(): void {
+    for (let w = 0; w < this.toSend.length; w++) {
+      const stale = this.present[w]! & ~this.marks[2 * w + 1]!;
+      this.marks[2 * w] = 0;
+      if (stale === 0) continue;
+      this.present[w] = this.present[w]! & ~stale;
+      this.presentCount -= popcount(stale);
+      this.missingRead += popcount(stale & this.readMask(w));
+    }
+    this.toSend.fill(0);
+    this.toSendCount = 0;
+    this.dirtyCount = 0;
+    this.dstOwnsWrites = true;
+  }
+
+  /** A random read-working-set page the destination lacks (the next post-copy fault), or -1. */
+  missingReadPage(): number {
+    if (this.missingRead <= 0) return -1;
+    // During a 'missing' pass every page below the cursor is present: draw above it.
+    const lo = this.passMode === 'missing' ? Math.min(this.passWord << 5, this.read - 1) : 0;
+    const span = this.read - lo;
+    let i = lo;
+    for (let tries = 0; tries < 8; tries++) {
+      i = lo + this.randomIndex(span);
+      if (!this.isPresent(i)) return i;
+    }
+    // Few pages missing: scan on from the last guess rather than guess forever.
+    const end = words(this.read);
+    const first = lo >>> 5;
+    for (let k = 0, w = i >>> 5; k <= end - first; k++, w = w + 1 < end ? w + 1 : first) {
+      const m = ~this.present[w]! & this.readMask(w);
+      if (m !== 0) return (w << 5) + lowestIndex(m);
+    }
+    return -1;
+  }
+
+  /**
+   * The consistent-cut check: every page is on the destination with the version the source
+   * had when it paused (the source is frozen from then on, so it is the snapshot), except
+   * pages the destination guest wrote after a post-copy switch.
+   */
+  verify(): CutResult {
+    let bad = 0;
+    let missing = 0;
+    for (let w = 0; w < this.present.length; w++) {
+      const valid = this.validMask(w);
+      const gone = popcount(valid & ~this.present[w]!);
+      missing += gone;
+      bad += gone;
+      const base = w << 5;
+      if (base >= this.hot) continue;
+      const mine = this.dstOwnsWrites ? this.marks[2 * w]! : 0;
+      for (let m = this.present[w]! & valid & ~mine; m !== 0; m &= m - 1) {
+        const i = base + lowestIndex(m);
+        if (this.dstVer[i] !== this.srcVer[i]) bad++;
+      }
+    }
+    return { ok: bad === 0, badPages: bad, missingPages: missing };
+  }
+
+  /** Test hook: damages n destination pages (a wrong version, or a lost cold page) so the checker must notice. */
+  corrupt(n: number): void {
+    for (let k = 0, i = 0; k < n && i < this.total; i++) {
+      const w = i >>> 5;
+      const b = 1 << (i & 31);
+      if (!this.isPresent(i) || (this.dstOwnsWrites && (this.marks[2 * w]! & b) !== 0)) continue;
+      if (i < this.hot) this.dstVer[i] = this.srcVer[i]! + 1;
+      else {
+        this.present[w] = this.present[w]! & ~b;
+        this.presentCount--;
+      }
+      k++;
+    }
+  }
+}

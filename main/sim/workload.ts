@@ -1,0 +1,86 @@
+// Guest workloads over time. Rates wander slowly around their configured values (±10 %),
+// repeatably: the variation is a smooth value-noise curve keyed by the datacenter's seed,
+// the VM and the time, so it needs no state, costs O(1) to evaluate at any instant, and
+// the same datacenter file gives the same run.
+import type { SimVm } from './format';
+import { PAGES_PER_MIB } from './pages';
+
+const JITTER = 0.1;
+/** Time between the noise curve's random knots: slow compared with a pre-copy round. */
+const KNOT_MS = 10_000;
+
+/** A well-mixed 32-bit hash of three integers (murmur3's finaliser). */
+export function hash3(a: number, b: number, c: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x632be5ab, 0xc2b2ae35) ^ Math.imul(c + 0x7f4a7c15, 0x27d4eb2f);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Multiplier in [1 - 10 %, 1 + 10 %] for stream `key` of VM `vm` at virtual time t (ms). */
+export function jitter(seed: number, vm: number, key: number, t: number): number {
+  const x = Math.max(0, t) / KNOT_MS;
+  const k = Math.floor(x);
+  const f = x - k;
+  const s = f * f * (3 - 2 * f);
+  const knot = (i: number) => (hash3(seed, vm * 8 + key, i) / 4294967295) * 2 - 1;
+  const a = knot(k);
+  return 1 + JITTER * (a + (knot(k + 1) - a) * s);
+}
+
+export const STREAM_DIRTY = 0;
+export const STREAM_READ = 1;
+export const STREAM_CPU = 2;
+
+/** The workload figures of a VM, with the seed generator's defaults for the optional ones. */
+export interface VmWorkload {
+  memoryMiB: number;
+  zeroFraction: number;
+  wssMiB: number;
+  dirtyMiBps: number;
+  readWssMiB: number;
+  readMiBps: number;
+}
+
+export function workloadOf(vm: SimVm): VmWorkload {
+  return {
+    memoryMiB: vm.memoryMiB,
+    zeroFraction: vm.zeroFraction,
+    wssMiB: vm.wssMiB,
+    dirtyMiBps: vm.dirtyMiBps,
+    readWssMiB: vm.readWssMiB ?? Math.min(vm.memoryMiB, vm.wssMiB * 1.5),
+    readMiBps: vm.readMiBps ?? vm.dirtyMiBps * 2,
+  };
+}
+
+/**
+ * What QEMU's calc-dirty-rate would report for `writes` random page writes spread over a
+ * working set of `wssMiB` during `windowMs`: distinct pages dirtied per second, in MiB/s.
+ * Repeated writes to one page count once, so a small working set measures below its raw
+ * write rate. The writes are simulated on a scratch bitmap.
+ */
+export function measureDistinct(wssMiB: number, writes: number, windowMs: number, seed: number): number {
+  const pages = Math.round(wssMiB * PAGES_PER_MIB);
+  if (pages === 0 || writes <= 0 || windowMs <= 0) return 0;
+  let distinct = pages;
+  if (writes <= 3 * pages) {
+    const seen = new Uint32Array((pages + 31) >>> 5);
+    let x = seed | 0 || 1;
+    distinct = 0;
+    for (let k = 0; k < writes; k++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      const i = Math.floor(((x >>> 0) / 4294967296) * pages);
+      const b = 1 << (i & 31);
+      if ((seen[i >>> 5]! & b) === 0) {
+        seen[i >>> 5] = seen[i >>> 5]! | b;
+        distinct++;
+      }
+    }
+  }
+  return distinct / PAGES_PER_MIB / (windowMs / 1000);
+}

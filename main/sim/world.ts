@@ -1,0 +1,414 @@
+// The simulated datacenter: hosts, VMs and their workloads, the network between hosts,
+// a clock, faults on demand, and the migrations running in it. The engine reaches it
+// through SimDriver; tests and the CLI may also use it directly (faults, sleep, idle).
+// Fit checks (memory, cores, anti-affinity) are the engine's job, not the world's.
+import type { Cluster, Host, Vm, VmState } from '../../preload/model';
+import type { DriverInventory, MigrationSpec } from '../engine/driver';
+import { SimClock, type ClockMode } from './clock';
+import type { SimDatacenter, SimHost, SimVm } from './format';
+import { fairShares, pairKey, type Flow } from './links';
+import { SimMigration, type VmFate } from './migration';
+import { STREAM_CPU, STREAM_DIRTY, STREAM_READ, hash3, jitter, measureDistinct, workloadOf, type VmWorkload } from './workload';
+
+export type SimChange =
+  | { kind: 'placement'; vmId: string; hostId: string }
+  | { kind: 'vm-state'; vmId: string; state: VmState }
+  | { kind: 'host-state'; hostId: string; state: 'up' | 'down' };
+
+export interface SimWorldOptions {
+  /** 'virtual': as fast as the CPU allows; N: N times real time. Defaults to the datacenter's. */
+  clock?: ClockMode;
+  onChange?: (e: SimChange) => void;
+  /** Virtual time per simulation step, ms (default 25). */
+  stepMs?: number;
+}
+
+interface HostRt {
+  spec: SimHost;
+  state: 'up' | 'down';
+  maintenance: boolean;
+}
+
+interface VmRt {
+  spec: SimVm;
+  index: number;
+  work: VmWorkload;
+  host: string;
+  state: VmState;
+  migration: SimMigration | null;
+  /** Stopped because its host went down: it comes back with the host. */
+  downWithHost: boolean;
+}
+
+interface LinkRt {
+  dropped: boolean;
+  /** Share of the normal capacity left, 0 < factor <= 1. */
+  factor: number;
+}
+
+const MiB = 1024 * 1024;
+
+export class SimWorld {
+  private readonly hosts = new Map<string, HostRt>();
+  private readonly vms = new Map<string, VmRt>();
+  private readonly links = new Map<string, LinkRt>();
+  private active: SimMigration[] = [];
+  private readonly nicOut = new Map<string, number>();
+  private readonly nicIn = new Map<string, number>();
+  private readonly listeners = new Set<(e: SimChange) => void>();
+  private idleWaiters: (() => void)[] = [];
+  private readonly clock: SimClock;
+  private allocDirty = false;
+  private seq = 0;
+  private measurements = 0;
+  /** Increases with every placement or state change. */
+  version = 0;
+
+  constructor(
+    private readonly dc: SimDatacenter,
+    opts: SimWorldOptions = {},
+  ) {
+    for (const h of dc.hosts) this.hosts.set(h.id, { spec: h, state: 'up', maintenance: h.maintenance });
+    dc.vms.forEach((v, index) => {
+      this.vms.set(v.id, { spec: v, index, work: workloadOf(v), host: v.host, state: 'running', migration: null, downWithHost: false });
+    });
+    if (opts.onChange) this.listeners.add(opts.onChange);
+    this.clock = new SimClock(opts.clock ?? dc.clock, opts.stepMs ?? 25, {
+      step: (t0, dt) => this.step(t0, dt),
+      busy: () => this.prune() > 0,
+    });
+  }
+
+  get clockMode(): ClockMode {
+    return this.clock.mode;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Resolves after ms of virtual time (at once in virtual mode when nothing else runs). */
+  sleep(ms: number): Promise<void> {
+    return this.clock.sleep(ms);
+  }
+
+  /** Resolves when no migration is running. */
+  idle(): Promise<void> {
+    if (this.prune() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Subscribes to placement and state changes; returns the unsubscriber. */
+  subscribe(listener: (e: SimChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops the clock; running migrations fail ("the simulation was stopped"). */
+  dispose(): void {
+    for (const m of [...this.active]) m.abort('the simulation was stopped', true);
+    this.clock.dispose();
+  }
+
+  migrations(): readonly SimMigration[] {
+    return this.active.filter((m) => !m.finished);
+  }
+
+  clusters(): Cluster[] {
+    return this.dc.clusters.map((c) => ({ id: c.id, name: c.name ?? c.id }));
+  }
+
+  inventory(): DriverInventory {
+    const t = this.now();
+    const usage = new Map<string, { cpu: number; mem: number }>();
+    for (const id of this.hosts.keys()) usage.set(id, { cpu: 0, mem: 0 });
+    const vms: Vm[] = [];
+    for (const vm of this.vms.values()) {
+      const v = this.vmView(vm, t);
+      vms.push(v);
+      const u = usage.get(vm.host)!;
+      if (vm.state !== 'stopped' && vm.state !== 'lost') u.mem += vm.spec.memoryMiB;
+      u.cpu += (v.cpuPct / 100) * vm.spec.vcpus;
+      // Memory is reserved on the destination from the start of a migration.
+      if (vm.migration) usage.get(vm.migration.spec.toId)!.mem += vm.spec.memoryMiB;
+    }
+    const hosts: Host[] = [...this.hosts.values()].map(({ spec, state, maintenance }) => ({
+      id: spec.id,
+      name: spec.name ?? spec.id,
+      cluster: spec.cluster,
+      rack: spec.rack,
+      driver: 'sim',
+      cores: spec.cores,
+      memoryMiB: spec.memoryMiB,
+      nicMiBps: spec.nicMiBps,
+      maintenance,
+      state,
+      usage: {
+        cpuPct: state === 'down' ? 0 : round1(Math.min(100, (usage.get(spec.id)!.cpu / spec.cores) * 100)),
+        memUsedMiB: state === 'down' ? 0 : usage.get(spec.id)!.mem,
+        nicOutMiBps: round1(this.nicOut.get(spec.id) ?? 0),
+        nicInMiBps: round1(this.nicIn.get(spec.id) ?? 0),
+      },
+    }));
+    return { hosts, vms };
+  }
+
+  private vmView(vm: VmRt, t: number): Vm {
+    const w = vm.work;
+    const on = vm.state === 'running' || vm.state === 'migrating';
+    const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
+    return {
+      id: vm.spec.id,
+      name: vm.spec.name ?? vm.spec.id,
+      host: vm.host,
+      memoryMiB: vm.spec.memoryMiB,
+      vcpus: vm.spec.vcpus,
+      state: vm.state,
+      cpuPct: on ? round1(Math.min(100, vm.spec.cpuPct * this.jitterOf(vm, STREAM_CPU, t) * speed)) : 0,
+      antiAffinity: vm.spec.antiAffinity ?? null,
+      workload: {
+        zeroFraction: w.zeroFraction,
+        wssMiB: w.wssMiB,
+        dirtyMiBps: round1(this.dirtyMiBps(vm, t)),
+        readWssMiB: w.readWssMiB,
+        readMiBps: round1(w.readMiBps * this.jitterOf(vm, STREAM_READ, t)),
+      },
+    };
+  }
+
+  private jitterOf(vm: VmRt, stream: number, t: number): number {
+    return jitter(this.dc.seed, vm.index, stream, t);
+  }
+
+  private dirtyMiBps(vm: VmRt, t: number): number {
+    return vm.work.dirtyMiBps * this.jitterOf(vm, STREAM_DIRTY, t);
+  }
+
+  /** Starts a migration, or returns one already failed with the reason it cannot start. */
+  migrate(spec: MigrationSpec): SimMigration {
+    const id = `sim-${++this.seq}`;
+    const vm = this.vms.get(spec.vmId);
+    const refusal = this.refusal(spec, vm);
+    if (refusal || !vm) {
+      const m = new SimMigration(id, spec, null, this.now());
+      m.refuse(refusal ?? 'unknown VM');
+      return m;
+    }
+    const m = new SimMigration(id, spec, this.contextFor(vm), this.now());
+    vm.migration = m;
+    this.setState(vm, spec.strategy === 'stop-and-copy' ? 'paused' : 'migrating');
+    m.start();
+    this.active.push(m);
+    this.allocDirty = true;
+    this.clock.kick();
+    return m;
+  }
+
+  private refusal(spec: MigrationSpec, vm: VmRt | undefined): string | null {
+    const src = this.hosts.get(spec.fromId);
+    const dst = this.hosts.get(spec.toId);
+    if (!vm) return `unknown VM "${spec.vmId}"`;
+    if (!src) return `unknown source host "${spec.fromId}"`;
+    if (!dst) return `unknown destination host "${spec.toId}"`;
+    if (vm.host !== spec.fromId) return `VM ${spec.vmId} runs on ${vm.host}, not on ${spec.fromId}`;
+    if (spec.fromId === spec.toId) return `VM ${spec.vmId} already runs on ${spec.toId}`;
+    if (vm.state !== 'running') return `VM ${spec.vmId} is ${vm.state}, not running`;
+    if (src.state === 'down') return `source host ${spec.fromId} is down`;
+    if (dst.state === 'down') return `destination host ${spec.toId} is down`;
+    if (this.links.get(pairKey(spec.fromId, spec.toId))?.dropped) return `the link between ${spec.fromId} and ${spec.toId} is down`;
+    return null;
+  }
+
+  private contextFor(vm: VmRt) {
+    return {
+      vcpus: vm.spec.vcpus,
+      layout: vm.work,
+      seed: hash3(this.dc.seed, vm.index, this.seq),
+      dirtyMiBps: (t: number) => this.dirtyMiBps(vm, t),
+      readMiBps: (t: number) => vm.work.readMiBps * this.jitterOf(vm, STREAM_READ, t),
+      ended: (m: SimMigration, fate: VmFate) => this.ended(vm, m, fate),
+    };
+  }
+
+  private ended(vm: VmRt, m: SimMigration, fate: VmFate): void {
+    vm.migration = null;
+    if (fate === 'destination') {
+      vm.host = m.spec.toId;
+      this.emit({ kind: 'placement', vmId: vm.spec.id, hostId: vm.host });
+      this.setState(vm, 'running');
+    } else if (fate === 'source') this.setState(vm, 'running');
+    else if (fate === 'stopped') {
+      vm.downWithHost = true;
+      this.setState(vm, 'stopped');
+    } else if (fate === 'lost') this.setState(vm, 'lost');
+    this.allocDirty = true;
+    if (this.prune() === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Drops finished migrations; returns how many still run. */
+  private prune(): number {
+    if (this.active.some((m) => m.finished)) this.active = this.active.filter((m) => !m.finished);
+    return this.active.length;
+  }
+
+  private step(t0: number, dt: number): void {
+    if (this.allocDirty) this.allocate();
+    for (const m of this.active) m.step(t0, dt);
+  }
+
+  /** Shares the links among the running flows (see links.ts) and records NIC traffic. */
+  private allocate(): void {
+    this.allocDirty = false;
+    this.prune();
+    const flows: Flow[] = this.active.map((m) => ({ src: m.spec.fromId, dst: m.spec.toId, cap: m.spec.policy.bandwidthMiBps }));
+    const rates = fairShares(flows, {
+      nicMiBps: (id) => this.hosts.get(id)?.spec.nicMiBps ?? 0,
+      pathCapMiBps: (a, b) => {
+        const link = this.links.get(pairKey(a, b));
+        if (!link) return undefined;
+        return link.dropped ? 0 : link.factor * Math.min(this.hosts.get(a)!.spec.nicMiBps, this.hosts.get(b)!.spec.nicMiBps);
+      },
+    });
+    this.nicOut.clear();
+    this.nicIn.clear();
+    this.active.forEach((m, i) => {
+      const r = rates[i]!;
+      m.rate = (r * MiB) / 1000;
+      this.nicOut.set(m.spec.fromId, (this.nicOut.get(m.spec.fromId) ?? 0) + r);
+      this.nicIn.set(m.spec.toId, (this.nicIn.get(m.spec.toId) ?? 0) + r);
+    });
+  }
+
+  // ---- faults on demand ----
+
+  /** The host dies: its flows fail (post-copy VMs are lost) and the VMs on it stop. */
+  killHost(hostId: string): void {
+    const host = this.requireHost(hostId);
+    if (host.state === 'down') return;
+    host.state = 'down';
+    this.emit({ kind: 'host-state', hostId, state: 'down' });
+    for (const m of [...this.active]) {
+      if (m.spec.toId === hostId) m.abort(`destination host ${hostId} went down`, true);
+      else if (m.spec.fromId === hostId) m.abort(`source host ${hostId} went down`, false);
+    }
+    for (const vm of this.vms.values()) {
+      if (vm.host !== hostId || vm.state === 'stopped' || vm.state === 'lost') continue;
+      vm.downWithHost = true;
+      this.setState(vm, 'stopped');
+    }
+  }
+
+  /** The host is back; the VMs that went down with it start again. */
+  reviveHost(hostId: string): void {
+    const host = this.requireHost(hostId);
+    if (host.state === 'up') return;
+    host.state = 'up';
+    this.emit({ kind: 'host-state', hostId, state: 'up' });
+    for (const vm of this.vms.values()) {
+      if (vm.host !== hostId || !vm.downWithHost) continue;
+      vm.downWithHost = false;
+      this.setState(vm, 'running');
+    }
+  }
+
+  setMaintenance(hostId: string, on: boolean): void {
+    const host = this.requireHost(hostId);
+    if (host.maintenance === on) return;
+    host.maintenance = on;
+    this.emit({ kind: 'host-state', hostId, state: host.state });
+  }
+
+  /** The network path between a and b fails, both directions: like a death for its flows. */
+  dropLink(a: string, b: string): void {
+    this.requireHost(a);
+    this.requireHost(b);
+    this.linkOf(a, b).dropped = true;
+    this.allocDirty = true;
+    for (const m of [...this.active]) {
+      if (pairKey(m.spec.fromId, m.spec.toId) === pairKey(a, b)) m.abort(`the link between ${a} and ${b} dropped`, true);
+    }
+  }
+
+  /** The path between a and b keeps `factor` (0 < factor <= 1) of its capacity: 0.25 is four times slower. */
+  slowLink(a: string, b: string, factor: number): void {
+    if (!(factor > 0 && factor <= 1)) throw new RangeError(`slowLink factor must be in (0, 1], got ${factor}`);
+    this.requireHost(a);
+    this.requireHost(b);
+    this.linkOf(a, b).factor = factor;
+    this.allocDirty = true;
+  }
+
+  /** Undoes dropLink and slowLink. */
+  restoreLink(a: string, b: string): void {
+    this.links.delete(pairKey(a, b));
+    this.allocDirty = true;
+  }
+
+  private linkOf(a: string, b: string): LinkRt {
+    const key = pairKey(a, b);
+    let link = this.links.get(key);
+    if (!link) this.links.set(key, (link = { dropped: false, factor: 1 }));
+    return link;
+  }
+
+  private requireHost(id: string): HostRt {
+    const host = this.hosts.get(id);
+    if (!host) throw new Error(`unknown host "${id}"`);
+    return host;
+  }
+
+  // ---- measurement and export ----
+
+  /**
+   * Distinct pages the VM dirties per second (MiB/s) over a sampling window of the world's
+   * clock, as QEMU's calc-dirty-rate would measure it: below the raw write rate when the
+   * working set is small. A VM that is not running measures 0.
+   */
+  async measureDirtyRate(vmId: string, windowMs = 1000): Promise<number> {
+    const vm = this.vms.get(vmId);
+    if (!vm) throw new Error(`unknown VM "${vmId}"`);
+    const t0 = this.now();
+    await this.sleep(windowMs);
+    const span = this.now() - t0;
+    if (vm.state !== 'running' && vm.state !== 'migrating') return 0;
+    const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
+    const writes = Math.round(((this.dirtyMiBps(vm, t0 + span / 2) * speed * 256) / 1000) * span);
+    const seed = hash3(this.dc.seed, vm.index, 0x10000 + ++this.measurements);
+    return round1(measureDistinct(vm.work.wssMiB, writes, span, seed));
+  }
+
+  /** The datacenter as a file would describe it now (current placement and maintenance). */
+  exportDatacenter(): SimDatacenter {
+    return {
+      ...this.dc,
+      clusters: this.dc.clusters.map((c) => ({ ...c })),
+      hosts: this.dc.hosts.map((h) => ({ ...h, maintenance: this.hosts.get(h.id)!.maintenance })),
+      vms: this.dc.vms.map((v) => ({ ...v, host: this.vms.get(v.id)!.host })),
+    };
+  }
+
+  private setState(vm: VmRt, state: VmState): void {
+    if (vm.state === state) return;
+    vm.state = state;
+    this.emit({ kind: 'vm-state', vmId: vm.spec.id, state });
+  }
+
+  private emit(e: SimChange): void {
+    this.version++;
+    for (const listener of this.listeners) {
+      try {
+        listener(e);
+      } catch (err) {
+        console.error('sim world: change listener failed', err);
+      }
+    }
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

@@ -1,0 +1,153 @@
+// The shell: navigation, header with app info, the routed view, and notifications.
+import { useEffect, type ReactNode } from 'react';
+import { MigrationsView } from './active/migrations-view';
+import { ferry } from './api';
+import { Toasts } from './components/toasts';
+import { formatMs } from './format';
+import { HistoryView } from './history/history-view';
+import { ClusterMap } from './map/cluster-map';
+import { ReportView } from './report/report-view';
+import { href, useRoute, type Route } from './router';
+import { useAppInfo } from './state/app-info';
+import { useActiveIds } from './state/progress';
+import { toast } from './state/toasts';
+import { useTheme } from './theme';
+import { MaintenanceView } from './views/maintenance-view';
+import { SettingsView } from './views/settings-view';
+
+const NAV: { view: Route['view']; label: string; icon: ReactNode }[] = [
+  { view: 'map', label: 'Cluster map', icon: <path d="M3 3h6v6H3zM11 3h6v6h-6zM3 11h6v6H3zM11 11h6v6h-6z" /> },
+  { view: 'migrations', label: 'Migrations', icon: <path d="M3 7h11l-3-3M17 13H6l3 3" /> },
+  { view: 'history', label: 'History', icon: <path d="M10 4a6 6 0 1 1-6 6M10 6v4l3 2M4 4v4h4" /> },
+  { view: 'maintenance', label: 'Maintenance', icon: <path d="M13 3a4 4 0 0 0-4 5l-6 6 3 3 6-6a4 4 0 0 0 5-4l-2 2-2-2 2-2z" /> },
+  { view: 'settings', label: 'Settings', icon: <path d="M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v3M10 15v3M2 10h3M15 10h3M4.3 4.3l2 2M13.7 13.7l2 2M4.3 15.7l2-2M13.7 6.3l2-2" /> },
+];
+
+const TITLES: Record<Route['view'], string> = {
+  map: 'Cluster map',
+  migrations: 'Migrations',
+  history: 'History',
+  report: 'Migration report',
+  maintenance: 'Maintenance',
+  settings: 'Settings',
+};
+
+function Icon({ children }: { children: ReactNode }) {
+  return (
+    <svg width="18" height="18" viewBox="0 0 20 20" fill="none" stroke="currentColor" strokeWidth="1.6" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+      {children}
+    </svg>
+  );
+}
+
+function Nav({ route }: { route: Route }) {
+  const active = useActiveIds().length;
+  const current = route.view === 'report' ? 'history' : route.view;
+  return (
+    <nav className="nav" aria-label="Main">
+      <div className="brand">
+        <svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true">
+          <path d="M2 16c3 3 7 3 10 0s7-3 10 0" fill="none" stroke="#5b8dff" strokeWidth="2.2" strokeLinecap="round" />
+          <path d="M5 13h14l-2-6H7z" fill="#5b8dff" />
+          <path d="M11 4h2v3h-2z" fill="#9db9ff" />
+        </svg>
+        Ferry
+      </div>
+      <ul>
+        {NAV.map((n) => (
+          <li key={n.view}>
+            <a href={href({ view: n.view } as Route)} aria-current={current === n.view ? 'page' : undefined} data-testid={`nav-${n.view}`}>
+              <Icon>{n.icon}</Icon>
+              {n.label}
+              {n.view === 'migrations' && active > 0 && <span className="count">{active}</span>}
+            </a>
+          </li>
+        ))}
+      </ul>
+      <div className="foot">Live migration console</div>
+    </nav>
+  );
+}
+
+function Header({ route }: { route: Route }) {
+  const { info, error } = useAppInfo();
+  const [theme, setTheme] = useTheme();
+  const next = theme === 'system' ? 'light' : theme === 'light' ? 'dark' : 'system';
+  return (
+    <header className="header">
+      <h1>{TITLES[route.view]}</h1>
+      <div className="meta" data-testid="app-info">
+        {error && <span className="error-text">Not connected: {error}</span>}
+        {info && (
+          <>
+            <span className="badge">{info.host === 'electron' ? 'Desktop' : 'Browser'}</span>
+            <span>v{info.version}</span>
+            <span className="path" title={`Data directory: ${info.dataDir}`}>
+              Data: <span className="mono">{info.dataDir}</span>
+            </span>
+          </>
+        )}
+        <button type="button" className="btn small ghost" onClick={() => setTheme(next)} title={`Theme: ${theme}. Click for ${next}.`} aria-label={`Theme: ${theme}; switch to ${next}`}>
+          {theme === 'dark' ? '☾ Dark' : theme === 'light' ? '☀ Light' : '◐ Auto'}
+        </button>
+      </div>
+    </header>
+  );
+}
+
+/** A toast (and a desktop notification when the window is hidden) for every migration that ends. */
+function useEndedNotifications() {
+  useEffect(
+    () =>
+      ferry.on('migrations:ended', (r) => {
+        const ok = r.outcome === 'completed';
+        const title = ok ? `${r.vm} moved to ${r.to}` : r.outcome === 'cancelled' ? `Migration of ${r.vm} cancelled` : `Migration of ${r.vm} failed`;
+        const body = ok
+          ? `Downtime ${formatMs(r.downtimeMs)} (predicted ${formatMs(r.predicted.downtimeMs)}), total ${formatMs(r.totalMs)}.`
+          : r.reason;
+        toast({
+          kind: ok ? 'success' : r.outcome === 'cancelled' ? 'warning' : 'error',
+          title,
+          body,
+          link: { href: href({ view: 'report', id: r.id }), label: 'Open report' },
+          testId: `toast-ended-${r.id}`,
+        });
+        if (document.hidden && 'Notification' in window && Notification.permission === 'granted') {
+          new Notification(title, { body });
+        }
+      }),
+    [],
+  );
+}
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case 'map':
+      return <ClusterMap />;
+    case 'migrations':
+      return <MigrationsView />;
+    case 'history':
+      return <HistoryView />;
+    case 'report':
+      return <ReportView id={route.id} />;
+    case 'maintenance':
+      return <MaintenanceView />;
+    case 'settings':
+      return <SettingsView />;
+  }
+}
+
+export function App() {
+  const route = useRoute();
+  useEndedNotifications();
+  return (
+    <div className="shell">
+      <Nav route={route} />
+      <Header route={route} />
+      <main className="main" id="main">
+        <View route={route} />
+      </main>
+      <Toasts />
+    </div>
+  );
+}

@@ -1,0 +1,19 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './app';
+import { applyTheme } from './theme';
+import './styles/theme.css';
+import './styles/base.css';
+import './styles/shell.css';
+import './styles/map.css';
+import './styles/active.css';
+import './styles/dialog.css';
+import './styles/history.css';
+import './styles/report.css';
+
+applyTheme();
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,235 @@
+// The main screen: clusters -> racks -> hosts, each host with its VMs. Rows are
+// virtualised, so React only renders what is on screen (2,500 hosts, 40,000 VMs).
+import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { DndContext, DragOverlay } from '@dnd-kit/core';
+import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
+import { ActiveDock } from '../active/active-dock';
+import { useWidth } from '../components/use-width';
+import { MigrateDialog } from '../migrate/migrate-dialog';
+import { refreshInventory, useInventory, type InventoryIndex } from '../state/inventory';
+import { computeMatches, EMPTY_FILTER, type MapFilter, type Matches } from './filter';
+import { HostCard } from './host-card';
+import { buildLayout, chipsPerLine, columnsFor, estimateHeight, type MapItem, type MapLayout } from './layout';
+import { MapLegend } from './legend';
+import { MapToolbar } from './map-toolbar';
+import { useSelection } from './selection';
+import { useMapDrag, type DropRequest } from './use-map-drag';
+import { difficultyOf } from './difficulty';
+
+const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
+
+export function ClusterMap() {
+  const { index, error } = useInventory();
+  const [filter, setFilter] = useState<MapFilter>(EMPTY_FILTER);
+  const deferred = useDeferredValue(filter);
+  const matches = useMemo(() => (index ? computeMatches(index, deferred) : null), [index, deferred]);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const width = useWidth(scrollRef);
+  const columns = columnsFor(width);
+  const perLine = chipsPerLine(width, columns);
+  const hideOthers = deferred.onlyMatches ? matches : null;
+  const layout = useMemo(
+    () => (index ? buildLayout(index, columns, hideOthers ? (h) => hideOthers.hosts.has(h.id) : () => true) : EMPTY_LAYOUT),
+    [index, columns, hideOthers],
+  );
+  const layoutRef = useRef<MapLayout | null>(layout);
+  layoutRef.current = layout;
+
+  const vmOrder = useCallback(
+    () => (index ? layoutRef.current!.order.flatMap((h) => (index.vmsByHost.get(h) ?? []).map((v) => v.id)) : []),
+    [index],
+  );
+  const { selected, select, clear, prune } = useSelection(vmOrder);
+  useEffect(() => {
+    if (index) prune((id) => index.vmById.has(id));
+  }, [index, prune]);
+
+  const [dialog, setDialog] = useState<DropRequest | null>(null);
+  const drag = useMapDrag({ index, layoutRef, scrollRef, selected, onDrop: setDialog });
+  const lifted = useMemo(() => (drag.active ? new Set(drag.active.vmIds) : null), [drag.active]);
+
+  // Keep the dragged chip's row mounted even when scrolled away, so dnd-kit keeps its node.
+  const sourceItem = drag.active ? layout.pos.get(drag.active.source)?.item : undefined;
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const r = defaultRangeExtractor(range);
+      if (sourceItem !== undefined && !r.includes(sourceItem)) {
+        r.push(sourceItem);
+        r.sort((a, b) => a - b);
+      }
+      return r;
+    },
+    [sourceItem],
+  );
+  const virt = useVirtualizer({
+    count: layout.items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => estimateHeight(layout.items[i]!, perLine),
+    getItemKey: (i) => layout.items[i]!.key,
+    overscan: 4,
+    rangeExtractor,
+  });
+
+  const matchCursor = useRef(-1);
+  const nextMatch = useCallback(() => {
+    if (!matches) return;
+    const order = layoutRef.current!.order;
+    for (let k = 1; k <= order.length; k++) {
+      const i = (matchCursor.current + k) % order.length;
+      if (matches.hosts.has(order[i]!)) {
+        matchCursor.current = i;
+        const pos = layoutRef.current!.pos.get(order[i]!);
+        if (pos) virt.scrollToIndex(pos.item, { align: 'center' });
+        return;
+      }
+    }
+  }, [matches, virt]);
+  useEffect(() => {
+    matchCursor.current = -1;
+  }, [matches]);
+
+  const totals = useMemo(
+    () => ({ hosts: index?.inventory.hosts.length ?? 0, vms: index?.inventory.vms.length ?? 0 }),
+    [index],
+  );
+  const matchCounts = matches ? { hosts: matches.hosts.size, vms: matches.vms.size } : null;
+
+  return (
+    <div
+      className="map-view"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && !drag.active && selected.size) clear();
+      }}
+    >
+      <MapToolbar
+        filter={filter}
+        onChange={setFilter}
+        clusters={index?.inventory.clusters ?? []}
+        hosts={index?.inventory.hosts ?? []}
+        totals={totals}
+        matches={matchCounts}
+        selectedCount={selected.size}
+        onClearSelection={clear}
+        onNextMatch={nextMatch}
+      />
+      <MapLegend dragging={drag.active !== null} />
+      <DndContext
+        sensors={drag.sensors}
+        collisionDetection={drag.collisionDetection}
+        onDragStart={drag.onDragStart}
+        onDragEnd={drag.onDragEnd}
+        onDragCancel={drag.onDragCancel}
+        accessibility={{
+          announcements: drag.announcements,
+          screenReaderInstructions: {
+            draggable:
+              'To move a VM to another host, press Space or Enter to pick it up, use the arrow keys to go from host to host, then Space or Enter to drop it, or Escape to cancel. Ctrl+Space adds a VM to the selection.',
+          },
+        }}
+      >
+        <div className={drag.active ? 'map-scroll dragging' : 'map-scroll'} ref={scrollRef} data-testid="cluster-map">
+          {error && !index && (
+            <div className="notice bad">
+              Could not load the inventory: {error}{' '}
+              <button type="button" className="btn small" onClick={() => void refreshInventory()}>
+                Retry
+              </button>
+            </div>
+          )}
+          {!index && !error && <div className="empty">Loading the inventory…</div>}
+          {index && layout.items.length === 0 && <div className="empty">No host matches these filters.</div>}
+          <div className="map-canvas" style={{ height: virt.getTotalSize() }}>
+            {virt.getVirtualItems().map((vi) => (
+              <div
+                key={vi.key}
+                data-index={vi.index}
+                ref={virt.measureElement}
+                className="map-item"
+                style={{ transform: `translateY(${vi.start}px)` }}
+              >
+                <MapRow
+                  item={layout.items[vi.index]!}
+                  columns={columns}
+                  index={index!}
+                  matches={matches}
+                  drag={drag}
+                  selected={selected}
+                  lifted={lifted}
+                  onSelect={select}
+                />
+              </div>
+            ))}
+          </div>
+        </div>
+        <DragOverlay dropAnimation={null}>
+          {drag.active && index ? <DragGhost index={index} vmIds={drag.active.vmIds} lead={drag.active.lead} /> : null}
+        </DragOverlay>
+      </DndContext>
+      <ActiveDock />
+      {dialog && index && <MigrateDialog request={dialog} index={index} onClose={() => setDialog(null)} />}
+    </div>
+  );
+}
+
+interface RowProps {
+  item: MapItem;
+  columns: number;
+  index: InventoryIndex;
+  matches: Matches | null;
+  drag: ReturnType<typeof useMapDrag>;
+  selected: Set<string>;
+  lifted: Set<string> | null;
+  onSelect: Parameters<typeof HostCard>[0]['onSelect'];
+}
+
+function MapRow({ item, columns, index, matches, drag, selected, lifted, onSelect }: RowProps) {
+  if (item.kind === 'cluster') {
+    return (
+      <h2 className="map-cluster">
+        {item.name}
+        <span className="muted">
+          {item.hosts} hosts · {item.vms} VMs
+        </span>
+      </h2>
+    );
+  }
+  if (item.kind === 'rack') {
+    return (
+      <h3 className="map-rack">
+        Rack {item.rack}
+        <span className="muted">{item.hosts} hosts</span>
+      </h3>
+    );
+  }
+  return (
+    <div className="host-row" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}>
+      {item.hosts.map((h) => (
+        <HostCard
+          key={h.id}
+          host={h}
+          vms={index.vmsByHost.get(h.id) ?? []}
+          dest={drag.dests.get(h.id)}
+          drag={drag.dragInfo}
+          dimmed={matches !== null && !matches.hosts.has(h.id)}
+          vmMatches={matches ? matches.vms : null}
+          selected={selected}
+          lifted={lifted}
+          onSelect={onSelect}
+        />
+      ))}
+    </div>
+  );
+}
+
+function DragGhost({ index, vmIds, lead }: { index: InventoryIndex; vmIds: string[]; lead: string }) {
+  const vm = index.vmById.get(lead);
+  if (!vm) return null;
+  const d = difficultyOf(vm.workload.dirtyMiBps);
+  return (
+    <div className={`chip ghost d${d.level}`} data-testid="drag-ghost">
+      <span className="dot" aria-hidden="true" />
+      <span className="name">{vm.name}</span>
+      {vmIds.length > 1 && <span className="more">+{vmIds.length - 1}</span>}
+    </div>
+  );
+}

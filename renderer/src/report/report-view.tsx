@@ -1,0 +1,195 @@
+// One migration's report (#/report/<id>): what was predicted, what happened, round by
+// round, in words. Printable: report.css hides the app's chrome for "Save as PDF".
+import { useEffect, useState } from 'react';
+import type { Report } from '../../../preload/contract';
+import type { MigrationRecord } from '../../../preload/model';
+import { ferry } from '../api';
+import { errorText, formatBytes, formatCount, formatMs, formatRate, formatTime, STRATEGY_LABEL } from '../format';
+import { OutcomeBadge } from '../history/history-table';
+import { RoundCharts } from './report-charts';
+
+function diff(actual: number | null, predicted: number, fmt: (n: number) => string): string {
+  if (actual == null) return '—';
+  const d = actual - predicted;
+  const pct = predicted > 0 ? ` (${d >= 0 ? '+' : ''}${Math.round((d / predicted) * 100)} %)` : '';
+  return `${d >= 0 ? '+' : '−'}${fmt(Math.abs(d))}${pct}`;
+}
+
+function PredictedVsActual({ r }: { r: MigrationRecord }) {
+  const rows: [string, string, string, string][] = [
+    ['Converges', r.predicted.converges ? 'yes' : 'no', r.outcome === 'completed' ? 'completed' : r.outcome, ''],
+    ['Downtime', formatMs(r.predicted.downtimeMs), formatMs(r.downtimeMs), diff(r.downtimeMs, r.predicted.downtimeMs, formatMs)],
+    ['Duration', formatMs(r.predicted.totalMs), formatMs(r.totalMs), diff(r.totalMs, r.predicted.totalMs, formatMs)],
+    ['Data sent', formatBytes(r.predicted.bytes), formatBytes(r.bytes), diff(r.bytes, r.predicted.bytes, formatBytes)],
+    ['Rounds', String(r.predicted.rounds), String(r.rounds), diff(r.rounds, r.predicted.rounds, String)],
+  ];
+  return (
+    <table className="grid" data-testid="report-pva">
+      <thead>
+        <tr>
+          <th />
+          <th className="num">Predicted</th>
+          <th className="num">Actual</th>
+          <th className="num">Difference</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([k, p, a, d]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td className="num">{p}</td>
+            <td className="num">
+              <strong>{a}</strong>
+            </td>
+            <td className="num muted">{d}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function PolicyTable({ r }: { r: MigrationRecord }) {
+  const p = r.policy;
+  return (
+    <dl className="kv">
+      <dt>Requested strategy</dt>
+      <dd>{STRATEGY_LABEL[r.requestedStrategy]}</dd>
+      <dt>Strategy used</dt>
+      <dd>{STRATEGY_LABEL[r.strategy]}</dd>
+      <dt>Downtime limit</dt>
+      <dd>{formatMs(p.downtimeLimitMs)}</dd>
+      <dt>Bandwidth cap</dt>
+      <dd>{p.bandwidthMiBps == null ? 'none (link speed)' : formatRate(p.bandwidthMiBps)}</dd>
+      <dt>Stalled after</dt>
+      <dd>{p.stallRounds} rounds without progress</dd>
+      <dt>Timeout</dt>
+      <dd>
+        {formatMs(p.timeoutS * 1000)}, then {p.timeoutAction === 'abort' ? 'abort' : p.timeoutAction === 'postcopy' ? 'switch to post-copy' : 'throttle the guest'}
+      </dd>
+      <dt>Auto-converge</dt>
+      <dd>{p.autoConverge ? 'on' : 'off'}</dd>
+      <dt>Post-copy fault throttle</dt>
+      <dd>{p.postcopyFaultThrottle ? 'on' : 'off'}</dd>
+    </dl>
+  );
+}
+
+function Timeline({ r }: { r: MigrationRecord }) {
+  if (!r.events.length) return <p className="muted">No events were recorded.</p>;
+  return (
+    <ol className="timeline" data-testid="report-timeline">
+      {r.events.map((e, i) => (
+        <li key={i}>
+          <span className="tl-t">{i === 0 && e.t === 0 ? 'start' : `+${formatMs(e.t)}`}</span>
+          <span className="tl-text">{e.text}</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function ReportView({ id }: { id: string }) {
+  const [report, setReport] = useState<Report | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    setReport(null);
+    setError(null);
+    ferry.history.report({ id }).then(
+      (r) => live && setReport(r),
+      (e) => live && setError(errorText(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  if (error) {
+    return (
+      <div className="view">
+        <a href="#/history">← History</a>
+        <div className="notice bad">Could not open the report of migration {id}: {error}</div>
+      </div>
+    );
+  }
+  if (!report) return <div className="view empty">Loading the report…</div>;
+  const r = report.record;
+  const faults = r.postcopyFaults ?? report.rounds.reduce((s, x) => s + (x.faults ?? 0), 0);
+  return (
+    <div className="view report" data-testid="report-view">
+      <div className="view-head no-print">
+        <a href="#/history">← History</a>
+        <span className="spacer" />
+        <button type="button" className="btn" onClick={() => window.print()}>
+          Print / Save as PDF
+        </button>
+      </div>
+      <article className="report-page">
+        <header className="report-head">
+          <h1>
+            Migration of {r.vm} <OutcomeBadge outcome={r.outcome} />
+          </h1>
+          <p className="report-route">
+            <strong>{r.from}</strong> → <strong>{r.to}</strong> · cluster {r.cluster} · {r.driver} driver · {STRATEGY_LABEL[r.strategy]} · started by {r.startedBy}
+          </p>
+          <p className="muted small">
+            Queued {formatTime(r.queuedAt)} · started {formatTime(r.startedAt)} · ended {formatTime(r.endedAt)} · id <span className="mono">{r.id}</span>
+          </p>
+        </header>
+
+        <div className="summary-cards report-cards">
+          <div className="panel stat">
+            <span className="stat-label">Downtime</span>
+            <strong className="stat-value">{formatMs(r.downtimeMs)}</strong>
+            <span className="stat-sub">predicted {formatMs(r.predicted.downtimeMs)}</span>
+          </div>
+          <div className="panel stat">
+            <span className="stat-label">Duration</span>
+            <strong className="stat-value">{formatMs(r.totalMs)}</strong>
+            <span className="stat-sub">predicted {formatMs(r.predicted.totalMs)}</span>
+          </div>
+          <div className="panel stat">
+            <span className="stat-label">Data sent</span>
+            <strong className="stat-value">{formatBytes(r.bytes)}</strong>
+            <span className="stat-sub">predicted {formatBytes(r.predicted.bytes)}</span>
+          </div>
+          <div className="panel stat">
+            <span className="stat-label">Rounds</span>
+            <strong className="stat-value">{r.rounds}</strong>
+            <span className="stat-sub">predicted {r.predicted.rounds}</span>
+          </div>
+          <div className="panel stat">
+            <span className="stat-label">Post-copy faults</span>
+            <strong className="stat-value">{r.strategy === 'postcopy' || r.strategy === 'hybrid' || faults ? formatCount(faults) : '—'}</strong>
+            <span className="stat-sub">{r.strategy === 'precopy' || r.strategy === 'stop-and-copy' ? 'no post-copy phase' : 'pages fetched on demand'}</span>
+          </div>
+        </div>
+
+        <section className={r.outcome === 'failed' ? 'report-reason notice bad' : 'report-reason notice'}>
+          <strong>{r.outcome === 'failed' ? 'Why it failed: ' : 'Why this strategy: '}</strong>
+          {r.reason}
+        </section>
+
+        <section className="report-section">
+          <h2>Predicted and actual</h2>
+          <PredictedVsActual r={r} />
+        </section>
+        <section className="report-section">
+          <h2>Round by round</h2>
+          <RoundCharts rounds={report.rounds} />
+        </section>
+        <div className="report-two">
+          <section className="report-section">
+            <h2>Timeline</h2>
+            <Timeline r={r} />
+          </section>
+          <section className="report-section">
+            <h2>Policy used</h2>
+            <PolicyTable r={r} />
+          </section>
+        </div>
+      </article>
+    </div>
+  );
+}

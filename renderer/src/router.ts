@@ -1,0 +1,47 @@
+// Hash routing: #/map, #/migrations, #/history, #/report/<id>, #/maintenance, #/settings.
+// The hash keeps `?token=...` of `ferry serve` untouched in the URL's search part.
+import { useSyncExternalStore } from 'react';
+
+export type Route =
+  | { view: 'map' }
+  | { view: 'migrations' }
+  | { view: 'history' }
+  | { view: 'report'; id: string }
+  | { view: 'maintenance' }
+  | { view: 'settings' };
+
+export function parseHash(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  switch (parts[0]) {
+    case 'migrations':
+      return { view: 'migrations' };
+    case 'history':
+      return { view: 'history' };
+    case 'report':
+      return parts[1] ? { view: 'report', id: parts[1] } : { view: 'history' };
+    case 'maintenance':
+      return { view: 'maintenance' };
+    case 'settings':
+      return { view: 'settings' };
+    default:
+      return { view: 'map' };
+  }
+}
+
+export function href(route: Route): string {
+  return route.view === 'report' ? `#/report/${encodeURIComponent(route.id)}` : `#/${route.view}`;
+}
+
+export function navigate(route: Route): void {
+  location.hash = href(route);
+}
+
+const subscribe = (fn: () => void) => {
+  window.addEventListener('hashchange', fn);
+  return () => window.removeEventListener('hashchange', fn);
+};
+
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => location.hash);
+  return parseHash(hash);
+}

@@ -1,0 +1,107 @@
+import { useMemo, useRef } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useAppInfo } from '../state/app-info';
+import { useInventory } from '../state/inventory';
+import { useTheme, type ThemeChoice } from '../theme';
+import { formatMiB, formatPct } from '../format';
+import { linkName } from '../map/host-card';
+
+const ROW = 32;
+const TEMPLATE = 'minmax(120px, 1.2fr) 90px 110px 80px 70px 100px 110px 110px 120px';
+
+function HostsTable() {
+  const { index } = useInventory();
+  const hosts = useMemo(
+    () => [...(index?.inventory.hosts ?? [])].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.name.localeCompare(b.name)),
+    [index],
+  );
+  const ref = useRef<HTMLDivElement>(null);
+  const virt = useVirtualizer({ count: hosts.length, getScrollElement: () => ref.current, estimateSize: () => ROW, overscan: 10 });
+  return (
+    <div className="panel hosts-table" role="table" aria-label="Hosts" aria-rowcount={hosts.length + 1}>
+      <div className="ht-head" role="row" style={{ gridTemplateColumns: TEMPLATE }}>
+        {['Host', 'Cluster', 'Rack', 'Driver', 'Cores', 'Memory', 'NIC', 'Memory used', 'State'].map((h) => (
+          <div key={h} role="columnheader" className={['Cores', 'Memory', 'Memory used'].includes(h) ? 'num' : undefined}>
+            {h}
+          </div>
+        ))}
+      </div>
+      <div className="ht-body" ref={ref}>
+        {!index && <div className="empty">Loading…</div>}
+        <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
+          {virt.getVirtualItems().map((vi) => {
+            const h = hosts[vi.index]!;
+            return (
+              <div key={h.id} role="row" className="ht-row static" style={{ gridTemplateColumns: TEMPLATE, height: ROW, transform: `translateY(${vi.start}px)` }}>
+                <div role="cell">
+                  <strong>{h.name}</strong>
+                </div>
+                <div role="cell">{h.cluster}</div>
+                <div role="cell">{h.rack}</div>
+                <div role="cell">
+                  <span className="badge">{h.driver}</span>
+                </div>
+                <div role="cell" className="num">
+                  {h.cores}
+                </div>
+                <div role="cell" className="num">
+                  {formatMiB(h.memoryMiB)}
+                </div>
+                <div role="cell">{linkName(h.nicMiBps)}</div>
+                <div role="cell" className="num">
+                  {formatPct(h.usage.memUsedMiB / h.memoryMiB)}
+                </div>
+                <div role="cell">
+                  {h.state === 'down' ? <span className="badge bad">down</span> : h.maintenance ? <span className="badge warn">maintenance</span> : <span className="badge ok">up</span>}
+                </div>
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function SettingsView() {
+  const { info, error } = useAppInfo();
+  const [theme, setTheme] = useTheme();
+  return (
+    <div className="view settings-view" data-testid="settings-view">
+      <div className="view-head">
+        <h2>Settings</h2>
+      </div>
+      <div className="settings-grid">
+        <section className="panel panel-body">
+          <h3>Application</h3>
+          {error && <p className="error-text">Could not read app info: {error}</p>}
+          <dl className="kv">
+            <dt>Version</dt>
+            <dd>{info?.version ?? '—'}</dd>
+            <dt>Running in</dt>
+            <dd>{info ? (info.host === 'electron' ? 'Electron desktop app' : 'Browser (ferry serve)') : '—'}</dd>
+            <dt>Data directory</dt>
+            <dd className="mono">{info?.dataDir ?? '—'}</dd>
+            <dt>Drivers</dt>
+            <dd>{info?.drivers.join(', ') ?? '—'}</dd>
+            <dt>Clock</dt>
+            <dd>{info?.clock ?? '—'}</dd>
+          </dl>
+        </section>
+        <section className="panel panel-body">
+          <h3>Appearance</h3>
+          <div className="theme-choice" role="radiogroup" aria-label="Theme">
+            {(['system', 'light', 'dark'] as ThemeChoice[]).map((t) => (
+              <label key={t} className="check">
+                <input type="radio" name="theme" checked={theme === t} onChange={() => setTheme(t)} />
+                {t === 'system' ? 'Follow the system' : t === 'light' ? 'Light' : 'Dark'}
+              </label>
+            ))}
+          </div>
+        </section>
+      </div>
+      <h3>Hosts</h3>
+      <HostsTable />
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { FerryError } from '../../preload/contract';
+import { MigrationEngine } from '../../main/engine/engine';
+import { EtaSmoother } from '../../main/engine/progress';
+import { FakeDriver, MemoryRecorder, host, vm } from './engine-fake-driver';
+
+function setup() {
+  const hosts = [host('a'), host('b', { memoryMiB: 20_000 }), host('c', { state: 'down' })];
+  const vms = [
+    vm('v1', 'a', { memoryMiB: 8192 }),
+    vm('v2', 'a', { memoryMiB: 8192 }),
+    vm('v3', 'a', { memoryMiB: 8192 }),
+    vm('off', 'a', { state: 'stopped' }),
+  ];
+  const driver = new FakeDriver(hosts, vms);
+  const recorder = new MemoryRecorder();
+  const engine = new MigrationEngine({ drivers: [driver], recorder, startedBy: 'ops' });
+  return { driver, recorder, engine };
+}
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as FerryError).code + ': ' + (e as Error).message;
+  }
+  return 'no error';
+}
+
+describe('engine start', () => {
+  it('accounts for several VMs going to the same host, and queues none if one does not fit', () => {
+    const { engine, driver, recorder } = setup();
+    expect(code(() => engine.start({ vms: ['v1', 'v2', 'v3'], to: 'b', strategy: 'precopy' }))).toBe(
+      'conflict: v3 cannot move to b: v3 needs 8 GiB; b has 2.6 GiB free (after a 5% reserve and 16 GiB for VMs moving in)',
+    );
+    expect(driver.migrations).toEqual([]);
+    expect(recorder.inserted).toEqual([]);
+    expect(engine.start({ vms: ['v1', 'v2'], to: 'b', strategy: 'precopy' })).toHaveLength(2);
+    // The two in flight count against b for a later request too.
+    expect(code(() => engine.start({ vms: ['v3'], to: 'b', strategy: 'precopy' }))).toMatch(/^conflict: v3 cannot move to b/);
+  });
+
+  it('names what is wrong', () => {
+    const { engine } = setup();
+    expect(code(() => engine.start({ vms: ['nope'], to: 'b', strategy: 'auto' }))).toBe('not-found: no VM "nope"');
+    expect(code(() => engine.start({ vms: ['v1'], to: 'nowhere', strategy: 'auto' }))).toBe('not-found: no host "nowhere"');
+    expect(code(() => engine.start({ vms: ['v1'], to: 'c', strategy: 'auto' }))).toBe('conflict: v1 cannot move to c: c is down');
+    expect(code(() => engine.start({ vms: ['v1'], to: 'a', strategy: 'auto' }))).toBe('conflict: v1 cannot move to a: v1 already runs on a');
+    expect(code(() => engine.start({ vms: ['off'], to: 'b', strategy: 'auto' }))).toMatch(/^conflict: off is stopped/);
+    expect(code(() => engine.start({ vms: ['v1', 'v1'], to: 'b', strategy: 'auto' }))).toBe('bad-request: the same VM is listed twice');
+    expect(code(() => engine.start({ vms: ['v1'], to: 'b', strategy: 'auto', policy: { downtimeLimitMs: -5 } }))).toMatch(/^bad-request: policy downtimeLimitMs/);
+  });
+
+  it('predicts by id or name, with auto and every strategy', () => {
+    const { engine } = setup();
+    const r = engine.predict('v1', 'b');
+    expect(r.fit.ok).toBe(true);
+    expect(r.predicted.strategy).toBe(r.auto.strategy);
+    expect(Object.keys(r.byStrategy).sort()).toEqual(['hybrid', 'postcopy', 'precopy', 'stop-and-copy']);
+    expect(engine.predict('v1', 'b', 'postcopy').predicted.strategy).toBe('postcopy');
+    expect(engine.destinations('v1').map((d) => d.host)).toEqual(['b', 'c']);
+  });
+
+  it('gives each record a unique id', () => {
+    const { engine } = setup();
+    const recs = engine.start({ vms: ['v1', 'v2'], to: 'b', strategy: 'precopy' });
+    expect(new Set(recs.map((r) => r.id)).size).toBe(2);
+    expect(recs[0]!.id).toMatch(/^m-/);
+  });
+});
+
+describe('ETA smoothing', () => {
+  it('counts down with the clock and never more than doubles at once', () => {
+    const eta = new EtaSmoother();
+    expect(eta.update(10_000, 0)).toBe(10_000);
+    expect(eta.update(9_000, 1000)).toBe(9_000);
+    const jumped = eta.update(1_000_000, 2000)!;
+    expect(jumped).toBeLessThanOrEqual(16_000);
+    const fell = eta.update(1000, 3000)!;
+    expect(fell).toBeLessThan(jumped);
+    expect(eta.update(null, 4000)).toBeLessThan(fell);
+  });
+});

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY, type Policy } from '../../preload/model';
+import { chooseAuto, predict, predictStrategies, seedConvergenceTime } from '../../main/engine/predict';
+import { distinctDirtyPages } from '../../main/engine/model';
+import { host, vm } from './engine-fake-driver';
+
+const GiB = 1024 ** 3;
+const a = host('a', { nicMiBps: 117 });
+const b = host('b', { nicMiBps: 117 });
+const fast = host('f', { nicMiBps: 1192 });
+const fast2 = host('g', { nicMiBps: 1192 });
+const policy = (over: Partial<Policy> = {}): Policy => ({ ...DEFAULT_POLICY, ...over });
+
+describe('predict: pre-copy', () => {
+  it('converges for a modest dirty rate and says so with numbers', () => {
+    const p = predict(vm('web', 'a', { memoryMiB: 8192 }, { wssMiB: 1024, dirtyMiBps: 40 }), a, b, 'precopy', policy());
+    expect(p.converges).toBe(true);
+    expect(p.rounds).toBeGreaterThan(1);
+    expect(p.downtimeMs).toBeLessThan(350);
+    expect(p.totalMs).toBeGreaterThan(50_000);
+    expect(p.note).toMatch(/converges after \d+ rounds/);
+  });
+
+  it('cannot converge when the dirty rate over a big working set beats the link', () => {
+    const p = predict(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410 }), a, b, 'precopy', policy());
+    expect(p.converges).toBe(false);
+    expect(p.note).toContain('dirty rate 410 MiB/s over a 6 GiB working set exceeds the 117 MiB/s link: pre-copy cannot converge');
+    expect(p.totalMs).toBe(600_000);
+  });
+
+  it('a small working set converges even with a write rate far above the link', () => {
+    const p = predict(vm('hot', 'a', { memoryMiB: 8192 }, { wssMiB: 16, dirtyMiBps: 800 }), a, b, 'precopy', policy());
+    expect(p.converges).toBe(true);
+    expect(p.downtimeMs).toBeLessThan(300);
+    expect(p.note).toContain('working set is small enough');
+  });
+
+  it('has a cliff: total time grows monotonically as the dirty rate approaches the link', () => {
+    const totals = [0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95].map((r) =>
+      predict(vm('x', 'f', { memoryMiB: 8192 }, { wssMiB: 8192, dirtyMiBps: r * 1192, zeroFraction: 0 }), fast, fast2, 'precopy', policy({ timeoutS: 86_400 })).totalMs,
+    );
+    for (let i = 1; i < totals.length; i++) expect(totals[i]!).toBeGreaterThan(totals[i - 1]!);
+    expect(totals.at(-1)! / totals[0]!).toBeGreaterThan(3);
+  });
+
+  it('zero pages cost (almost) nothing', () => {
+    const dense = predict(vm('x', 'a', {}, { zeroFraction: 0 }), a, b, 'precopy', policy());
+    const sparse = predict(vm('x', 'a', {}, { zeroFraction: 0.6 }), a, b, 'precopy', policy());
+    expect(sparse.bytes).toBeLessThan(dense.bytes * 0.5);
+    expect(sparse.totalMs).toBeLessThan(dense.totalMs * 0.5);
+  });
+
+  it('auto-converge throttling lets a slightly-too-fast guest converge', () => {
+    const v = vm('db', 'f', { memoryMiB: 16384 }, { wssMiB: 8192, dirtyMiBps: 1500 });
+    expect(predict(v, fast, fast2, 'precopy', policy()).converges).toBe(false);
+    const t = predict(v, fast, fast2, 'precopy', policy({ autoConverge: true }));
+    expect(t.converges).toBe(true);
+    expect(t.note).toMatch(/throttled to \d+%/);
+  });
+
+  it('uses the given bandwidth share and measured dirty rate', () => {
+    const v = vm('x', 'f');
+    const p = predict(v, fast, fast2, 'precopy', policy(), { bandwidthMiBps: 100, dirtyMiBps: 7 });
+    expect(p.bandwidthMiBps).toBe(100);
+    expect(p.dirtyMiBps).toBe(7);
+    expect(predict(v, fast, fast2, 'precopy', policy({ bandwidthMiBps: 50 })).bandwidthMiBps).toBe(50);
+  });
+});
+
+describe('predict: stop-and-copy, post-copy, hybrid', () => {
+  it("the seed's example: 64 GiB at 1.25 GB/s pauses the guest for over 50 s", () => {
+    const p = predict(vm('big', 'f', { memoryMiB: 65536 }, { zeroFraction: 0, dirtyMiBps: 0 }), fast, fast2, 'stop-and-copy', policy());
+    expect(p.downtimeMs).toBeGreaterThan(50_000);
+    expect(p.downtimeMs).toBe(p.totalMs);
+    expect(p.bytes).toBeGreaterThanOrEqual(64 * GiB);
+  });
+
+  it('post-copy: one pass, a pause of a few ms, and a fault-storm estimate', () => {
+    const p = predict(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410, readWssMiB: 7000, readMiBps: 800 }), a, b, 'postcopy', policy());
+    expect(p.converges).toBe(true);
+    expect(p.rounds).toBe(1);
+    expect(p.downtimeMs).toBeLessThan(20);
+    expect(p.faultRate!).toBeGreaterThan(0);
+    expect(p.faultServiceRate!).toBeGreaterThan(3000);
+    expect(p.stormRisk).toBe('high');
+    const calm = predict(vm('c', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410, readWssMiB: 7000, readMiBps: 1 }), a, b, 'postcopy', policy());
+    expect(calm.stormRisk).toBe('low');
+  });
+
+  it('hybrid: pre-copy until it stops shrinking, then post-copy', () => {
+    const p = predict(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410 }), a, b, 'hybrid', policy());
+    expect(p.converges).toBe(true);
+    expect(p.rounds).toBeGreaterThan(1);
+    expect(p.downtimeMs).toBeLessThan(20);
+    expect(p.note).toContain('until remaining stops shrinking');
+    const easy = predict(vm('web', 'a'), a, b, 'hybrid', policy());
+    expect(easy.note).toContain('post-copy not needed');
+  });
+});
+
+describe('chooseAuto', () => {
+  it('prefers pre-copy when it converges, and says why', () => {
+    const by = predictStrategies(vm('web', 'f'), fast, fast2, policy());
+    const c = chooseAuto(by, policy());
+    expect(c.strategy).toBe('precopy');
+    expect(c.reason).toMatch(/^pre-copy converges in \d+ rounds? \(.*\); chosen over post-copy, which would lose the VM if the link died mid-way$/);
+  });
+
+  it('picks hybrid when pre-copy cannot converge, with the numbers', () => {
+    const by = predictStrategies(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410 }), a, b, policy());
+    const c = chooseAuto(by, policy());
+    expect(c.strategy).toBe('hybrid');
+    expect(c.reason).toMatch(/^dirty rate 410 MiB\/s exceeds the 117 MiB\/s link: pre-copy cannot converge; hybrid: \d+ pre-copy rounds, then post-copy/);
+    expect(c.reason).toContain('the VM is lost if the link dies during post-copy');
+  });
+
+  it('picks post-copy when pre-copy would converge only very slowly', () => {
+    const by = predictStrategies(vm('x', 'a', { memoryMiB: 8192 }, { wssMiB: 4096, dirtyMiBps: 110 }), a, b, policy());
+    const c = chooseAuto(by, policy());
+    expect(by.precopy.converges).toBe(true);
+    expect(c.strategy).toBe('postcopy');
+    expect(c.reason).toMatch(/^pre-copy would converge but only after/);
+  });
+});
+
+describe('model pieces', () => {
+  it('distinct dirty pages saturate at the working set', () => {
+    expect(distinctDirtyPages(1000, 10, 1)).toBeCloseTo(10, 0);
+    expect(distinctDirtyPages(1000, 1e6, 10)).toBeCloseTo(1000, 5);
+    expect(distinctDirtyPages(0, 100, 1)).toBe(0);
+  });
+
+  it("the seed's formula: T = N/delta ln(mu/(mu-delta)), a cliff at delta = mu", () => {
+    expect(seedConvergenceTime(1000, 50, 100)).toBeCloseTo((1000 / 50) * Math.log(2), 9);
+    expect(seedConvergenceTime(1000, 0, 100)).toBe(10);
+    expect(seedConvergenceTime(1000, 100, 100)).toBe(Infinity);
+    expect(seedConvergenceTime(1000, 99, 100)).toBeGreaterThan(seedConvergenceTime(1000, 90, 100) * 1.5);
+  });
+});

@@ -1,0 +1,51 @@
+// Scale measurement, not a regular test: SIM_BENCH=1 npx vitest run test/unit/sim-bench
+// Prints wall time and memory for N concurrent migrations over a simulated minute.
+import { it } from 'vitest';
+import type { SimDatacenter } from '../../main/sim/format';
+import { rng } from '../../main/sim/seed';
+import { SimWorld } from '../../main/sim/world';
+import { DEFAULT_POLICY, type Strategy } from '../../preload/model';
+
+function bigDatacenter(hosts: number, vms: number, seed: number, minGiB: number, maxGiB: number): SimDatacenter {
+  const rand = rng(seed);
+  return {
+    name: 'bench', clock: 'virtual', seed,
+    clusters: [{ id: 'c' }],
+    hosts: Array.from({ length: hosts }, (_, i) => ({
+      id: `h${i}`, cluster: 'c', rack: `r${i >> 4}`, cores: 64, memoryMiB: 1 << 20, nicMiBps: i % 3 === 0 ? 2980 : 1192, maintenance: false,
+    })),
+    vms: Array.from({ length: vms }, (_, i) => {
+      const memoryMiB = 1024 * (minGiB + Math.floor(rand() * (maxGiB - minGiB + 1)));
+      const wssMiB = Math.round(memoryMiB * (0.05 + rand() * 0.25));
+      return {
+        id: `v${i}`, host: `h${i % hosts}`, memoryMiB, vcpus: 4, zeroFraction: 0.1 + rand() * 0.3, wssMiB,
+        dirtyMiBps: Math.round(5 + rand() * 145), readWssMiB: Math.min(memoryMiB, wssMiB * 1.5), readMiBps: 200, cpuPct: 30, antiAffinity: null,
+      };
+    }),
+  };
+}
+
+const N = Number(process.env.SIM_BENCH_N ?? 1000);
+const HOSTS = Number(process.env.SIM_BENCH_HOSTS ?? 100);
+const MIN = Number(process.env.SIM_BENCH_MIN_GIB ?? 1);
+const MAX = Number(process.env.SIM_BENCH_MAX_GIB ?? 8);
+
+it.runIf(process.env.SIM_BENCH)(`${N} concurrent migrations for a simulated minute`, async () => {
+  const world = new SimWorld(bigDatacenter(HOSTS, N, 3, MIN, MAX));
+  const strategies: Strategy[] = ['precopy', 'postcopy', 'hybrid', 'precopy'];
+  const wall0 = performance.now();
+  const ms = Array.from({ length: N }, (_, i) =>
+    world.migrate({ vmId: `v${i}`, fromId: `h${i % HOSTS}`, toId: `h${(i + 1 + (i % 7)) % HOSTS}`, strategy: strategies[i % 4]!, policy: DEFAULT_POLICY }),
+  );
+  let peakRss = 0;
+  const probe = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  await world.sleep(60_000);
+  const wall = performance.now() - wall0;
+  clearInterval(probe);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const results = ms.filter((m) => m.result).map((m) => m.result!);
+  const byOutcome = results.reduce<Record<string, number>>((a, r) => ((a[r.outcome] = (a[r.outcome] ?? 0) + 1), a), {});
+  console.log(`${N} migrations of ${MIN}-${MAX} GiB on ${HOSTS} hosts: simulated ${world.now()} ms in ${wall.toFixed(0)} ms wall; ` +
+    `finished ${results.length} ${JSON.stringify(byOutcome)}; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  world.dispose();
+}, 600_000);

@@ -52,6 +52,20 @@ async function withEngine(): Promise<void> {
     drivers: [sim], recorder, startedBy: 'bench', limits: { perHostOut: N, perHostIn: N, total: N },
     onProgress: (b: Progress[]) => ((batches += 1), (entries += b.length)),
   });
+  // Time spent inside the engine's sample handling: its per-migration decisions.
+  let engineMs = 0;
+  const migrate = sim.migrate.bind(sim);
+  sim.migrate = (spec) => {
+    const m = migrate(spec);
+    const on = m.onSample.bind(m);
+    m.onSample = (listener) =>
+      on((s) => {
+        const t = performance.now();
+        listener(s);
+        engineMs += performance.now() - t;
+      });
+    return m;
+  };
   const probe = rssProbe();
   const w0 = performance.now();
   const ids: string[] = [];
@@ -64,6 +78,7 @@ async function withEngine(): Promise<void> {
   console.log(`engine + simulator: ${N} migrations on ${HOSTS} hosts, one simulated minute`);
   console.log(`  start() of all ${N}: ${startMs.toFixed(0)} ms wall (${(startMs / N).toFixed(2)} ms each, prediction and fit included)`);
   console.log(`  ${wall.toFixed(2)} s wall per simulated minute; peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`  engine's sample handling: ${(engineMs / 1000).toFixed(2)} s of it (${((engineMs / 1000 / wall) * 100).toFixed(1)}%)`);
   console.log(`  ended ${N - active}, still running ${active}; ${rounds} round samples recorded; ${batches} progress batches (${entries} entries)`);
   engine.dispose();
   sim.dispose();

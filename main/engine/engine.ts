@@ -3,7 +3,7 @@
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
 import type { MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
-import type { HostDriver } from './driver';
+import type { DriverInventory, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
 import { Job, type MigrationRecorder } from './job';
 import { destinations, fit } from './placement';
@@ -61,7 +61,7 @@ export class MigrationEngine {
   }
 
   /** Hosts and VMs of every driver, merged. */
-  inventory(): { hosts: Snapshot['hosts']; vms: Snapshot['vms'] } {
+  inventory(): DriverInventory {
     const s = new Snapshot(this.opts.drivers);
     return { hosts: s.hosts, vms: s.vms };
   }
@@ -236,7 +236,9 @@ export class MigrationEngine {
     if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);
     this.endedSinceFlush.push({ ...job.progress });
     this.pump();
-    this.batcher.flush();
+    // The end goes out in the next batch, within one interval: flushing on every end would
+    // send hundreds of full batches a second when an evacuation finishes.
+    this.batcher.touch();
     this.opts.onEnded?.(structuredClone(job.rec));
     if (this.jobs.size === 0) {
       const waiters = this.idleWaiters;

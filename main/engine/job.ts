@@ -4,7 +4,7 @@
 import { FerryError } from '../../preload/contract';
 import type { MigrationRecord, Progress, RoundSample, Vm } from '../../preload/model';
 import type { DriverMigration, DriverResult, DriverSample, HostDriver } from './driver';
-import { POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
+import { MiB, POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
 import { canSwitchToPostcopy, ConvergenceWatch, raceLost, throttleStep, timeoutDecision } from './policy';
 import { EtaSmoother, rawEtaMs } from './progress';
 import { bytesText, msText, plural, rateText } from './words';
@@ -36,6 +36,8 @@ export class Job {
   private timedOut = false;
   private passes = 0;
   private stallNoted = false;
+  /** Asked once; a real hypervisor may report pre-copy samples for a moment after. */
+  private postcopyRequested = false;
   private lastPostcopyRecord = -Infinity;
   /** Set when the engine itself aborts: the outcome is then 'failed' with this reason. */
   private failReason: string | null = null;
@@ -52,7 +54,7 @@ export class Job {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.progress = {
       id: rec.id, vm: rec.vm, from: rec.from, to: rec.to, strategy: rec.strategy, phase: 'queued', round: 0,
-      remainingBytes: vm.memoryMiB * 1024 * 1024, transferredBytes: 0, dirtyMiBps: vm.workload.dirtyMiBps,
+      remainingBytes: vm.memoryMiB * MiB, transferredBytes: 0, dirtyMiBps: vm.workload.dirtyMiBps,
       bandwidthMiBps: 0, expectedDowntimeMs: rec.predicted.downtimeMs, etaMs: rec.predicted.totalMs,
       throttlePct: 0, elapsedMs: 0, lastDecision: rec.events.at(-1)?.text ?? null,
     };
@@ -101,7 +103,7 @@ export class Job {
     if (!canSwitchToPostcopy(this.rec.strategy)) {
       throw new FerryError('conflict', `${this.rec.id} runs ${this.rec.strategy}: post-copy must be enabled at the start (strategy postcopy or hybrid)`);
     }
-    if (this.progress.phase !== 'precopy') {
+    if (this.progress.phase !== 'precopy' || this.postcopyRequested) {
       throw new FerryError('conflict', `${this.rec.id} is in phase ${this.progress.phase}: only a migration in pre-copy can switch to post-copy`);
     }
     this.switchToPostcopy(this.lastT, `switching to post-copy at the request of ${by}`);
@@ -118,7 +120,7 @@ export class Job {
     }
     if (s.roundEnded) this.recordRound(s);
     else if (s.phase === 'postcopy' && s.t - this.lastPostcopyRecord >= POSTCOPY_SAMPLE_EVERY_MS) this.recordRound(s);
-    if (s.roundEnded && s.phase === 'precopy') this.onRound(s);
+    if (s.roundEnded && s.phase === 'precopy' && !this.postcopyRequested) this.onRound(s);
     this.checkTimeout(s);
     this.hooks.changed(this);
   }
@@ -184,6 +186,8 @@ export class Job {
   }
 
   private switchToPostcopy(t: number, text: string): void {
+    if (this.postcopyRequested) return;
+    this.postcopyRequested = true;
     this.event(t, text);
     this.mig?.startPostcopy();
   }

@@ -64,7 +64,7 @@ export class EtaSmoother {
 
 /**
  * At most one batch per interval (wall clock), carrying the latest progress of every
- * active migration. `flush` sends at once (used when a migration ends).
+ * active migration (and of those that ended since the last batch). `flush` sends at once.
  */
 export class ProgressBatcher {
   private timer: ReturnType<typeof setTimeout> | null = null;

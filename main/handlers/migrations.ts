@@ -19,10 +19,10 @@ export const migrationHandlers = (app: FerryApp, actor: string): Pick<Handlers, 
   'migrations:active': () => app.engine.active(),
   'migrations:cancel': (r) => {
     app.store.audit(actor, 'cancel', { id: r.id });
-    return app.engine.cancel(r.id);
+    return app.engine.cancel(r.id, actor);
   },
   'migrations:postcopy': (r) => {
     app.store.audit(actor, 'postcopy', { id: r.id });
-    return app.engine.postcopy(r.id);
+    return app.engine.postcopy(r.id, actor);
   },
 });

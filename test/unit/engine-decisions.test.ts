@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MigrationRecord, PolicyOverrides, Progress, StrategyChoice } from '../../preload/model';
 import { MigrationEngine } from '../../main/engine/engine';
-import { FakeDriver, MemoryRecorder, host, settle, vm } from './engine-fake-driver';
+import { FakeDriver, MemoryRecorder, host, vm } from './engine-fake-driver';
 
 function setup(progressIntervalMs = 10_000) {
   const driver = new FakeDriver([host('src'), host('dst')], [vm('db', 'src', { memoryMiB: 8192 }, { wssMiB: 4096, dirtyMiBps: 300 })]);
@@ -168,17 +168,19 @@ describe('engine recording and progress', () => {
     expect(rec.reason.length).toBeGreaterThan(20);
   });
 
-  it('batches progress: at most one batch per interval, and a flush at the end', async () => {
+  it('batches progress: at most one batch per interval, the end included in the next', async () => {
     const { engine, batches, ended, start } = setup(50);
     const { rec, mig } = start('precopy');
     for (let i = 0; i < 200; i++) mig.sample({ remainingBytes: (200 - i) * 1e6 });
     await new Promise((r) => setTimeout(r, 120));
     expect(batches.length).toBeGreaterThanOrEqual(1);
     expect(batches.length).toBeLessThanOrEqual(3);
+    expect(batches.at(-1)![0]!.remainingBytes).toBe(1e6);
     mig.complete();
     await engine.wait(rec.id);
-    await settle();
+    await new Promise((r) => setTimeout(r, 70));
     expect(batches.at(-1)!.find((p) => p.id === rec.id)!.phase).toBe('done');
+    expect(engine.active()).toEqual([]);
     expect(ended.map((r) => r.id)).toEqual([rec.id]);
   });
 });

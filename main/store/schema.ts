@@ -99,9 +99,14 @@ export const SCHEMA: SchemaStep[] = [
       ) WITHOUT ROWID;
       -- Per source host, all time: with thousands of hosts a per-day table would hold
       -- about one row per migration; time-bounded host charts scan their range instead.
-      CREATE TABLE stats_host (host TEXT PRIMARY KEY, n INTEGER NOT NULL, downtime_hist BLOB NOT NULL) WITHOUT ROWID;
+      CREATE TABLE stats_host (
+        host TEXT NOT NULL, cluster TEXT NOT NULL, strategy TEXT NOT NULL, n INTEGER NOT NULL, downtime_hist BLOB NOT NULL,
+        PRIMARY KEY (host, cluster, strategy)
+      ) WITHOUT ROWID;
+      -- "Downtime above X" filters and sorts.
+      CREATE INDEX migrations_downtime ON migrations (downtime_ms);
     `,
-    down: `DROP TABLE stats_host; DROP TABLE stats_daily;`,
+    down: `DROP INDEX migrations_downtime; DROP TABLE stats_host; DROP TABLE stats_daily;`,
     rebuildRollups: true,
   },
 ];

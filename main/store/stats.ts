@@ -45,15 +45,15 @@ export function addToRollups(db: Database.Database, r: Ended): void {
        downtime_hist = excluded.downtime_hist, total_hist = excluded.total_hist`,
   ).run(day, r.cluster, r.strategy, r.outcome, (row?.n ?? 0) + 1, (row?.bytes ?? 0) + r.bytes, dt.toBlob(), tt.toBlob());
   if (!completed) return;
-  const h = db.prepare('SELECT n, downtime_hist FROM stats_host WHERE host = ?').get(r.from) as
+  const h = db.prepare('SELECT n, downtime_hist FROM stats_host WHERE host = ? AND cluster = ? AND strategy = ?').get(r.from, r.cluster, r.strategy) as
     | { n: number; downtime_hist: Buffer }
     | undefined;
   const hh = LogHistogram.fromBlob(h?.downtime_hist ?? null);
   hh.add(r.downtimeMs!);
   db.prepare(
-    `INSERT INTO stats_host (host, n, downtime_hist) VALUES (?, ?, ?)
-     ON CONFLICT (host) DO UPDATE SET n = excluded.n, downtime_hist = excluded.downtime_hist`,
-  ).run(r.from, (h?.n ?? 0) + 1, hh.toBlob());
+    `INSERT INTO stats_host (host, cluster, strategy, n, downtime_hist) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (host, cluster, strategy) DO UPDATE SET n = excluded.n, downtime_hist = excluded.downtime_hist`,
+  ).run(r.from, r.cluster, r.strategy, (h?.n ?? 0) + 1, hh.toBlob());
 }
 
 /** Recomputes every rollup from the migrations table (schema upgrade, bulk import), in memory then written once. */
@@ -77,15 +77,16 @@ export function rebuildRollups(db: Database.Database): void {
     if (outcome !== 'completed' || dt === null) continue;
     d.dt.add(dt);
     if (tt !== null) d.tt.add(tt);
-    let h = hosts.get(from);
-    if (!h) hosts.set(from, (h = { n: 0, dt: new LogHistogram() }));
+    const hk = JSON.stringify([from, cluster, strategy]);
+    let h = hosts.get(hk);
+    if (!h) hosts.set(hk, (h = { n: 0, dt: new LogHistogram() }));
     h.n++;
     h.dt.add(dt);
   }
   const insDaily = db.prepare('INSERT INTO stats_daily (day, cluster, strategy, outcome, n, bytes, downtime_hist, total_hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   for (const [key, d] of daily) insDaily.run(...(JSON.parse(key) as string[]), d.n, d.bytes, d.dt.toBlob(), d.tt.toBlob());
-  const insHost = db.prepare('INSERT INTO stats_host (host, n, downtime_hist) VALUES (?, ?, ?)');
-  for (const [host, h] of hosts) insHost.run(host, h.n, h.dt.toBlob());
+  const insHost = db.prepare('INSERT INTO stats_host (host, cluster, strategy, n, downtime_hist) VALUES (?, ?, ?, ?, ?)');
+  for (const [key, h] of hosts) insHost.run(...(JSON.parse(key) as string[]), h.n, h.dt.toBlob());
 }
 
 const isDayStart = (iso: string | undefined) => iso === undefined || /T00:00:00(\.0+)?(Z|[+-]00:00)$/.test(iso);
@@ -157,21 +158,52 @@ export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggreg
  * scan of the filtered rows' source host and downtime (a time range keeps that small).
  */
 function hostGroups(db: Database.Database, f: HistoryFilter, a: Aggregate): void {
-  if (!f.since && !f.until && !f.cluster && !f.strategy && (!f.outcome || f.outcome === 'completed')) {
-    for (const r of db.prepare('SELECT host, n, downtime_hist FROM stats_host').all() as { host: string; n: number; downtime_hist: Buffer }[]) {
+  if (!f.since && !f.until && (!f.outcome || f.outcome === 'completed')) {
+    const where: string[] = [];
+    if (f.cluster) where.push('cluster = @cluster');
+    if (f.strategy) where.push('strategy = @strategy');
+    const rows = db
+      .prepare(`SELECT host, n, downtime_hist FROM stats_host ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`)
+      .all({ ...(f.cluster ? { cluster: f.cluster } : {}), ...(f.strategy ? { strategy: f.strategy } : {}) }) as {
+      host: string; n: number; downtime_hist: Buffer;
+    }[];
+    for (const r of rows) {
       const g = group(a.hosts, r.host, true);
       g.n += r.n;
       (g.downtime as LogHistogram).addBlob(r.downtime_hist);
     }
     return;
   }
+  // A time range: read the narrow covering index over that range, never the wide rows.
   const { sql, params } = historyWhere({ ...f, outcome: 'completed' });
-  const rows = db.prepare(`SELECT from_host, downtime_ms FROM migrations ${sql} AND downtime_ms IS NOT NULL`).raw().iterate(params) as IterableIterator<[string, number]>;
+  const rows = db
+    .prepare(`SELECT from_host, downtime_ms FROM migrations INDEXED BY migrations_summary ${sql} AND downtime_ms IS NOT NULL`)
+    .raw()
+    .iterate(params) as IterableIterator<[string, number]>;
   for (const [host, dt] of rows) {
     const g = group(a.hosts, host, false);
     g.n++;
     g.downtime.add(dt);
   }
+}
+
+/** Total rows matching a filter, from the rollups when they can answer (a count(*) over a million rows is not free). */
+export function countMatching(db: Database.Database, f: HistoryFilter): number | null {
+  if (!rollupsCanAnswer(f)) return null;
+  const where: string[] = [];
+  const p: Record<string, unknown> = {};
+  if (f.since) (where.push('day >= @since'), (p.since = new Date(f.since).toISOString().slice(0, 10)));
+  if (f.until) (where.push('day < @until'), (p.until = new Date(f.until).toISOString().slice(0, 10)));
+  if (f.cluster) (where.push('cluster = @cluster'), (p.cluster = f.cluster));
+  if (f.strategy) (where.push('strategy = @strategy'), (p.strategy = f.strategy));
+  if (f.outcome) (where.push('outcome = @outcome'), (p.outcome = f.outcome));
+  const ended = (db.prepare(`SELECT coalesce(sum(n), 0) AS n FROM stats_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(p) as { n: number }).n;
+  if (f.outcome && ENDED.includes(f.outcome)) return ended;
+  const { sql, params } = historyWhere({ ...f, outcome: undefined });
+  const live = db
+    .prepare(`SELECT count(*) AS n FROM migrations ${sql ? `${sql} AND` : 'WHERE'} outcome IN ('queued', 'running') ${f.outcome ? 'AND outcome = @o' : ''}`)
+    .get({ ...params, ...(f.outcome ? { o: f.outcome } : {}) }) as { n: number };
+  return ended + live.n;
 }
 
 export function scanAggregate(db: Database.Database, f: HistoryFilter): Aggregate {

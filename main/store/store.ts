@@ -8,7 +8,7 @@ import type { HistoryFilter } from '../../preload/contract';
 import type { SimDatacenter, SimHost, SimVm } from '../sim/format';
 import { SCHEMA, LATEST } from './schema';
 import { historyWhere, rowToRecord, type MigrationRow } from './history-sql';
-import { addToRollups, rebuildRollups, rollupAggregate, rollupsCanAnswer, scanAggregate, ENDED, type Aggregate } from './stats';
+import { addToRollups, countMatching, rebuildRollups, rollupAggregate, rollupsCanAnswer, scanAggregate, ENDED, type Aggregate } from './stats';
 
 export const DB_FILE = 'ferry.db';
 
@@ -210,7 +210,7 @@ export class Store {
     const rows = this
       .stmt(`SELECT * FROM migrations ${sql} ORDER BY ${sortCol} ${dir}, seq ${dir} LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: f.limit ?? 200, offset: f.offset ?? 0 }) as MigrationRow[];
-    const total = (this.stmt(`SELECT count(*) AS n FROM migrations ${sql}`).get(params) as { n: number }).n;
+    const total = countMatching(this.db, f) ?? (this.stmt(`SELECT count(*) AS n FROM migrations ${sql}`).get(params) as { n: number }).n;
     return { rows: rows.map(rowToRecord), total };
   }
 

@@ -53,6 +53,15 @@ describe('history summary', () => {
     expect(s.byHost).toHaveLength(4);
   });
 
+  it('gives list totals from the rollups that agree with counting the rows', () => {
+    const filters = [{}, { outcome: 'failed' as const }, { outcome: 'running' as const }, { strategy: 'hybrid' as const },
+      { since: '2026-11-10T00:00:00Z' }, { since: '2026-11-10T00:00:00Z', until: '2026-11-12T00:00:00Z', cluster: 'ams' }];
+    for (const f of filters) {
+      const rows = store.listMigrations({ ...f, limit: 10_000 }).rows.length;
+      expect(store.listMigrations({ ...f, limit: 1 }).total, JSON.stringify(f)).toBe(rows);
+    }
+  });
+
   it('scans for filters the rollups cannot answer, exactly', () => {
     const s = history.summary({ minDowntimeMs: 0 });
     expect(s.approximate).toBe(false);

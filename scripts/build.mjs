@@ -31,5 +31,5 @@ if (!only || only === 'main') {
   ]);
 }
 if (!only || only === 'renderer') {
-  await viteBuild({ configFile: path.join(root, 'vite.config.ts'), logLevel: 'warn' });
+  await viteBuild({ configFile: path.join(root, 'vite.config.mts'), logLevel: 'warn' });
 }

@@ -23,6 +23,7 @@ export interface ClockHooks {
 interface Sleeper {
   at: number;
   wake: () => void;
+  fail: (e: Error) => void;
 }
 
 export class SimClock {
@@ -45,12 +46,17 @@ export class SimClock {
     return this.t;
   }
 
-  /** Resolves once the virtual clock has advanced by ms. */
+  /** Resolves once the virtual clock has advanced by ms; rejects if the clock is disposed first. */
   sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.sleepers.push({ at: this.now() + Math.max(0, ms), wake: resolve });
+    if (this.disposed) return Promise.reject(new Error('the simulation was stopped'));
+    return new Promise((resolve, reject) => {
+      this.sleepers.push({ at: this.now() + Math.max(0, ms), wake: resolve, fail: reject });
       this.kick();
     });
+  }
+
+  get stopped(): boolean {
+    return this.disposed;
   }
 
   /** Something may have become busy: make sure the clock runs. */
@@ -71,7 +77,7 @@ export class SimClock {
     if (this.timer) clearInterval(this.timer);
     this.immediate = null;
     this.timer = null;
-    this.sleepers = [];
+    for (const s of this.sleepers.splice(0)) s.fail(new Error('the simulation was stopped'));
   }
 
   private target(): number {

@@ -12,6 +12,13 @@
 // the destination runs while the rest is pushed in the background and pulled on faults.
 // cancel() after the switch is refused (returns false, the migration goes on): the VM
 // cannot go back to a source that no longer has its newest memory.
+// Samples: phase 'switchover' whenever the source is paused for the final transfer (so all
+// of stop-and-copy); dirtyMiBps is the distinct-page rate of the last closed round (QEMU's
+// dirty-pages-rate), the raw write rate before the first sync, 0 once the source is paused;
+// throttlePct is the larger of the engine's throttle and the post-copy fault throttle.
+// Result: rounds counts every completed pass, the final stop-and-copy pass included;
+// downtimeMs is null when the VM never paused or was lost; postcopyFaults is null unless
+// the migration switched to post-copy.
 import type { Phase } from '../../preload/model';
 import type { DriverMigration, DriverResult, DriverSample, MigrationSpec } from '../engine/driver';
 import { PAGE_BYTES, PAGE_WIRE_BYTES, PAGES_PER_MIB, PageMap, type CutResult, type PageLayout } from './pages';

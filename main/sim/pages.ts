@@ -27,6 +27,13 @@ export const PAGES_PER_MIB = 256;
 /** Above this many random writes per page of working set, every page counts as written
  *  (the chance that one stays untouched is e^-3 = 5%): keeps a step O(working set). */
 const BULK_WRITE_FACTOR = 3;
+/**
+ * Guest writes land in aligned runs of this many pages (32 KiB) at random places, not in
+ * single pages: real guests write with some locality, and it divides the number of random
+ * memory accesses of the simulation by eight. Distinct-page statistics keep their mean.
+ */
+export const WRITE_RUN_PAGES = 8;
+const RUN_MASK = (1 << WRITE_RUN_PAGES) - 1;
 
 export function popcount(x: number): number {
   x = x - ((x >>> 1) & 0x55555555);
@@ -69,15 +76,15 @@ export class PageMap {
   readonly srcVer: Uint32Array;
   readonly dstVer: Uint32Array;
   /** All pages: 1 = the destination holds a copy. */
-  readonly present: Uint32Array;
+  readonly present: Int32Array;
   /** Hot region: the migration bitmap of the current pass. */
-  private toSend: Uint32Array;
+  private toSend: Int32Array;
   /**
    * Hot region, two words per 32 pages, side by side so that a write touches one cache line:
    * [2w] the dirty log the guest fills (KVM's; after a post-copy switch, the pages the
    * destination guest wrote), [2w+1] `fresh`: the destination holds the current version.
    */
-  private readonly marks: Uint32Array;
+  private readonly marks: Int32Array;
   presentCount = 0;
   toSendCount = 0;
   dirtyCount = 0;
@@ -101,9 +108,9 @@ export class PageMap {
     this.zeroFrom = Math.max(this.hot, this.total - zeros);
     this.srcVer = new Uint32Array(this.hot);
     this.dstVer = new Uint32Array(this.hot);
-    this.toSend = new Uint32Array(words(this.hot));
-    this.marks = new Uint32Array(2 * words(this.hot));
-    this.present = new Uint32Array(words(this.total));
+    this.toSend = new Int32Array(words(this.hot));
+    this.marks = new Int32Array(2 * words(this.hot));
+    this.present = new Int32Array(words(this.total));
     this.missingRead = this.read;
     this.rng = (seed | 0) === 0 ? 0x9e3779b9 : seed | 0;
   }
@@ -139,7 +146,24 @@ export class PageMap {
     return (this.present[i >>> 5]! & (1 << (i & 31))) !== 0;
   }
 
-  /** The source guest writes n random pages of its working set (dirty log fills, versions bump). */
+  /** A random aligned run of WRITE_RUN_PAGES hot pages: its word and its mask in that word. */
+  private randomRun(): number {
+    const run = this.randomIndex(this.hot / WRITE_RUN_PAGES) * WRITE_RUN_PAGES;
+    this.runWord = run >>> 5;
+    return (RUN_MASK << (run & 31)) & this.validMask(this.runWord);
+  }
+  private runWord = 0;
+
+  /** How many runs n pages of writes make, carrying the fraction to the next call. */
+  private runsFor(n: number): number {
+    const runs = n / WRITE_RUN_PAGES + this.runCarry;
+    const whole = Math.floor(runs);
+    this.runCarry = runs - whole;
+    return whole;
+  }
+  private runCarry = 0;
+
+  /** The source guest writes n pages' worth of random runs in its working set (dirty log fills, versions bump). */
   writeSource(n: number): void {
     const hot = this.hot;
     if (hot === 0 || n <= 0) return;
@@ -154,45 +178,42 @@ export class PageMap {
       return;
     }
     let count = this.dirtyCount;
-    let x = this.rng;
-    const scale = hot / 4294967296;
-    for (let k = 0; k < n; k++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      const i = ((x >>> 0) * scale) | 0;
-      const w = (i >>> 5) << 1;
-      const b = 1 << (i & 31);
-      const f = marks[w + 1]!;
-      if ((f & b) !== 0) {
-        marks[w + 1] = f & ~b;
-        srcVer[i] = srcVer[i]! + 1;
+    for (let k = this.runsFor(n); k > 0; k--) {
+      const mask = this.randomRun();
+      const w = this.runWord << 1;
+      const base = this.runWord << 5;
+      const f = marks[w + 1]! & mask;
+      if (f !== 0) {
+        marks[w + 1] = marks[w + 1]! & ~f;
+        for (let m = f; m !== 0; m &= m - 1) srcVer[base + lowestIndex(m)] = srcVer[base + lowestIndex(m)]! + 1;
       }
-      const log = marks[w]!;
-      if ((log & b) === 0) {
-        marks[w] = log | b;
-        count++;
+      const added = mask & ~marks[w]!;
+      if (added !== 0) {
+        marks[w] = marks[w]! | added;
+        count += popcount(added);
       }
     }
-    this.rng = x;
     this.dirtyCount = count;
   }
 
-  /** The destination guest (after a post-copy switch) writes n random pages; it only writes pages it has. */
+  /** The destination guest (after a post-copy switch) writes n pages' worth of random runs; only pages it has. */
   writeDestination(n: number): void {
     const hot = this.hot;
     if (hot === 0 || n <= 0) return;
     const { dstVer, marks, present } = this;
     // The dirty log now marks pages the destination wrote; like the source, bump once.
-    const touch = (p: number) => {
-      const w = p >>> 5;
-      const b = 1 << (p & 31);
-      if ((present[w]! & b) === 0 || (marks[2 * w]! & b) !== 0) return;
-      dstVer[p] = dstVer[p]! + 1;
-      marks[2 * w] = marks[2 * w]! | b;
+    const touch = (w: number, mask: number) => {
+      const mine = mask & present[w]! & ~marks[2 * w]!;
+      if (mine === 0) return;
+      marks[2 * w] = marks[2 * w]! | mine;
+      for (let m = mine; m !== 0; m &= m - 1) dstVer[(w << 5) + lowestIndex(m)] = dstVer[(w << 5) + lowestIndex(m)]! + 1;
     };
-    if (n > BULK_WRITE_FACTOR * hot) for (let p = 0; p < hot; p++) touch(p);
-    else for (let k = 0; k < n; k++) touch(this.randomIndex(hot));
+    if (n > BULK_WRITE_FACTOR * hot) for (let w = 0; w < this.toSend.length; w++) touch(w, this.validMask(w));
+    else
+      for (let k = this.runsFor(n); k > 0; k--) {
+        const mask = this.randomRun();
+        touch(this.runWord, mask);
+      }
   }
 
   /** Marks the pages of `bits` in word w as delivered: presence, and the source version for hot pages. */

@@ -4,8 +4,9 @@
 // vCPU for that service time (the other vCPUs go on), and faults can never be served
 // faster than the link carries pages: when the step's link budget runs out, the guest
 // waits. That is the page-fault storm: fault arrivals outrunning service stall the guest.
-// With fault throttling the guest is slowed up front so that faults use at most half the
-// link, which also keeps the background push going, so the storm ends sooner.
+// With fault throttling the guest is slowed up front so that faults arrive no faster than
+// they can be served (one outstanding per vCPU, at most half the link): the guest runs
+// slower but smoothly instead of stalling, and the background push keeps half the link.
 import { PAGE_WIRE_BYTES, type PageMap } from './pages';
 
 export const FAULT_RTT_MS = 0.2;
@@ -39,16 +40,21 @@ export function runDestinationGuest(g: DestinationGuest): GuestOutcome {
   const wanted = g.readPagesPerMs * spanMs;
   if (wanted <= 0 || pages.read === 0 || g.linkRate <= 0) return { bytes: 0, faults: 0, progress: 1, throttle: 0 };
   const missShare = () => pages.missingRead / pages.read;
+  const serviceMs = FAULT_RTT_MS + PAGE_WIRE_BYTES / g.linkRate;
   let access = g.readPagesPerMs;
   let throttle = 0;
-  const servicePagesPerMs = g.linkRate / PAGE_WIRE_BYTES;
-  if (g.throttleFaults && access * missShare() > FAULT_LINK_SHARE * servicePagesPerMs) {
-    const allowed = (FAULT_LINK_SHARE * servicePagesPerMs) / missShare();
-    throttle = 1 - allowed / access;
-    access = allowed;
+  if (g.throttleFaults && missShare() > 0) {
+    // Faults the host can serve without the guest queueing on them: each vCPU waits for
+    // one at a time, and they may take at most a share of the link.
+    const capacity = Math.min(g.vcpus / serviceMs, (FAULT_LINK_SHARE * g.linkRate) / PAGE_WIRE_BYTES);
+    const allowed = capacity / missShare();
+    if (allowed < access) {
+      throttle = 1 - allowed / access;
+      access = allowed;
+    }
   }
   const perAccess = 1 / access;
-  const stallPerFault = (FAULT_RTT_MS + PAGE_WIRE_BYTES / g.linkRate) / g.vcpus;
+  const stallPerFault = serviceMs / g.vcpus;
   let time = spanMs;
   let done = 0;
   let bytes = 0;

@@ -3,7 +3,7 @@
 // the VM and the time, so it needs no state, costs O(1) to evaluate at any instant, and
 // the same datacenter file gives the same run.
 import type { SimVm } from './format';
-import { PAGES_PER_MIB } from './pages';
+import { PAGES_PER_MIB, WRITE_RUN_PAGES } from './pages';
 
 const JITTER = 0.1;
 /** Time between the noise curve's random knots: slow compared with a pre-copy round. */
@@ -60,25 +60,26 @@ export function workloadOf(vm: SimVm): VmWorkload {
  * What QEMU's calc-dirty-rate would report for `writes` random page writes spread over a
  * working set of `wssMiB` during `windowMs`: distinct pages dirtied per second, in MiB/s.
  * Repeated writes to one page count once, so a small working set measures below its raw
- * write rate. The writes are simulated on a scratch bitmap.
+ * write rate. The writes are simulated (in the guest's runs of pages) on a scratch map.
  */
 export function measureDistinct(wssMiB: number, writes: number, windowMs: number, seed: number): number {
   const pages = Math.round(wssMiB * PAGES_PER_MIB);
   if (pages === 0 || writes <= 0 || windowMs <= 0) return 0;
   let distinct = pages;
   if (writes <= 3 * pages) {
-    const seen = new Uint32Array((pages + 31) >>> 5);
+    // Same write pattern as PageMap.writeSource: aligned runs of WRITE_RUN_PAGES at random.
+    const runs = Math.max(1, Math.floor(pages / WRITE_RUN_PAGES));
+    const seen = new Uint8Array(runs);
     let x = seed | 0 || 1;
     distinct = 0;
-    for (let k = 0; k < writes; k++) {
+    for (let k = Math.round(writes / WRITE_RUN_PAGES); k > 0; k--) {
       x ^= x << 13;
       x ^= x >>> 17;
       x ^= x << 5;
-      const i = Math.floor(((x >>> 0) / 4294967296) * pages);
-      const b = 1 << (i & 31);
-      if ((seen[i >>> 5]! & b) === 0) {
-        seen[i >>> 5] = seen[i >>> 5]! | b;
-        distinct++;
+      const r = Math.floor(((x >>> 0) / 4294967296) * runs);
+      if (seen[r] === 0) {
+        seen[r] = 1;
+        distinct += Math.min(WRITE_RUN_PAGES, pages);
       }
     }
   }

@@ -2,13 +2,15 @@
 // a clock, faults on demand, and the migrations running in it. The engine reaches it
 // through SimDriver; tests and the CLI may also use it directly (faults, sleep, idle).
 // Fit checks (memory, cores, anti-affinity) are the engine's job, not the world's.
-import type { Cluster, Host, Vm, VmState } from '../../preload/model';
+import type { Cluster, VmState } from '../../preload/model';
 import type { DriverInventory, MigrationSpec } from '../engine/driver';
 import { SimClock, type ClockMode } from './clock';
-import type { SimDatacenter, SimHost, SimVm } from './format';
+import type { SimDatacenter } from './format';
+import { buildInventory, dirtyRateAt, readRateAt, round1, type HostRt, type VmRt } from './inventory';
 import { fairShares, pairKey, type Flow } from './links';
 import { SimMigration, type VmFate } from './migration';
-import { STREAM_CPU, STREAM_DIRTY, STREAM_READ, hash3, jitter, measureDistinct, workloadOf, type VmWorkload } from './workload';
+import { PAGES_PER_MIB } from './pages';
+import { hash3, measureDistinct, workloadOf } from './workload';
 
 export type SimChange =
   | { kind: 'placement'; vmId: string; hostId: string }
@@ -21,23 +23,6 @@ export interface SimWorldOptions {
   onChange?: (e: SimChange) => void;
   /** Virtual time per simulation step, ms (default 25). */
   stepMs?: number;
-}
-
-interface HostRt {
-  spec: SimHost;
-  state: 'up' | 'down';
-  maintenance: boolean;
-}
-
-interface VmRt {
-  spec: SimVm;
-  index: number;
-  work: VmWorkload;
-  host: string;
-  state: VmState;
-  migration: SimMigration | null;
-  /** Stopped because its host went down: it comes back with the host. */
-  downWithHost: boolean;
 }
 
 interface LinkRt {
@@ -119,69 +104,9 @@ export class SimWorld {
   }
 
   inventory(): DriverInventory {
-    const t = this.now();
-    const usage = new Map<string, { cpu: number; mem: number }>();
-    for (const id of this.hosts.keys()) usage.set(id, { cpu: 0, mem: 0 });
-    const vms: Vm[] = [];
-    for (const vm of this.vms.values()) {
-      const v = this.vmView(vm, t);
-      vms.push(v);
-      const u = usage.get(vm.host)!;
-      if (vm.state !== 'stopped' && vm.state !== 'lost') u.mem += vm.spec.memoryMiB;
-      u.cpu += (v.cpuPct / 100) * vm.spec.vcpus;
-      // Memory is reserved on the destination from the start of a migration.
-      if (vm.migration) usage.get(vm.migration.spec.toId)!.mem += vm.spec.memoryMiB;
-    }
-    const hosts: Host[] = [...this.hosts.values()].map(({ spec, state, maintenance }) => ({
-      id: spec.id,
-      name: spec.name ?? spec.id,
-      cluster: spec.cluster,
-      rack: spec.rack,
-      driver: 'sim',
-      cores: spec.cores,
-      memoryMiB: spec.memoryMiB,
-      nicMiBps: spec.nicMiBps,
-      maintenance,
-      state,
-      usage: {
-        cpuPct: state === 'down' ? 0 : round1(Math.min(100, (usage.get(spec.id)!.cpu / spec.cores) * 100)),
-        memUsedMiB: state === 'down' ? 0 : usage.get(spec.id)!.mem,
-        nicOutMiBps: round1(this.nicOut.get(spec.id) ?? 0),
-        nicInMiBps: round1(this.nicIn.get(spec.id) ?? 0),
-      },
-    }));
-    return { hosts, vms };
-  }
-
-  private vmView(vm: VmRt, t: number): Vm {
-    const w = vm.work;
-    const on = vm.state === 'running' || vm.state === 'migrating';
-    const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
-    return {
-      id: vm.spec.id,
-      name: vm.spec.name ?? vm.spec.id,
-      host: vm.host,
-      memoryMiB: vm.spec.memoryMiB,
-      vcpus: vm.spec.vcpus,
-      state: vm.state,
-      cpuPct: on ? round1(Math.min(100, vm.spec.cpuPct * this.jitterOf(vm, STREAM_CPU, t) * speed)) : 0,
-      antiAffinity: vm.spec.antiAffinity ?? null,
-      workload: {
-        zeroFraction: w.zeroFraction,
-        wssMiB: w.wssMiB,
-        dirtyMiBps: round1(this.dirtyMiBps(vm, t)),
-        readWssMiB: w.readWssMiB,
-        readMiBps: round1(w.readMiBps * this.jitterOf(vm, STREAM_READ, t)),
-      },
-    };
-  }
-
-  private jitterOf(vm: VmRt, stream: number, t: number): number {
-    return jitter(this.dc.seed, vm.index, stream, t);
-  }
-
-  private dirtyMiBps(vm: VmRt, t: number): number {
-    return vm.work.dirtyMiBps * this.jitterOf(vm, STREAM_DIRTY, t);
+    if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
+    const { hosts, vms, nicOut, nicIn } = this;
+    return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn });
   }
 
   /** Starts a migration, or returns one already failed with the reason it cannot start. */
@@ -205,6 +130,7 @@ export class SimWorld {
   }
 
   private refusal(spec: MigrationSpec, vm: VmRt | undefined): string | null {
+    if (this.clock.stopped) return 'the simulation was stopped';
     const src = this.hosts.get(spec.fromId);
     const dst = this.hosts.get(spec.toId);
     if (!vm) return `unknown VM "${spec.vmId}"`;
@@ -224,8 +150,8 @@ export class SimWorld {
       vcpus: vm.spec.vcpus,
       layout: vm.work,
       seed: hash3(this.dc.seed, vm.index, this.seq),
-      dirtyMiBps: (t: number) => this.dirtyMiBps(vm, t),
-      readMiBps: (t: number) => vm.work.readMiBps * this.jitterOf(vm, STREAM_READ, t),
+      dirtyMiBps: (t: number) => dirtyRateAt(vm, this.dc.seed, t),
+      readMiBps: (t: number) => readRateAt(vm, this.dc.seed, t),
       ended: (m: SimMigration, fate: VmFate) => this.ended(vm, m, fate),
     };
   }
@@ -376,7 +302,7 @@ export class SimWorld {
     const span = this.now() - t0;
     if (vm.state !== 'running' && vm.state !== 'migrating') return 0;
     const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
-    const writes = Math.round(((this.dirtyMiBps(vm, t0 + span / 2) * speed * 256) / 1000) * span);
+    const writes = Math.round(((dirtyRateAt(vm, this.dc.seed, t0 + span / 2) * speed * PAGES_PER_MIB) / 1000) * span);
     const seed = hash3(this.dc.seed, vm.index, 0x10000 + ++this.measurements);
     return round1(measureDistinct(vm.work.wssMiB, writes, span, seed));
   }
@@ -407,8 +333,4 @@ export class SimWorld {
       }
     }
   }
-}
-
-function round1(x: number): number {
-  return Math.round(x * 10) / 10;
 }

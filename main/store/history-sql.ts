@@ -20,7 +20,11 @@ export function ftsQuery(text: string | undefined): string | null {
   return words.map((w) => `"${w}"*`).join(' ');
 }
 
-export function historyWhere(f: HistoryFilter): { sql: string; params: Record<string, unknown> } {
+/**
+ * `forPage`: the query reads one page in queued_at order; a downtime threshold is then
+ * checked row by row ("+" keeps SQLite off the downtime index, which would sort every match).
+ */
+export function historyWhere(f: HistoryFilter, forPage = false): { sql: string; params: Record<string, unknown> } {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
   if (f.since) (where.push('queued_at >= @since'), (params.since = new Date(f.since).toISOString()));
@@ -30,7 +34,10 @@ export function historyWhere(f: HistoryFilter): { sql: string; params: Record<st
   if (f.cluster) (where.push('cluster = @cluster'), (params.cluster = f.cluster));
   if (f.strategy) (where.push('strategy = @strategy'), (params.strategy = f.strategy));
   if (f.outcome) (where.push('outcome = @outcome'), (params.outcome = f.outcome));
-  if (f.minDowntimeMs !== undefined) (where.push('downtime_ms >= @minDowntime'), (params.minDowntime = f.minDowntimeMs));
+  if (f.minDowntimeMs !== undefined) {
+    where.push(`${forPage && (f.sort ?? 'queuedAt') === 'queuedAt' ? '+' : ''}downtime_ms >= @minDowntime`);
+    params.minDowntime = f.minDowntimeMs;
+  }
   const fts = ftsQuery(f.text);
   if (fts) (where.push('seq IN (SELECT rowid FROM migrations_fts WHERE migrations_fts MATCH @fts)'), (params.fts = fts));
   else if (f.text !== undefined && f.text.trim()) where.push('0'); // only punctuation: matches nothing

@@ -134,13 +134,16 @@ export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggreg
     a.byOutcome[r.outcome] += r.n;
     a.bytes += r.bytes;
     if (r.outcome !== 'completed') continue;
-    (a.downtime as LogHistogram).addBlob(r.downtime_hist);
-    for (const g of [group(a.days, r.day, true), group(a.strategies, r.strategy, true)]) {
-      g.n += r.n;
-      (g.downtime as LogHistogram).addBlob(r.downtime_hist);
-      (g.total as LogHistogram).addBlob(r.total_hist);
-    }
+    const day = group(a.days, r.day, true);
+    day.n += r.n;
+    (day.downtime as LogHistogram).addBlob(r.downtime_hist);
+    const st = group(a.strategies, r.strategy, true);
+    st.n += r.n;
+    (st.downtime as LogHistogram).addBlob(r.downtime_hist);
+    (st.total as LogHistogram).addBlob(r.total_hist);
   }
+  // The overall distribution is the sum of the few per-strategy ones: no third pass over the rows.
+  for (const g of a.strategies.values()) a.downtime.merge(g.downtime);
   hostGroups(db, f, a);
   // Unfinished migrations are few and not in the rollups: count them directly.
   if (!f.outcome || f.outcome === 'queued' || f.outcome === 'running') {

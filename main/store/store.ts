@@ -205,10 +205,11 @@ export class Store {
 
   listMigrations(f: HistoryFilter): { rows: MigrationRecord[]; total: number } {
     const { sql, params } = historyWhere(f);
+    const page = historyWhere(f, true).sql;
     const sortCol = { queuedAt: 'queued_at', downtimeMs: 'downtime_ms', totalMs: 'total_ms', bytes: 'bytes', vm: 'vm' }[f.sort ?? 'queuedAt'];
     const dir = f.desc === false ? 'ASC' : 'DESC';
     const rows = this
-      .stmt(`SELECT * FROM migrations ${sql} ORDER BY ${sortCol} ${dir}, seq ${dir} LIMIT @limit OFFSET @offset`)
+      .stmt(`SELECT * FROM migrations ${page} ORDER BY ${sortCol} ${dir}, seq ${dir} LIMIT @limit OFFSET @offset`)
       .all({ ...params, limit: f.limit ?? 200, offset: f.offset ?? 0 }) as MigrationRow[];
     const total = countMatching(this.db, f) ?? (this.stmt(`SELECT count(*) AS n FROM migrations ${sql}`).get(params) as { n: number }).n;
     return { rows: rows.map(rowToRecord), total };

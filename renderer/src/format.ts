@@ -92,7 +92,7 @@ export const STRATEGY_LABEL: Record<string, string> = {
 export const PHASE_LABEL: Record<string, string> = {
   queued: 'Queued',
   setup: 'Setting up',
-  precopy: 'Pre-copy',
+  precopy: 'Copying',
   postcopy: 'Post-copy',
   switchover: 'Switchover',
   done: 'Done',

@@ -6,6 +6,7 @@ import './styles/theme.css';
 import './styles/base.css';
 import './styles/shell.css';
 import './styles/map.css';
+import './styles/host-card.css';
 import './styles/active.css';
 import './styles/dialog.css';
 import './styles/history.css';

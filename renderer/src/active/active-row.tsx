@@ -39,7 +39,8 @@ function useActions(p: Progress) {
 
 function PhaseBadge({ p }: { p: Progress }) {
   const cls = p.phase === 'postcopy' ? 'warn' : p.phase === 'switchover' || p.phase === 'done' ? 'ok' : p.phase === 'queued' ? '' : 'info';
-  return <span className={`badge ${cls}`}>{PHASE_LABEL[p.phase] ?? p.phase}</span>;
+  const label = PHASE_LABEL[p.phase] ?? p.phase;
+  return <span className={`badge ${cls}`}>{p.phase === 'precopy' ? `${label} · round ${p.round}` : label}</span>;
 }
 
 /** One running or queued migration with live charts and its two actions. */
@@ -61,7 +62,6 @@ export const ActiveRow = memo(function ActiveRow({ id }: { id: string }) {
         <span className="ar-tags">
           <span className="badge">{STRATEGY_LABEL[p.strategy]}</span>
           <PhaseBadge p={p} />
-          {p.round > 0 && <span className="badge">round {p.round}</span>}
           {p.throttlePct > 0 && <span className="badge warn">throttle {p.throttlePct} %</span>}
         </span>
       </div>
@@ -77,13 +77,13 @@ export const ActiveRow = memo(function ActiveRow({ id }: { id: string }) {
             <dd>{p.phase === 'queued' ? 'queued' : p.etaMs == null ? 'not converging' : formatMs(p.etaMs)}</dd>
           </div>
           <div>
-            <dt>Exp. downtime</dt>
+            <dt>Downtime now</dt>
             <dd>{formatMs(p.expectedDowntimeMs)}</dd>
           </div>
           <div>
             <dt>Dirty / link</dt>
             <dd className={stalled ? 'error-text' : undefined}>
-              {formatRate(p.dirtyMiBps)} / {formatRate(p.bandwidthMiBps)}
+              {p.bandwidthMiBps > 0 ? `${Math.round(p.dirtyMiBps)} / ${formatRate(p.bandwidthMiBps)}` : '—'}
             </dd>
           </div>
         </dl>

@@ -83,8 +83,8 @@ export function HistoryFilters({ form, onChange, clusters }: { form: HistoryForm
         </select>
       </label>
       <label className="field">
-        <span>Downtime above (ms)</span>
-        <input type="number" min={0} placeholder="0" value={form.minDowntimeMs} onChange={(e) => set({ minDowntimeMs: e.target.value })} size={6} />
+        <span>Min downtime ms</span>
+        <input type="number" min={0} placeholder="0" value={form.minDowntimeMs} onChange={(e) => set({ minDowntimeMs: e.target.value })} />
       </label>
       <button type="button" className="btn ghost" disabled={isEmptyForm(form)} onClick={() => onChange(EMPTY_FORM)}>
         Reset

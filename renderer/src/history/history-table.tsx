@@ -81,7 +81,11 @@ export function HistoryTable({ rows, sort, onSort }: Props) {
   }, [need, first, last, count, version]);
 
   return (
-    <div className="panel history-table" role="table" aria-label="Migration history" aria-rowcount={count + 1} data-testid="history-table">
+    <div
+      className="panel history-table"
+      // Shrinks to a short history instead of leaving an empty box; never taller than 520 px.
+      style={{ height: Math.min(520, 34 + Math.max(4, count) * ROW_HEIGHT + 34) }}
+      role="table" aria-label="Migration history" aria-rowcount={count + 1} data-testid="history-table">
       <div className="ht-head" role="row" style={{ gridTemplateColumns: TEMPLATE }}>
         {COLUMNS.map((c) => {
           const active = c.sort && sort.key === c.sort;

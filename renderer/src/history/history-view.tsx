@@ -92,7 +92,6 @@ export function HistoryView() {
   return (
     <div className="view history-view" data-testid="history-view">
       <div className="view-head">
-        <h2>History</h2>
         <span className="muted">Every migration: predicted and actual downtime, duration, data, outcome.</span>
         <span className="spacer" />
         <label className="check">

@@ -120,7 +120,7 @@ export function SummaryCharts({ s }: { s: HistorySummary | null }) {
           <Bar yAxisId="total" dataKey="totalMsP50" name="Duration p50" fill="var(--chart-1)" radius={[3, 3, 0, 0]} isAnimationActive={false} />
         </BarChart>
       </ChartPanel>
-      <ChartPanel title="Predicted vs actual downtime" empty={!s?.predictedVsActual.length}>
+      <ChartPanel title="Predicted vs actual duration (latest 500)" empty={!s?.predictedVsActual.length}>
         <ScatterChart margin={{ top: 8, right: 12, bottom: 0, left: -8 }}>
           <CartesianGrid stroke="var(--chart-grid)" />
           <XAxis type="number" dataKey="predictedMs" name="Predicted" {...axis} tickFormatter={msTick} domain={[0, maxPA]} />

@@ -15,8 +15,10 @@ import { MapToolbar } from './map-toolbar';
 import { useSelection } from './selection';
 import { useMapDrag, type DropRequest } from './use-map-drag';
 import { difficultyOf } from './difficulty';
+import type { Vm } from '../../../preload/model';
 
 const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
+const NO_VMS: Vm[] = [];
 
 export function ClusterMap() {
   const { index, error } = useInventory();
@@ -152,6 +154,7 @@ export function ClusterMap() {
                   columns={columns}
                   index={index!}
                   matches={matches}
+                  highlightChips={deferred.text.trim() !== ''}
                   drag={drag}
                   selected={selected}
                   lifted={lifted}
@@ -176,13 +179,14 @@ interface RowProps {
   columns: number;
   index: InventoryIndex;
   matches: Matches | null;
+  highlightChips: boolean;
   drag: ReturnType<typeof useMapDrag>;
   selected: Set<string>;
   lifted: Set<string> | null;
   onSelect: Parameters<typeof HostCard>[0]['onSelect'];
 }
 
-function MapRow({ item, columns, index, matches, drag, selected, lifted, onSelect }: RowProps) {
+function MapRow({ item, columns, index, matches, highlightChips, drag, selected, lifted, onSelect }: RowProps) {
   if (item.kind === 'cluster') {
     return (
       <h2 className="map-cluster">
@@ -207,11 +211,12 @@ function MapRow({ item, columns, index, matches, drag, selected, lifted, onSelec
         <HostCard
           key={h.id}
           host={h}
-          vms={index.vmsByHost.get(h.id) ?? []}
+          vms={index.vmsByHost.get(h.id) ?? NO_VMS}
           dest={drag.dests.get(h.id)}
           drag={drag.dragInfo}
           dimmed={matches !== null && !matches.hosts.has(h.id)}
           vmMatches={matches ? matches.vms : null}
+          highlightChips={highlightChips}
           selected={selected}
           lifted={lifted}
           onSelect={onSelect}

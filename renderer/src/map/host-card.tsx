@@ -18,6 +18,8 @@ interface Props {
   drag: DragInfo;
   dimmed: boolean;
   vmMatches: Set<string> | null;
+  /** Outline matching chips (a text search), rather than only dimming the others. */
+  highlightChips: boolean;
   selected: Set<string>;
   lifted: Set<string> | null;
   onSelect(vm: Vm, mode: SelectMode): void;
@@ -133,7 +135,7 @@ export const HostCard = memo(function HostCard(p: Props) {
             vm={vm}
             selected={p.selected.has(vm.id)}
             dimmed={p.vmMatches !== null && !p.vmMatches.has(vm.id)}
-            matched={p.vmMatches !== null && p.vmMatches.has(vm.id) && p.vmMatches.size < 5000}
+            matched={p.highlightChips && p.vmMatches !== null && p.vmMatches.has(vm.id)}
             lifted={p.lifted?.has(vm.id) ?? false}
             onSelect={p.onSelect}
           />

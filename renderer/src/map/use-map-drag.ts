@@ -81,7 +81,8 @@ export function useMapDrag({ index, layoutRef, scrollRef, selected, onDrop }: Op
       if (!node) return { x: currentCoordinates.x, y: currentCoordinates.y + 1 };
       reveal(node, scrollRef.current);
       const r = node.getBoundingClientRect();
-      return { x: r.left + 16, y: r.top + 36 };
+      // Over the card's footer, so the predicted numbers stay readable.
+      return { x: r.left + 12, y: r.bottom - 30 };
     },
     [layoutRef, scrollRef],
   );

@@ -1,7 +1,7 @@
 // The confirmation after a drop: route, prediction, auto's pick and why, overrides.
 // Predictions are refreshed (debounced) when an override changes.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import type { PolicyOverrides, PredictResult, StrategyChoice } from '../../../preload/model';
+import { DEFAULT_POLICY, type PolicyOverrides, type PredictResult, type StrategyChoice } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText, formatMiB, STRATEGY_LABEL } from '../format';
 import { addQueued } from '../state/progress';
@@ -158,7 +158,13 @@ export function MigrateDialog({ request, index, onClose }: Props) {
 
         <div className="modal-body">
           {vms.length === 1 && lead ? (
-            <PredictionView vm={lead} result={leadPrediction} predicting={predicting} chosen={strategy} />
+            <PredictionView
+              vm={lead}
+              result={leadPrediction}
+              predicting={predicting}
+              chosen={strategy}
+              limitMs={policy.downtimeLimitMs ?? DEFAULT_POLICY.downtimeLimitMs}
+            />
           ) : (
             <MultiPredictionTable vms={vms} index={index} predictions={predictions} predicting={predicting} limit={MAX_PREDICTED} />
           )}
@@ -194,7 +200,9 @@ export function MigrateDialog({ request, index, onClose }: Props) {
         </div>
 
         <footer className="modal-foot">
-          <span className="muted small">{predicting ? 'Updating prediction…' : ''}</span>
+          <span className="muted small" data-testid="dialog-status">
+            {predicting ? 'Updating prediction…' : ''}
+          </span>
           <button type="button" className="btn" onClick={onClose} disabled={submitting}>
             Cancel
           </button>

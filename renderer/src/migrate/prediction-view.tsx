@@ -7,7 +7,8 @@ type Result = PredictResult | { error: string } | undefined;
 const ORDER = ['precopy', 'postcopy', 'hybrid', 'stop-and-copy'] as const;
 
 /** One VM's prediction: the verdict, auto's pick with its reason, and every strategy side by side. */
-export function PredictionView({ vm, result, predicting, chosen }: { vm: Vm; result: Result; predicting: boolean; chosen: StrategyChoice }) {
+export function PredictionView(props: { vm: Vm; result: Result; predicting: boolean; chosen: StrategyChoice; limitMs: number }) {
+  const { vm, result, predicting, chosen, limitMs } = props;
   if (!result) {
     return <div className="prediction pending">{predicting ? 'Predicting…' : 'No prediction.'}</div>;
   }
@@ -31,8 +32,8 @@ export function PredictionView({ vm, result, predicting, chosen }: { vm: Vm; res
           <span>Converges</span>
           <strong>{p.converges ? 'Yes' : 'No'}</strong>
         </div>
-        <div className="pred-card">
-          <span>Downtime</span>
+        <div className={p.downtimeMs > limitMs ? 'pred-card warn' : 'pred-card'} title={`Downtime limit ${formatMs(limitMs)}`}>
+          <span>Downtime{p.downtimeMs > limitMs ? ' (over limit)' : ''}</span>
           <strong data-testid="dialog-downtime">{formatMs(p.downtimeMs)}</strong>
         </div>
         <div className="pred-card">

@@ -2,7 +2,7 @@
 // for print by report.css (recharts draws with a viewBox).
 import { Area, CartesianGrid, ComposedChart, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RoundSample } from '../../../preload/model';
-import { formatMiB, formatMs, formatRate } from '../format';
+import { formatMs, formatRate } from '../format';
 
 const MiB = 1024 * 1024;
 const axis = { stroke: 'var(--chart-axis)', fontSize: 11, tickLine: false } as const;
@@ -12,12 +12,18 @@ const tooltip = {
   labelFormatter: (t: unknown) => `${Number(t).toFixed(2)} s`,
 } as const;
 
-function toPoints(rounds: RoundSample[]) {
+/** Sizes are plotted in GiB when they reach a GiB, so the axis gets round ticks. */
+function sizeUnit(rounds: RoundSample[]): { div: number; label: string } {
+  const max = Math.max(0, ...rounds.map((r) => Math.max(r.remainingBytes, r.transferredBytes)));
+  return max >= 1024 * MiB ? { div: 1024 * MiB, label: 'GiB' } : { div: MiB, label: 'MiB' };
+}
+
+function toPoints(rounds: RoundSample[], div: number) {
   return rounds.map((r) => ({
     t: r.t / 1000,
     round: r.round,
-    remaining: r.remainingBytes / MiB,
-    transferred: r.transferredBytes / MiB,
+    remaining: r.remainingBytes / div,
+    transferred: r.transferredBytes / div,
     dirty: r.dirtyMiBps,
     bandwidth: r.bandwidthMiBps,
     downtime: r.expectedDowntimeMs,
@@ -27,7 +33,9 @@ function toPoints(rounds: RoundSample[]) {
 
 export function RoundCharts({ rounds }: { rounds: RoundSample[] }) {
   if (!rounds.length) return <p className="muted">No per-round samples were recorded for this migration.</p>;
-  const pts = toPoints(rounds);
+  const unit = sizeUnit(rounds);
+  const pts = toPoints(rounds, unit.div);
+  const size = (v: number) => `${Number(v.toFixed(2))} ${unit.label}`;
   const hasFaults = pts.some((p) => p.faults > 0);
   return (
     <div className="report-charts">
@@ -38,9 +46,9 @@ export function RoundCharts({ rounds }: { rounds: RoundSample[] }) {
             <ComposedChart data={pts} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
               <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
               <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} {...axis} tickFormatter={(v: number) => `${v.toFixed(1)} s`} />
-              <YAxis yAxisId="rem" {...axis} tickFormatter={(v: number) => formatMiB(v)} width={64} />
-              <YAxis yAxisId="tx" orientation="right" {...axis} tickFormatter={(v: number) => formatMiB(v)} width={64} />
-              <Tooltip {...tooltip} formatter={(v, name) => [formatMiB(Number(v)), name]} />
+              <YAxis yAxisId="rem" {...axis} tickFormatter={size} width={64} />
+              <YAxis yAxisId="tx" orientation="right" {...axis} tickFormatter={size} width={64} />
+              <Tooltip {...tooltip} formatter={(v, name) => [size(Number(v)), name]} />
               <Legend wrapperStyle={{ fontSize: 11 }} />
               <Area yAxisId="rem" dataKey="remaining" name="Remaining" stroke="var(--chart-1)" fill="var(--chart-1)" fillOpacity={0.15} isAnimationActive={false} />
               <Line yAxisId="tx" dataKey="transferred" name="Transferred (total)" stroke="var(--chart-4)" dot={false} strokeWidth={2} isAnimationActive={false} />
@@ -49,13 +57,13 @@ export function RoundCharts({ rounds }: { rounds: RoundSample[] }) {
         </div>
       </figure>
       <figure className="report-chart">
-        <figcaption>Dirty rate against bandwidth</figcaption>
+        <figcaption>Dirty rate against bandwidth (MiB/s)</figcaption>
         <div className="chart-box">
           <ResponsiveContainer width="100%" height="100%">
             <LineChart data={pts} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
               <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
               <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} {...axis} tickFormatter={(v: number) => `${v.toFixed(1)} s`} />
-              <YAxis {...axis} tickFormatter={(v: number) => formatRate(v)} width={72} />
+              <YAxis {...axis} width={48} />
               <Tooltip {...tooltip} formatter={(v, name) => [formatRate(Number(v)), name]} />
               <Legend wrapperStyle={{ fontSize: 11 }} />
               <Line dataKey="dirty" name="Dirty rate" stroke="var(--chart-2)" dot={false} strokeWidth={2} isAnimationActive={false} />

@@ -11,6 +11,7 @@ import { RoundCharts } from './report-charts';
 function diff(actual: number | null, predicted: number, fmt: (n: number) => string): string {
   if (actual == null) return '—';
   const d = actual - predicted;
+  if (fmt(Math.abs(d)) === fmt(0)) return 'as predicted';
   const pct = predicted > 0 ? ` (${d >= 0 ? '+' : ''}${Math.round((d / predicted) * 100)} %)` : '';
   return `${d >= 0 ? '+' : '−'}${fmt(Math.abs(d))}${pct}`;
 }

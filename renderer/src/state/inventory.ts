@@ -38,6 +38,7 @@ export function buildIndex(inventory: Inventory): InventoryIndex {
   return { inventory, hostById, vmById, vmsByHost, clusterName };
 }
 
+const MIN_INTERVAL_MS = 300;
 let inFlight = false;
 let again = false;
 let started = false;
@@ -59,11 +60,14 @@ export async function refreshInventory(): Promise<void> {
   } catch (e) {
     store.update((s) => ({ ...s, error: errorText(e), loading: false }));
   } finally {
-    inFlight = false;
-    if (again) {
-      again = false;
-      void refreshInventory();
-    }
+    // A burst of changes (an evacuation) costs one refetch per MIN_INTERVAL_MS, not one each.
+    setTimeout(() => {
+      inFlight = false;
+      if (again) {
+        again = false;
+        void refreshInventory();
+      }
+    }, MIN_INTERVAL_MS);
   }
 }
 

@@ -84,7 +84,7 @@ function apply(p: Progress) {
     listChanged = true;
   }
   slot.progress = p;
-  if (p.phase !== 'queued') {
+  if (p.phase !== 'queued' && p.phase !== 'setup') {
     slot.ring.push({
       t: p.elapsedMs / 1000,
       remainingMiB: p.remainingBytes / MiB,

@@ -2,9 +2,6 @@
 export function MaintenanceView() {
   return (
     <div className="view" data-testid="maintenance-view">
-      <div className="view-head">
-        <h2>Maintenance</h2>
-      </div>
       <div className="panel panel-body placeholder">
         <h3>Coming in a later release</h3>
         <p>

@@ -68,9 +68,6 @@ export function SettingsView() {
   const [theme, setTheme] = useTheme();
   return (
     <div className="view settings-view" data-testid="settings-view">
-      <div className="view-head">
-        <h2>Settings</h2>
-      </div>
       <div className="settings-grid">
         <section className="panel panel-body">
           <h3>Application</h3>
@@ -85,7 +82,7 @@ export function SettingsView() {
             <dt>Drivers</dt>
             <dd>{info?.drivers.join(', ') ?? '—'}</dd>
             <dt>Clock</dt>
-            <dd>{info?.clock ?? '—'}</dd>
+            <dd>{!info ? '—' : /^\d+(\.\d+)?$/.test(info.clock) ? `simulated, ${info.clock}× real time` : info.clock}</dd>
           </dl>
         </section>
         <section className="panel panel-body">

@@ -1,0 +1,113 @@
+// The world's runtime records and how they look from outside: Host[] and Vm[] of the
+// domain model, with usage derived from placement, workloads and migration traffic.
+import type { Host, Vm, VmState } from '../../preload/model';
+import type { DriverInventory } from '../engine/driver';
+import type { SimHost, SimVm } from './format';
+import type { SimMigration } from './migration';
+import { STREAM_CPU, STREAM_DIRTY, STREAM_READ, jitter, type VmWorkload } from './workload';
+
+export interface HostRt {
+  spec: SimHost;
+  state: 'up' | 'down';
+  maintenance: boolean;
+}
+
+export interface VmRt {
+  spec: SimVm;
+  /** Position in the datacenter file: keys the VM's workload noise. */
+  index: number;
+  work: VmWorkload;
+  host: string;
+  state: VmState;
+  migration: SimMigration | null;
+  /** Stopped because its host went down: it comes back with the host. */
+  downWithHost: boolean;
+}
+
+/** The guest's write rate at virtual time t (before any throttle), MiB/s. */
+export function dirtyRateAt(vm: VmRt, seed: number, t: number): number {
+  return vm.work.dirtyMiBps * jitter(seed, vm.index, STREAM_DIRTY, t);
+}
+
+export function readRateAt(vm: VmRt, seed: number, t: number): number {
+  return vm.work.readMiBps * jitter(seed, vm.index, STREAM_READ, t);
+}
+
+export interface InventorySource {
+  hosts: Iterable<HostRt>;
+  vms: Iterable<VmRt>;
+  seed: number;
+  t: number;
+  nicOut: ReadonlyMap<string, number>;
+  nicIn: ReadonlyMap<string, number>;
+}
+
+export function buildInventory(src: InventorySource): DriverInventory {
+  const usage = new Map<string, { cpu: number; mem: number }>();
+  const use = (id: string) => {
+    let u = usage.get(id);
+    if (!u) usage.set(id, (u = { cpu: 0, mem: 0 }));
+    return u;
+  };
+  const vms: Vm[] = [];
+  for (const vm of src.vms) {
+    const v = vmView(vm, src.seed, src.t);
+    vms.push(v);
+    const u = use(vm.host);
+    if (vm.state !== 'stopped' && vm.state !== 'lost') u.mem += vm.spec.memoryMiB;
+    u.cpu += (v.cpuPct / 100) * vm.spec.vcpus;
+    // Memory is reserved on the destination from the start of a migration.
+    if (vm.migration) use(vm.migration.spec.toId).mem += vm.spec.memoryMiB;
+  }
+  const hosts: Host[] = [];
+  for (const { spec, state, maintenance } of src.hosts) {
+    const u = use(spec.id);
+    const up = state === 'up';
+    hosts.push({
+      id: spec.id,
+      name: spec.name ?? spec.id,
+      cluster: spec.cluster,
+      rack: spec.rack,
+      driver: 'sim',
+      cores: spec.cores,
+      memoryMiB: spec.memoryMiB,
+      nicMiBps: spec.nicMiBps,
+      maintenance,
+      state,
+      usage: {
+        cpuPct: up ? round1(Math.min(100, (u.cpu / spec.cores) * 100)) : 0,
+        memUsedMiB: up ? u.mem : 0,
+        nicOutMiBps: round1(src.nicOut.get(spec.id) ?? 0),
+        nicInMiBps: round1(src.nicIn.get(spec.id) ?? 0),
+      },
+    });
+  }
+  return { hosts, vms };
+}
+
+function vmView(vm: VmRt, seed: number, t: number): Vm {
+  const w = vm.work;
+  const on = vm.state === 'running' || vm.state === 'migrating';
+  const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
+  return {
+    id: vm.spec.id,
+    name: vm.spec.name ?? vm.spec.id,
+    host: vm.host,
+    memoryMiB: vm.spec.memoryMiB,
+    vcpus: vm.spec.vcpus,
+    state: vm.state,
+    cpuPct: on ? round1(Math.min(100, vm.spec.cpuPct * jitter(seed, vm.index, STREAM_CPU, t) * speed)) : 0,
+    antiAffinity: vm.spec.antiAffinity ?? null,
+    workload: {
+      zeroFraction: w.zeroFraction,
+      wssMiB: w.wssMiB,
+      dirtyMiBps: round1(dirtyRateAt(vm, seed, t)),
+      readWssMiB: w.readWssMiB,
+      readMiBps: round1(readRateAt(vm, seed, t)),
+    },
+  };
+}
+
+export function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}

@@ -1,0 +1,152 @@
+// The console in Chromium against a real `ferry serve` (default simulated datacenter):
+// the cluster map, drag-to-migrate with the mouse and with the keyboard only, live
+// progress, and the result on the map and in history.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, screenshotPath, startServe, type Served } from './harness';
+
+const VIEWPORT = { width: 1440, height: 900 };
+let served: Served;
+let browser: Browser;
+
+beforeAll(async () => {
+  // 5x real time: long enough to see a migration run, short enough for CI.
+  served = await startServe({ speed: '5' });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+async function openConsole(): Promise<Page> {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  page.setDefaultTimeout(20_000);
+  await page.goto(served.url);
+  await page.getByTestId('host-ams-h01').waitFor();
+  return page;
+}
+
+function hostOf(page: Page, vm: string): Promise<string | null | undefined> {
+  return page.getByTestId(`vm-${vm}`).evaluate((el) => el.closest('[data-testid^="host-"]')?.getAttribute('data-testid'));
+}
+
+describe('cluster map', () => {
+  it('shows the seeded clusters, hosts and VMs with their metrics', async () => {
+    const page = await openConsole();
+    try {
+      await expect(page.locator('.map-cluster').first().textContent()).resolves.toContain('AMS production');
+      const h01 = page.getByTestId('host-ams-h01');
+      await expect(h01.getAttribute('aria-label')).resolves.toContain('Host ams-h01');
+      await expect(h01.textContent()).resolves.toMatch(/CPU.*%.*Mem.*GiB/);
+      expect(await hostOf(page, 'cache-003')).toBe('host-ams-h01');
+      // Only what is on screen is rendered: far fewer cards than the 20 hosts.
+      const cards = await page.locator('.host-card').count();
+      expect(cards).toBeGreaterThan(3);
+      expect(await page.getByTestId('app-info').textContent()).toContain(served.dataDir);
+      await page.screenshot({ path: screenshotPath('cluster-map.png') });
+
+      // Search highlights matches and dims the rest.
+      await page.getByLabel('Search VMs and hosts').fill('web-024');
+      await expect.poll(() => page.getByTestId('host-ams-h02').getAttribute('class')).toContain('dim');
+      expect(await page.getByTestId('host-ams-h01').getAttribute('class')).toContain('match');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('migrates a VM dragged with the mouse, with live progress, and records it in history', async () => {
+    const page = await openConsole();
+    try {
+      // cache-012 dirties memory at about the rate a 10 GbE link sends it: 25 GbE hosts are
+      // green (pre-copy converges), 10 GbE hosts usually amber (hybrid or post-copy); the
+      // measured rate jitters, so a 10 GbE host may come out green too.
+      const chip = await page.getByTestId('vm-cache-012').boundingBox();
+      const target = await page.getByTestId('host-ams-h05').boundingBox();
+      if (!chip || !target) throw new Error('chip or host not on screen');
+      await page.mouse.move(chip.x + chip.width / 2, chip.y + chip.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(chip.x + 40, chip.y + 30, { steps: 4 });
+      await page.mouse.move(target.x + target.width / 2, target.y + 70, { steps: 8 });
+      // Every destination is coloured with its prediction while dragging.
+      await page.locator('[data-testid="host-ams-h05"][data-verdict]').waitFor();
+      await expect(page.getByTestId('verdict-ams-h05').textContent()).resolves.toMatch(/ms downtime.*total/);
+      expect(['green', 'amber']).toContain(await page.getByTestId('host-ams-h05').getAttribute('data-verdict'));
+      expect(await page.getByTestId('host-ams-h07').getAttribute('data-verdict')).toBe('green');
+      await page.screenshot({ path: screenshotPath('drag.png') });
+      await page.mouse.up();
+
+      const dialog = page.getByRole('dialog', { name: 'Migrate cache-012' });
+      await dialog.waitFor();
+      await expect(dialog.getByTestId('dialog-route').textContent()).resolves.toMatch(/ams-h04.*ams-h05/);
+      await dialog.getByTestId('dialog-prediction').waitFor();
+      await expect(dialog.getByTestId('dialog-auto').textContent()).resolves.toMatch(/recommends/);
+      // Override auto: hybrid bounds the run (post-copy once pre-copy stalls).
+      await dialog.getByTestId('dialog-strategy').selectOption('hybrid');
+      await expect.poll(() => dialog.locator('table.compare tr.chosen').textContent()).toContain('Hybrid');
+      await expect.poll(() => dialog.getByTestId('dialog-status').textContent()).toBe('');
+      await page.screenshot({ path: screenshotPath('dialog.png') });
+      await dialog.getByTestId('dialog-migrate').click();
+      await dialog.waitFor({ state: 'detached' });
+
+      // Live progress in the dock and in the Migrations view.
+      await page.getByTestId('active-dock').waitFor();
+      await page.getByTestId('nav-migrations').click();
+      const row = page.locator('[data-testid^="active-m"]').first();
+      await row.waitFor();
+      await expect(row.textContent()).resolves.toContain('cache-012');
+      await page.waitForTimeout(1500); // a few progress events for the charts
+      for (const close of await page.getByRole('button', { name: 'Dismiss notification' }).all()) await close.click();
+      await page.screenshot({ path: screenshotPath('active-migrations.png') });
+
+      const ended = page.locator('[data-testid^="toast-ended-"]').first();
+      await ended.waitFor({ timeout: 45_000 });
+      await expect(ended.textContent()).resolves.toMatch(/cache-012 moved to ams-h05.*Downtime \d/);
+
+      await page.getByTestId('nav-map').click();
+      await expect.poll(() => hostOf(page, 'cache-012'), { timeout: 10_000 }).toBe('host-ams-h05');
+
+      await page.getByTestId('nav-history').click();
+      const hist = page.locator('[data-testid^="history-row-"]', { hasText: 'cache-012' });
+      await hist.first().waitFor();
+      await expect(hist.first().textContent()).resolves.toMatch(/ams-h04 → ams-h05.*completed/);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('migrates a VM with the keyboard only', async () => {
+    const page = await openConsole();
+    try {
+      await page.getByTestId('vm-web-024').focus();
+      await page.keyboard.press('Space');
+      await page.locator('.host-card[data-verdict]').first().waitFor();
+      await page.keyboard.press('ArrowRight'); // ams-h01 -> the next host, ams-h02
+      await expect.poll(() => page.locator('.host-card.over').getAttribute('data-testid')).toBe('host-ams-h02');
+      await page.keyboard.press('Space');
+
+      const dialog = page.getByRole('dialog', { name: 'Migrate web-024' });
+      await dialog.waitFor();
+      await expect(dialog.getByTestId('dialog-route').textContent()).resolves.toMatch(/ams-h01.*ams-h02/);
+      // The confirm button has the focus: Enter starts the migration.
+      await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('dialog-migrate');
+      await page.keyboard.press('Enter');
+      await dialog.waitFor({ state: 'detached' });
+
+      await page.locator('[data-testid^="toast-ended-"]', { hasText: 'web-024' }).waitFor({ timeout: 45_000 });
+      await expect.poll(() => hostOf(page, 'web-024'), { timeout: 10_000 }).toBe('host-ams-h02');
+
+      // Escape cancels a keyboard drag: no dialog, no colours left behind.
+      await page.getByTestId('vm-web-025').focus();
+      await page.keyboard.press('Enter');
+      await page.locator('.host-card[data-verdict]').first().waitFor();
+      await page.keyboard.press('ArrowRight');
+      await page.keyboard.press('Escape');
+      await expect.poll(() => page.locator('.host-card[data-verdict]').count()).toBe(0);
+      expect(await page.getByRole('dialog').count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+});

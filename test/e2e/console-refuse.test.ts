@@ -1,0 +1,80 @@
+// A destination without room refuses the drop with its reason in words; several VMs
+// selected with ctrl-click move together. A three-host lab loaded with `ferry sim load`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
+
+let served: Served;
+let browser: Browser;
+
+beforeAll(async () => {
+  const dataDir = tempDataDir();
+  const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', 'small-lab.json')], { dataDir });
+  expect(load.code, load.stderr).toBe(0);
+  served = await startServe({ speed: '5', dataDir });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+async function openConsole(): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.setDefaultTimeout(20_000);
+  await page.goto(served.url);
+  await page.getByTestId('vm-big-db').waitFor();
+  return page;
+}
+
+async function drag(page: Page, from: string, toHost: string, onTarget?: () => Promise<void>) {
+  const a = await page.getByTestId(from).boundingBox();
+  const b = await page.getByTestId(toHost).boundingBox();
+  if (!a || !b) throw new Error('not on screen');
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(a.x + 30, a.y + 30, { steps: 4 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
+  await onTarget?.();
+  await page.mouse.up();
+}
+
+describe('drop targets', () => {
+  it('refuses a host without enough memory and says why', async () => {
+    const page = await openConsole();
+    try {
+      await drag(page, 'vm-big-db', 'host-lab-h3', async () => {
+        await page.locator('[data-testid="host-lab-h3"][data-verdict="red"]').waitFor();
+        await expect(page.getByTestId('verdict-lab-h3').textContent()).resolves.toMatch(/needs 16 GiB.*free/);
+        expect(await page.getByTestId('host-lab-h2').getAttribute('data-verdict')).toBe('green');
+        await page.screenshot({ path: screenshotPath('drag-refused.png') });
+      });
+      const refused = page.getByTestId('toast-refused');
+      await refused.waitFor();
+      await expect(refused.textContent()).resolves.toMatch(/lab-h3 cannot take big-db.*needs 16 GiB.*free/);
+      expect(await page.getByRole('dialog').count()).toBe(0);
+      expect(await page.getByTestId('vm-big-db').evaluate((el) => el.closest('.host-card')?.getAttribute('data-testid'))).toBe('host-lab-h1');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('moves a ctrl-click selection of VMs together', async () => {
+    const page = await openConsole();
+    try {
+      await page.getByTestId('vm-small-web').click();
+      await page.getByTestId('vm-big-db').click({ modifiers: ['Control'] });
+      await expect(page.getByTestId('selection-count').textContent()).resolves.toBe('2 selected');
+      await drag(page, 'vm-small-web', 'host-lab-h2', () => page.getByTestId('drag-ghost').getByText('+1').waitFor().then(() => undefined));
+      const dialog = page.getByRole('dialog', { name: 'Migrate 2 VMs' });
+      await dialog.waitFor();
+      await expect(dialog.getByTestId('dialog-prediction').textContent()).resolves.toMatch(/big-db.*small-web|small-web.*big-db/);
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -17,13 +17,32 @@ function holdsMemory(v: Vm): boolean {
   return v.state === 'running' || v.state === 'migrating' || v.state === 'paused';
 }
 
+// VMs by host, built once per inventory snapshot: fit() for every host of a 40,000-VM
+// datacenter would otherwise scan every VM once per host.
+const byHostCache = new WeakMap<Vm[], Map<string, Vm[]>>();
+
+function residents(inventory: PlacementView, hostId: string): Vm[] {
+  let index = byHostCache.get(inventory.vms);
+  if (!index) {
+    index = new Map();
+    for (const v of inventory.vms) {
+      if (!holdsMemory(v)) continue;
+      const list = index.get(v.host);
+      if (list) list.push(v);
+      else index.set(v.host, [v]);
+    }
+    byHostCache.set(inventory.vms, index);
+  }
+  return index.get(hostId) ?? [];
+}
+
 /**
  * Whether `host` can take `vm`. `incoming` are VMs already on their way there (queued or
  * running migrations, or earlier VMs of the same request): their memory is spoken for.
  * A VM migrating away still holds its memory on its source until it has left.
  */
 export function fit(vm: Vm, host: Host, inventory: PlacementView, incoming: Vm[] = []): Fit {
-  const others = [...inventory.vms.filter((v) => v.host === host.id && holdsMemory(v)), ...incoming].filter((v) => v.id !== vm.id);
+  const others = [...residents(inventory, host.id), ...incoming].filter((v) => v.id !== vm.id);
   const reserveMiB = host.memoryMiB * HOST_MEMORY_RESERVE;
   const usedMiB = others.reduce((s, v) => s + v.memoryMiB, 0);
   const freeMemMiB = Math.max(0, host.memoryMiB - reserveMiB - usedMiB);
@@ -70,12 +89,21 @@ export interface DestinationOptions {
 export function destinations(vm: Vm, inventory: PlacementView, policy: Policy, opts: DestinationOptions = {}): Destination[] {
   const from = inventory.hosts.find((h) => h.id === vm.host);
   if (!from) return [];
+  // The prediction depends on the destination only through the link's options (its
+  // bandwidth share): hosts of the same NIC speed share one prediction.
+  const predictions = new Map<string, { by: ReturnType<typeof predictStrategies>; auto: ReturnType<typeof chooseAuto> }>();
   return inventory.hosts
     .filter((h) => h.id !== vm.host)
     .map((to) => {
       const f = fit(vm, to, inventory, opts.incoming?.(to.id) ?? []);
-      const by = predictStrategies(vm, from, to, policy, opts.link?.(from, to) ?? {});
-      const auto = chooseAuto(by, policy);
+      const link = opts.link?.(from, to) ?? {};
+      const key = JSON.stringify([link, to.nicMiBps]);
+      let hit = predictions.get(key);
+      if (!hit) {
+        const by = predictStrategies(vm, from, to, policy, link);
+        predictions.set(key, (hit = { by, auto: chooseAuto(by, policy) }));
+      }
+      const { by, auto } = hit;
       const p = by[auto.strategy];
       const v = verdict(f, auto.strategy, p.converges, p.totalMs);
       return {

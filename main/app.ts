@@ -10,6 +10,8 @@ import { generateDatacenter } from './sim/seed';
 import type { SimDatacenter } from './sim/format';
 import { SimWorld } from './sim/world';
 import { SimDriver } from './sim/sim-driver';
+import { QemuDriver } from './qemu/driver';
+import { LAB_CLUSTER } from './qemu/lab';
 import { MigrationEngine } from './engine/engine';
 import { appHandlers } from './handlers/app';
 import { inventoryHandlers } from './handlers/inventory';
@@ -51,8 +53,6 @@ function loadOrSeed(store: Store): SimDatacenter {
 
 export function createApp(options: AppOptions): FerryApp {
   const store = Store.open(options.dataDir);
-  const abandoned = store.abandonUnfinished('Ferry stopped while this migration was queued or running');
-  if (abandoned) store.audit('ferry', 'recover', { abandoned });
   const dc = loadOrSeed(store);
   const events = new EventBus();
   let version = 1;
@@ -66,9 +66,10 @@ export function createApp(options: AppOptions): FerryApp {
     },
   });
   const sim = new SimDriver(world);
+  const qemu = new QemuDriver({ dataDir: options.dataDir, onChange: changed });
   const startedBy = operator();
   const engine = new MigrationEngine({
-    drivers: [sim],
+    drivers: [sim, qemu],
     recorder: {
       insert: (r) => store.insertMigration(r),
       update: (r) => store.updateMigration(r),
@@ -79,12 +80,15 @@ export function createApp(options: AppOptions): FerryApp {
     onEnded: (rec) => events.emit('migrations:ended', rec),
   });
   const history = new HistoryService(store);
+  recoverMigrations(store, engine, qemu);
 
   const inventory = (): Inventory => {
-    const inv = sim.inventory();
+    const simInv = sim.inventory();
+    const labInv = qemu.inventory();
+    const inv = { hosts: [...simInv.hosts, ...labInv.hosts], vms: [...simInv.vms, ...labInv.vms] };
     const clusters = [...new Set(inv.hosts.map((h) => h.cluster))].map((id) => ({
       id,
-      name: dc.clusters.find((c) => c.id === id)?.name ?? id,
+      name: id === LAB_CLUSTER.id ? LAB_CLUSTER.name : dc.clusters.find((c) => c.id === id)?.name ?? id,
     }));
     return { clusters, hosts: inv.hosts, vms: inv.vms, version };
   };
@@ -100,6 +104,7 @@ export function createApp(options: AppOptions): FerryApp {
     router: undefined as unknown as Router,
     async close() {
       engine.dispose();
+      qemu.dispose();
       world.dispose();
       store.close();
     },
@@ -112,6 +117,25 @@ export function createApp(options: AppOptions): FerryApp {
   };
   app.router = new Router(handlers);
   return app;
+}
+
+/**
+ * At start: QEMU migrations a stopped Ferry left running are adopted and finish their own
+ * records; every other unfinished record ended with the process that ran it (a simulated
+ * migration lives inside Ferry, so its VM stayed on the source).
+ */
+function recoverMigrations(store: Store, engine: MigrationEngine, qemu: QemuDriver): void {
+  const adopted = new Set<string>();
+  for (const r of qemu.recover()) {
+    const rec = r.recordId ? store.getMigration(r.recordId) : null;
+    if (rec && (rec.outcome === 'running' || rec.outcome === 'queued')) {
+      store.claim(rec.id);
+      engine.adopt({ ...rec, outcome: 'running' }, qemu, r.migration);
+      adopted.add(rec.id);
+    }
+  }
+  const abandoned = store.abandonUnfinished('Ferry stopped while this migration was queued or running; the VM stayed on its source host', adopted);
+  if (adopted.size || abandoned) store.audit('ferry', 'recover', { adopted: [...adopted], abandoned });
 }
 
 export function notFound(what: string): never {

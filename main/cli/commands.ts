@@ -10,6 +10,7 @@ import { serve } from '../server/serve';
 import { table, mib, ms, bytes } from './format';
 import { readFileOrFail, type Ctx } from './ferry';
 import { toCsv } from '../services/export';
+import { labAddVm, labDown, labStatus, labStatusText, labUp } from './lab-commands';
 
 type Command = (ctx: Ctx) => Promise<number>;
 
@@ -71,6 +72,29 @@ function recordLine(r: MigrationRecord): string {
 }
 
 export const commands: Record<string, Command> = {
+  async lab(ctx) {
+    const sub = arg(ctx, 0, 'lab up|down|add-vm|status');
+    const log = (l: string) => (ctx.json ? process.stderr.write(l + '\n') : ctx.out(l));
+    const dataDir = ctx.app.options.dataDir;
+    const int = (f: string) => num(ctx, f);
+    if (sub === 'up') {
+      const st = await labUp({ dataDir, hosts: int('hosts'), vms: int('vms'), vmSpecs: (ctx.flags.vm as string[] | undefined) ?? [], file: ctx.flags.file as string | undefined }, log);
+      return ctx.json ? (json(ctx, st), 0) : (ctx.out(labStatusText(st)), 0);
+    }
+    if (sub === 'down') {
+      const r = await labDown(dataDir, ctx.json ? () => {} : log);
+      return ctx.json ? (json(ctx, r), 0) : 0;
+    }
+    if (sub === 'add-vm') {
+      const st = await labAddVm(dataDir, arg(ctx, 1, '<name:mem=..,wss=..,rate=..>'), log);
+      return ctx.json ? (json(ctx, st), 0) : (ctx.out(labStatusText(st)), 0);
+    }
+    if (sub === 'status') {
+      const st = labStatus(dataDir);
+      return ctx.json ? (json(ctx, st), 0) : (ctx.out(labStatusText(st)), 0);
+    }
+    throw new FerryError('bad-request', `unknown lab command "${sub}": up, down, add-vm or status`);
+  },
   async hosts(ctx) {
     const inv = await ctx.api.inventory.get();
     if (ctx.json) return json(ctx, inv.hosts), 0;
@@ -143,7 +167,7 @@ export const commands: Record<string, Command> = {
     const limit = num(ctx, 'limit');
     const page = await ctx.api.history.list({
       ...(typeof ctx.flags.since === 'string' ? { since: ctx.flags.since } : {}),
-      ...(typeof ctx.flags.vm === 'string' ? { vm: ctx.flags.vm } : {}),
+      ...(Array.isArray(ctx.flags.vm) && ctx.flags.vm[0] ? { vm: ctx.flags.vm[0] } : {}),
       ...(typeof ctx.flags.host === 'string' ? { host: ctx.flags.host } : {}),
       ...(typeof ctx.flags.outcome === 'string' ? { outcome: ctx.flags.outcome as 'completed' } : {}),
       limit: limit ?? 100,

@@ -37,7 +37,15 @@ function readLabFile(file: string): { hosts: number; vms: VmSpec[] } {
 }
 
 /** What `ferry lab up` will start: the file, then --vm specs, else --vms default guests. */
+function count(flag: string, v: number | undefined, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${flag} must be a whole number from ${min} to ${max}`);
+  return v;
+}
+
 export function labPlan(opts: LabUpOptions): { hosts: number; vms: VmSpec[] } {
+  count('hosts', opts.hosts, 2, 16);
+  count('vms', opts.vms, 0, 64);
   const fromFile = opts.file ? readLabFile(opts.file) : null;
   const specs = [...(fromFile?.vms ?? []), ...(opts.vmSpecs ?? []).map(parseVmSpec)];
   const hosts = opts.hosts ?? fromFile?.hosts ?? 3;

@@ -46,6 +46,11 @@ export interface MigrationSpec {
   /** The mechanism to start with. `hybrid` starts as pre-copy with post-copy enabled; the engine decides the switch. */
   strategy: Strategy;
   policy: Policy;
+  /**
+   * The engine's record id. A driver whose migrations outlive Ferry (QEMU) keeps it with
+   * the migration, so a restarted Ferry can finish that very record instead of a new one.
+   */
+  recordId?: string;
 }
 
 export interface DriverMigration {

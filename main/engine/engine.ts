@@ -3,7 +3,7 @@
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
 import type { MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
-import type { DriverInventory, HostDriver } from './driver';
+import type { DriverInventory, DriverMigration, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
 import { Job, type MigrationRecorder } from './job';
 import { destinations, fit } from './placement';
@@ -144,6 +144,25 @@ export class MigrationEngine {
     const p = job.requestPostcopy(by);
     this.batcher.touch();
     return p;
+  }
+
+  /**
+   * Takes over a migration that a stopped Ferry left running in its hypervisor (QEMU keeps
+   * migrating without us): it is watched to the end and finishes its existing record.
+   */
+  adopt(rec: MigrationRecord, driver: HostDriver, mig: DriverMigration): void {
+    const snap = new Snapshot(this.opts.drivers);
+    const vm = snap.vms.find((v) => v.id === rec.vmId);
+    if (!vm) throw new FerryError('not-found', `cannot adopt ${rec.id}: VM ${rec.vm} is not in the inventory`);
+    const job = new Job(rec, vm, driver, {
+      recorder: this.opts.recorder,
+      changed: () => this.batcher.touch(),
+      ended: (j) => this.onJobEnded(j),
+    });
+    this.jobs.set(job.id, job);
+    this.queue.adoptRunning(job);
+    job.adopt(mig, `Ferry restarted and found this migration still running in ${driver.kind}; watching it to the end`);
+    this.batcher.touch();
   }
 
   /** Queued and running migrations, latest progress of each. */

@@ -70,12 +70,26 @@ export class Job {
     this.progress.phase = 'setup';
     this.event(0, `started: ${this.rec.strategy} from ${this.rec.from} to ${this.rec.to}; predicted ${msText(this.rec.predicted.totalMs)}, pause ~${msText(this.rec.predicted.downtimeMs)}`);
     const { rec } = this;
+    let mig: DriverMigration;
     try {
-      this.mig = this.driver.migrate({ vmId: rec.vmId, fromId: rec.fromId, toId: rec.toId, strategy: rec.strategy, policy: rec.policy });
+      mig = this.driver.migrate({ vmId: rec.vmId, fromId: rec.fromId, toId: rec.toId, strategy: rec.strategy, policy: rec.policy, recordId: rec.id });
     } catch (e) {
       this.finish(failure(`the ${this.driver.kind} driver refused to start: ${(e as Error).message}`), now);
       return;
     }
+    this.attach(mig);
+  }
+
+  /** Watches a migration a previous Ferry started and the hypervisor kept running. */
+  adopt(mig: DriverMigration, text: string): void {
+    this.state = 'running';
+    this.progress.phase = 'setup';
+    this.event(this.lastT, text);
+    this.attach(mig);
+  }
+
+  private attach(mig: DriverMigration): void {
+    this.mig = mig;
     this.mig.onSample((s) => this.onSample(s));
     this.mig.done.then(
       (r) => this.finish(r, new Date().toISOString()),

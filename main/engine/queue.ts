@@ -70,6 +70,11 @@ export class FairQueue<T extends Schedulable> {
     return null;
   }
 
+  /** An item that is already running elsewhere (adopted after a restart) takes its slots. */
+  adoptRunning(item: T): void {
+    this.markRunning(item);
+  }
+
   /** A running item ended: its slots are free again. */
   finished(item: T): void {
     if (!this.running.delete(item.id)) return;

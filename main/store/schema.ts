@@ -109,6 +109,13 @@ export const SCHEMA: SchemaStep[] = [
     down: `DROP INDEX migrations_downtime; DROP TABLE stats_host; DROP TABLE stats_daily;`,
     rebuildRollups: true,
   },
+  {
+    version: 4,
+    // Which Ferry process runs a migration: a CLI command starting beside a running
+    // console must not declare the console's migrations abandoned.
+    up: `ALTER TABLE migrations ADD COLUMN owner_pid INTEGER;`,
+    down: `ALTER TABLE migrations DROP COLUMN owner_pid;`,
+  },
 ];
 
 export const LATEST = SCHEMA[SCHEMA.length - 1]!.version;

@@ -12,6 +12,15 @@ import { addToRollups, countMatching, rebuildRollups, rollupAggregate, rollupsCa
 
 export const DB_FILE = 'ferry.db';
 
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class Store {
   readonly db: Database.Database;
   private seqById = new Map<string, number>();
@@ -118,10 +127,10 @@ export class Store {
       .stmt(
         `INSERT INTO migrations (id, vm, vm_id, from_host, to_host, from_id, to_id, cluster, driver, started_by,
           requested_strategy, strategy, reason, policy, predicted, predicted_downtime_ms, predicted_total_ms,
-          outcome, phase, downtime_ms, total_ms, bytes, rounds, postcopy_faults, queued_at, started_at, ended_at, events)
+          outcome, phase, downtime_ms, total_ms, bytes, rounds, postcopy_faults, queued_at, started_at, ended_at, events, owner_pid)
          VALUES (@id, @vm, @vmId, @from, @to, @fromId, @toId, @cluster, @driver, @startedBy,
           @requestedStrategy, @strategy, @reason, @policy, @predicted, @pdt, @ptt,
-          @outcome, @phase, @downtimeMs, @totalMs, @bytes, @rounds, @postcopyFaults, @queuedAt, @startedAt, @endedAt, @events)`,
+          @outcome, @phase, @downtimeMs, @totalMs, @bytes, @rounds, @postcopyFaults, @queuedAt, @startedAt, @endedAt, @events, @ownerPid)`,
       )
       .run(this.params(r));
     this.seqById.set(r.id, Number(info.lastInsertRowid));
@@ -156,6 +165,7 @@ export class Store {
       pdt: r.predicted.downtimeMs,
       ptt: r.predicted.totalMs,
       events: JSON.stringify(r.events),
+      ownerPid: process.pid,
     };
   }
 
@@ -248,14 +258,26 @@ export class Store {
     this.db.transaction(() => rebuildRollups(this.db))();
   }
 
-  /** Migrations a previous run left queued or running: they ended with that process. */
-  abandonUnfinished(reason: string): number {
-    const rows = this.stmt("SELECT * FROM migrations WHERE outcome IN ('queued', 'running')").all() as MigrationRow[];
+  /**
+   * Migrations a stopped Ferry left queued or running ended with it. Those `keep` names
+   * (adopted) and those whose owning process is still alive (a console beside this CLI)
+   * are left alone.
+   */
+  abandonUnfinished(reason: string, keep: Set<string> = new Set()): number {
+    const rows = this.stmt("SELECT * FROM migrations WHERE outcome IN ('queued', 'running')").all() as (MigrationRow & { owner_pid: number | null })[];
+    let n = 0;
     for (const row of rows) {
+      if (keep.has(row.id) || (row.owner_pid !== null && row.owner_pid !== process.pid && pidAlive(row.owner_pid))) continue;
       const r = rowToRecord(row);
       this.updateMigration({ ...r, outcome: 'failed', reason, endedAt: new Date().toISOString(), events: [...r.events, { t: r.totalMs ?? 0, text: reason }] });
+      n++;
     }
-    return rows.length;
+    return n;
+  }
+
+  /** A migration this process took over from a stopped one. */
+  claim(id: string): void {
+    this.stmt('UPDATE migrations SET owner_pid = ? WHERE id = ?').run(process.pid, id);
   }
 
   /**

@@ -87,6 +87,18 @@ describe('store', () => {
     expect(store.getMigration('m-2')!.outcome).toBe('completed');
   });
 
+  it('leaves alone the unfinished migrations of a Ferry that is still running, and adopted ones', () => {
+    store.insertMigration(record('console', { outcome: 'running' }));
+    store.insertMigration(record('dead', { outcome: 'running' }));
+    store.insertMigration(record('adopted', { outcome: 'running' }));
+    store.db.prepare('UPDATE migrations SET owner_pid = ? WHERE id = ?').run(process.ppid, 'console'); // alive
+    store.db.prepare('UPDATE migrations SET owner_pid = ? WHERE id IN (?, ?)').run(2 ** 22 + 12345, 'dead', 'adopted'); // no such pid
+    expect(store.abandonUnfinished('stopped', new Set(['adopted']))).toBe(1);
+    expect(store.getMigration('console')!.outcome).toBe('running');
+    expect(store.getMigration('dead')!.outcome).toBe('failed');
+    expect(store.getMigration('adopted')!.outcome).toBe('running');
+  });
+
   it('prunes the samples of old migrations but keeps their summary rows', () => {
     const sample = { round: 0, t: 1, phase: 'precopy' as const, remainingBytes: 1, transferredBytes: 1, dirtyMiBps: 1, bandwidthMiBps: 1, expectedDowntimeMs: 1, throttlePct: 0 };
     store.insertMigration(record('old', { queuedAt: '2025-01-01T00:00:00.000Z' }));

@@ -1,0 +1,181 @@
+// Where QEMU processes run. The driver never spawns or signals a process itself: it asks a
+// HostRunner. LocalRunner runs every lab host on this machine, each host a directory and
+// a loopback port range; a runner for hosts reached over SSH can implement the same
+// interface (spawn through ssh, QMP through a forwarded unix socket, tcp:<host>:<port>).
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { QmpTarget } from './qmp';
+
+/** A QEMU process, identified so that a later Ferry process never signals a stranger. */
+export interface QemuProc {
+  pid: number;
+  /** /proc/<pid>/stat start time (clock ticks since boot): a reused pid has another. */
+  startTicks: string;
+  /** A string the process's command line must contain (its QMP socket path). */
+  marker: string;
+}
+
+export interface RunnerHost {
+  id: string;
+  /** First and last TCP port this host may listen on for incoming migrations. */
+  portBase: number;
+  portCount: number;
+}
+
+export interface HostRunner {
+  readonly kind: 'local' | 'ssh';
+  /** The directory of a host: sockets, serial logs, QEMU logs. */
+  hostDir(hostId: string): string;
+  prepareHost(host: RunnerHost): void;
+  removeHost(hostId: string): void;
+  /** Starts QEMU detached from Ferry (it outlives the CLI that started it). */
+  startQemu(hostId: string, logName: string, args: string[], marker: string): QemuProc;
+  /** Synchronous: used by inventory(). False for a zombie or a reused pid. */
+  isRunning(p: QemuProc): boolean;
+  /** SIGTERM, then SIGKILL after graceMs; resolves when the process is gone. */
+  stop(p: QemuProc, graceMs?: number): Promise<void>;
+  /** SIGKILL now (tests: a destination dying mid-migration). */
+  kill(p: QemuProc): void;
+  /** How Ferry reaches a QMP socket created on the host. */
+  qmpTarget(socketPath: string): QmpTarget;
+  /** A free port in the host's range, for `migrate-incoming`. */
+  freePort(host: RunnerHost): Promise<number>;
+  /** The URI the destination listens on and the source connects to. */
+  migrationUri(host: RunnerHost, port: number): string;
+  readText(file: string): string;
+}
+
+/** Unix socket paths are limited to ~107 bytes; deep data dirs get a short alias in /tmp. */
+export function socketDir(dir: string): string {
+  if (dir.length <= 80) return dir;
+  const alias = path.join(os.tmpdir(), `ferry-${crypto.createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
+  fs.mkdirSync(alias, { recursive: true, mode: 0o700 });
+  return alias;
+}
+
+function procStat(pid: number): { state: string; startTicks: string } | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0]!, startTicks: rest[19]! };
+  } catch {
+    return null;
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+export class LocalRunner implements HostRunner {
+  readonly kind = 'local' as const;
+
+  constructor(
+    /** <dataDir>/lab/hosts */
+    private readonly root: string,
+    private readonly qemuBinary = process.env.FERRY_QEMU ?? 'qemu-system-x86_64',
+  ) {}
+
+  hostDir(hostId: string): string {
+    return path.join(this.root, hostId);
+  }
+
+  prepareHost(host: RunnerHost): void {
+    fs.mkdirSync(this.hostDir(host.id), { recursive: true });
+  }
+
+  removeHost(hostId: string): void {
+    fs.rmSync(this.hostDir(hostId), { recursive: true, force: true });
+  }
+
+  startQemu(hostId: string, logName: string, args: string[], marker: string): QemuProc {
+    const log = fs.openSync(path.join(this.hostDir(hostId), `${logName}.log`), 'w');
+    try {
+      // detached: its own session, so a Ctrl-C on the CLI does not reach the lab's guests.
+      const child = spawn(this.qemuBinary, args, { detached: true, stdio: ['ignore', log, log] });
+      child.on('error', () => {}); // ENOENT surfaces below as a missing pid
+      child.unref();
+      if (!child.pid) throw new Error(`cannot start ${this.qemuBinary} (is qemu-system-x86 installed?)`);
+      const st = procStat(child.pid);
+      return { pid: child.pid, startTicks: st?.startTicks ?? '', marker };
+    } finally {
+      fs.closeSync(log);
+    }
+  }
+
+  isRunning(p: QemuProc): boolean {
+    const st = procStat(p.pid);
+    if (!st || st.state === 'Z' || st.state === 'X') return false;
+    if (p.startTicks && st.startTicks !== p.startTicks) return false;
+    return cmdline(p.pid).includes(p.marker);
+  }
+
+  async stop(p: QemuProc, graceMs = 3000): Promise<void> {
+    if (!this.isRunning(p)) return;
+    try {
+      process.kill(p.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const end = Date.now() + graceMs;
+    while (Date.now() < end) {
+      if (!this.isRunning(p)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.kill(p);
+    const hard = Date.now() + 2000;
+    while (this.isRunning(p) && Date.now() < hard) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  kill(p: QemuProc): void {
+    if (!this.isRunning(p)) return;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  qmpTarget(socketPath: string): QmpTarget {
+    return { path: socketPath };
+  }
+
+  async freePort(host: RunnerHost): Promise<number> {
+    const start = Math.floor(Math.random() * host.portCount);
+    for (let i = 0; i < host.portCount; i++) {
+      const port = host.portBase + ((start + i) % host.portCount);
+      if (await portFree(port)) return port;
+    }
+    throw new Error(`no free port in ${host.portBase}-${host.portBase + host.portCount - 1} on ${host.id}`);
+  }
+
+  migrationUri(_host: RunnerHost, port: number): string {
+    // The network rule: lab hosts are local, so migrations stay on loopback.
+    return `tcp:127.0.0.1:${port}`;
+  }
+
+  readText(file: string): string {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}

@@ -26,6 +26,11 @@ export interface AppOptions {
   /** Overrides the datacenter file's clock: 'virtual' or N times real time. */
   speed?: Speed;
   host: AppInfo['host'] | 'cli';
+  /**
+   * Take over QEMU migrations a stopped Ferry left running (default true). Short CLI
+   * commands pass false: they would exit long before such a migration ends.
+   */
+  recover?: boolean;
 }
 
 export interface FerryApp {
@@ -80,7 +85,7 @@ export function createApp(options: AppOptions): FerryApp {
     onEnded: (rec) => events.emit('migrations:ended', rec),
   });
   const history = new HistoryService(store);
-  recoverMigrations(store, engine, qemu);
+  recoverMigrations(store, engine, qemu, options.recover !== false);
 
   const inventory = (): Inventory => {
     const simInv = sim.inventory();
@@ -124,9 +129,9 @@ export function createApp(options: AppOptions): FerryApp {
  * records; every other unfinished record ended with the process that ran it (a simulated
  * migration lives inside Ferry, so its VM stayed on the source).
  */
-function recoverMigrations(store: Store, engine: MigrationEngine, qemu: QemuDriver): void {
+function recoverMigrations(store: Store, engine: MigrationEngine, qemu: QemuDriver, adopt: boolean): void {
   const adopted = new Set<string>();
-  for (const r of qemu.recover()) {
+  for (const r of adopt ? qemu.recover() : []) {
     const rec = r.recordId ? store.getMigration(r.recordId) : null;
     if (rec && (rec.outcome === 'running' || rec.outcome === 'queued')) {
       store.claim(rec.id);
@@ -134,7 +139,9 @@ function recoverMigrations(store: Store, engine: MigrationEngine, qemu: QemuDriv
       adopted.add(rec.id);
     }
   }
-  const abandoned = store.abandonUnfinished('Ferry stopped while this migration was queued or running; the VM stayed on its source host', adopted);
+  // Without adopting, a QEMU record may still be running in QEMU: the next console decides.
+  const keep = (r: { id: string; driver: string }) => adopted.has(r.id) || (!adopt && r.driver === 'qemu');
+  const abandoned = store.abandonUnfinished('Ferry stopped while this migration was queued or running; the VM stayed on its source host', keep);
   if (adopted.size || abandoned) store.audit('ferry', 'recover', { adopted: [...adopted], abandoned });
 }
 

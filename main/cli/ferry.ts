@@ -109,7 +109,8 @@ export async function main(argv: string[]): Promise<number> {
   let app: FerryApp | undefined;
   try {
     const dataDir = path.resolve(parsed.values['data-dir'] ?? defaultDataDir());
-    app = createApp({ dataDir, speed: parseSpeed(parsed.values.speed), host: 'cli' });
+    // Only the long-lived console takes over migrations a stopped Ferry left running in QEMU.
+    app = createApp({ dataDir, speed: parseSpeed(parsed.values.speed), host: 'cli', recover: name === 'serve' });
     const ctx: Ctx = {
       app,
       api: makeApi(directTransport(app)),

@@ -263,11 +263,11 @@ export class Store {
    * (adopted) and those whose owning process is still alive (a console beside this CLI)
    * are left alone.
    */
-  abandonUnfinished(reason: string, keep: Set<string> = new Set()): number {
+  abandonUnfinished(reason: string, keep: (r: { id: string; driver: string }) => boolean = () => false): number {
     const rows = this.stmt("SELECT * FROM migrations WHERE outcome IN ('queued', 'running')").all() as (MigrationRow & { owner_pid: number | null })[];
     let n = 0;
     for (const row of rows) {
-      if (keep.has(row.id) || (row.owner_pid !== null && row.owner_pid !== process.pid && pidAlive(row.owner_pid))) continue;
+      if (keep(row) || (row.owner_pid !== null && row.owner_pid !== process.pid && pidAlive(row.owner_pid))) continue;
       const r = rowToRecord(row);
       this.updateMigration({ ...r, outcome: 'failed', reason, endedAt: new Date().toISOString(), events: [...r.events, { t: r.totalMs ?? 0, text: reason }] });
       n++;

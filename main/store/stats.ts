@@ -117,8 +117,8 @@ function group(m: Map<string, Group>, key: string, approximate: boolean): Group 
   return g;
 }
 
-export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggregate {
-  const a = emptyAggregate(true);
+/** The WHERE clause of a filter over the daily rollups (only filters they can answer). */
+function dailyWhere(f: HistoryFilter): { sql: string; p: Record<string, unknown> } {
   const where: string[] = [];
   const p: Record<string, unknown> = {};
   if (f.since) (where.push('day >= @since'), (p.since = new Date(f.since).toISOString().slice(0, 10)));
@@ -126,7 +126,12 @@ export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggreg
   if (f.cluster) (where.push('cluster = @cluster'), (p.cluster = f.cluster));
   if (f.strategy) (where.push('strategy = @strategy'), (p.strategy = f.strategy));
   if (f.outcome) (where.push('outcome = @outcome'), (p.outcome = f.outcome));
-  const sql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', p };
+}
+
+export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggregate {
+  const a = emptyAggregate(true);
+  const { sql, p } = dailyWhere(f);
   const rows = db.prepare(`SELECT * FROM stats_daily ${sql}`).all(p) as {
     day: string; strategy: string; outcome: Outcome; n: number; bytes: number; downtime_hist: Buffer; total_hist: Buffer;
   }[];
@@ -193,14 +198,8 @@ function hostGroups(db: Database.Database, f: HistoryFilter, a: Aggregate): void
 /** Total rows matching a filter, from the rollups when they can answer (a count(*) over a million rows is not free). */
 export function countMatching(db: Database.Database, f: HistoryFilter): number | null {
   if (!rollupsCanAnswer(f)) return null;
-  const where: string[] = [];
-  const p: Record<string, unknown> = {};
-  if (f.since) (where.push('day >= @since'), (p.since = new Date(f.since).toISOString().slice(0, 10)));
-  if (f.until) (where.push('day < @until'), (p.until = new Date(f.until).toISOString().slice(0, 10)));
-  if (f.cluster) (where.push('cluster = @cluster'), (p.cluster = f.cluster));
-  if (f.strategy) (where.push('strategy = @strategy'), (p.strategy = f.strategy));
-  if (f.outcome) (where.push('outcome = @outcome'), (p.outcome = f.outcome));
-  const ended = (db.prepare(`SELECT coalesce(sum(n), 0) AS n FROM stats_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(p) as { n: number }).n;
+  const daily = dailyWhere(f);
+  const ended = (db.prepare(`SELECT coalesce(sum(n), 0) AS n FROM stats_daily ${daily.sql}`).get(daily.p) as { n: number }).n;
   if (f.outcome && ENDED.includes(f.outcome)) return ended;
   const { sql, params } = historyWhere({ ...f, outcome: undefined });
   const live = db

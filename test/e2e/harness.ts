@@ -7,7 +7,9 @@ import { chromium, type Browser } from 'playwright-core';
 
 const root = path.resolve(__dirname, '..', '..');
 export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
-export const SCREENSHOTS = path.join(root, 'screenshots');
+// Every run saves its screenshots under test-results/ (ignored by git) to be looked at;
+// FERRY_UPDATE_SCREENSHOTS=1 refreshes the committed ones the README shows.
+export const SCREENSHOTS = process.env.FERRY_UPDATE_SCREENSHOTS ? path.join(root, 'screenshots') : path.join(root, 'test-results', 'screenshots');
 
 export interface Served {
   url: string;

@@ -22,9 +22,8 @@ if (!fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
     process.exit(1);
   }
 }
-if (!fs.existsSync(path.join(root, 'dist', 'renderer', 'index.html')) || process.env.FERRY_REBUILD) {
-  if (!run(process.execPath, ['scripts/build.mjs'])) process.exit(1);
-}
+// Always build: it takes about 2 s, and a pulled change must never run an old bundle.
+if (!run(process.execPath, ['scripts/build.mjs'])) process.exit(1);
 
 function electronBinary() {
   try {

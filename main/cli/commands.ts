@@ -10,6 +10,8 @@ import { serve } from '../server/serve';
 import { table, mib, ms, bytes } from './format';
 import { readFileOrFail, type Ctx } from './ferry';
 import { toCsv } from '../services/export';
+import { reportPdf } from './pdf';
+import path from 'node:path';
 import { labAddVm, labDown, labStatus, labStatusText, labUp } from './lab-commands';
 
 type Command = (ctx: Ctx) => Promise<number>;
@@ -183,7 +185,14 @@ export const commands: Record<string, Command> = {
   },
 
   async report(ctx) {
-    const rep = await ctx.api.history.report({ id: arg(ctx, 0, '<id>') });
+    const id = arg(ctx, 0, '<id>');
+    if (typeof ctx.flags.pdf === 'string') {
+      await reportPdf(ctx.app, id, ctx.flags.pdf, ctx.staticDir);
+      if (ctx.json) json(ctx, { id, pdf: path.resolve(ctx.flags.pdf) });
+      else ctx.out(`wrote ${ctx.flags.pdf}`);
+      return 0;
+    }
+    const rep = await ctx.api.history.report({ id });
     if (ctx.json) return json(ctx, { ...rep.record, rounds: rep.rounds, roundCount: rep.record.rounds }), 0;
     ctx.out(recordLine(rep.record));
     ctx.out(`  predicted: ${rep.record.predicted.converges ? 'converges' : 'does not converge'}, downtime ${ms(rep.record.predicted.downtimeMs)}, total ${ms(rep.record.predicted.totalMs)}`);

@@ -31,7 +31,7 @@ Commands:
       [--strategy auto|precopy|postcopy|hybrid|stop-and-copy]
       [--downtime-limit <ms>] [--bandwidth <MiB/s>] [--timeout <s>]
   history [--since <ISO>] [--vm <name>] [--host <name>] [--outcome <o>] [--limit <n>] [--csv]
-  report <id>                            one migration with its per-round samples
+  report <id> [--pdf <out.pdf>]          one migration with its per-round samples, or as a PDF
   evacuate <host> [--at <ISO time>] [--dry-run]
   sim load <file.json> | sim export [--out <file>]
   serve [--port <n>]                     the console in a browser, on 127.0.0.1

@@ -43,6 +43,8 @@ export class Job {
   private failReason: string | null = null;
   private cancelledBy: string | null = null;
   private lastT = 0;
+  private firstRecorded = false;
+  private lastSample: DriverSample | null = null;
 
   constructor(
     readonly rec: MigrationRecord,
@@ -132,7 +134,8 @@ export class Job {
     if (s.phase === 'switchover' && prevPhase === 'precopy') {
       this.event(s.t, `round ${s.round}: ${bytesText(s.remainingBytes)} left, a ~${msText(s.expectedDowntimeMs)} pause fits the ${msText(this.rec.policy.downtimeLimitMs)} limit; switching over`);
     }
-    if (s.roundEnded) this.recordRound(s);
+    // The first sample too, so a report's round chart starts where the copy started.
+    if (s.roundEnded || (!this.firstRecorded && s.phase !== 'setup')) this.recordRound(s);
     else if (s.phase === 'postcopy' && s.t - this.lastPostcopyRecord >= POSTCOPY_SAMPLE_EVERY_MS) this.recordRound(s);
     if (s.roundEnded && s.phase === 'precopy' && !this.postcopyRequested) this.onRound(s);
     this.checkTimeout(s);
@@ -149,6 +152,8 @@ export class Job {
   }
 
   private recordRound(s: DriverSample): void {
+    this.firstRecorded = true;
+    this.lastSample = s;
     if (s.phase === 'postcopy') this.lastPostcopyRecord = s.t;
     this.hooks.recorder.addRound(this.rec.id, {
       round: s.round, t: s.t, phase: s.phase, remainingBytes: s.remainingBytes, transferredBytes: s.transferredBytes,
@@ -252,6 +257,14 @@ export class Job {
     rec.outcome = r.outcome === 'cancelled' && this.failReason ? 'failed' : r.outcome;
     if (rec.outcome !== 'completed') rec.reason = this.endReason(r);
     this.event(Math.max(this.lastT, r.totalMs), this.endText(r));
+    // A closing sample: nothing left to copy, everything sent (the charts' last point).
+    if (rec.outcome === 'completed' && this.lastSample && r.totalMs > this.lastSample.t) {
+      this.hooks.recorder.addRound(rec.id, {
+        round: r.rounds, t: r.totalMs, phase: 'done', remainingBytes: 0, transferredBytes: r.bytes,
+        dirtyMiBps: this.lastSample.dirtyMiBps, bandwidthMiBps: this.lastSample.bandwidthMiBps,
+        expectedDowntimeMs: 0, throttlePct: this.lastSample.throttlePct, faults: r.postcopyFaults ?? this.lastSample.postcopyFaults,
+      });
+    }
     Object.assign(this.progress, { phase: 'done', etaMs: 0, elapsedMs: r.totalMs });
     this.hooks.recorder.update(rec);
     this.hooks.ended(this);

@@ -67,7 +67,17 @@ describe('ferry CLI', () => {
     const rep = JSON.parse((await ferry('report', rec.id, '--json')).stdout);
     expect(rep.id).toBe(rec.id);
     expect(Array.isArray(rep.rounds)).toBe(true);
-    expect(rep.rounds.length).toBeGreaterThan(0);
+    // From the first copy to the end: the chart starts with the whole VM left and ends at zero.
+    expect(rep.rounds.length).toBeGreaterThanOrEqual(2);
+    expect(rep.rounds[0].remainingBytes).toBeGreaterThan(rep.rounds.at(-1).remainingBytes);
+    expect(rep.rounds.at(-1)).toMatchObject({ phase: 'done', remainingBytes: 0, transferredBytes: rec.bytes, t: rec.totalMs });
+
+    const pdf = path.join(dataDir, 'report.pdf');
+    const printed = await ferry('report', rec.id, '--pdf', pdf);
+    expect(printed.code, printed.stderr).toBe(0);
+    const head = fs.readFileSync(pdf).subarray(0, 5).toString();
+    expect(head).toBe('%PDF-');
+    expect(fs.statSync(pdf).size).toBeGreaterThan(10_000);
   });
 
   it('exports the simulated datacenter and loads it back; rejects a bad file at its line', async () => {

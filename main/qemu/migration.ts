@@ -150,7 +150,13 @@ export class QemuMigration implements DriverMigration {
     try {
       if (this.adopted) await this.connect();
       else await this.setup();
-      if (this.finished) return;
+      if (this.finished) {
+        // Detached while connecting: close what the connect opened after detach() ran,
+        // or its sockets keep the process alive.
+        this.src?.close();
+        this.dst?.close();
+        return;
+      }
       this.src!.onEvent((e) => {
         if (e.event === 'MIGRATION_PASS' || e.event === 'MIGRATION') void this.poll();
         if (e.event === 'STOP' && this.stoppedAt === null) this.stoppedAt = Date.now();

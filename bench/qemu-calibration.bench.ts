@@ -2,6 +2,12 @@
 // the migration stream capped by max-bandwidth) run through the engine, each predicted
 // first. Prints, per workload, predicted against actual total time and downtime with the
 // error of each, and the guest dirty rate measured with calc-dirty-rate (page sampling).
+// The anchor, in the same run: each workload is also migrated with QEMU's plain policies
+// through the QEMU driver directly (no engine): its defaults (pre-copy, downtime-limit
+// 300 ms, no auto-converge), auto-converge alone (QEMU's own throttle steps 20 % +10 %,
+// at most 99 %), and post-copy switched on once dirty-sync-count reaches 2 (the first
+// full pass sent), each bounded by PLAIN_TIMEOUT_MS; then a table per workload of Ferry
+// `auto` beside them with the ratio of times.
 // Skips, saying why, when qemu-system-x86_64 is not installed.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +19,11 @@ import { resolvePolicy } from '../main/engine/policy';
 import { QemuDriver } from '../main/qemu/driver';
 import { labAddVm, labDown, labUp } from '../main/qemu/lab';
 import type { VmSpec } from '../main/qemu/guest';
-import type { Strategy } from '../preload/model';
+import { readLab } from '../main/qemu/lab-state';
+import { QmpClient } from '../main/qemu/qmp';
+import { labRunner } from '../main/qemu/lab';
+import type { QemuDriverResult } from '../main/qemu/migration';
+import type { Policy, Strategy } from '../preload/model';
 import { median, nullRecorder, pad, pct, secs } from './common';
 
 interface Workload {
@@ -33,6 +43,94 @@ const GRID: Workload[] = [
   { spec: { name: 'hot', mem: 512, wss: 256, rate: 400, vcpus: 1 }, capMiBps: 100 },
   { spec: { name: 'scorch', mem: 512, wss: 128, rate: 300, vcpus: 1 }, capMiBps: 50 },
 ];
+
+/** A plain policy that has not finished by then is cancelled and reported unfinished. */
+const PLAIN_TIMEOUT_MS = 30_000;
+
+interface PlainPolicy {
+  name: string;
+  strategy: Strategy;
+  autoConverge: boolean;
+  /** Call migrate-start-postcopy once dirty-sync-count reaches this. */
+  postcopyAtSyncCount?: number;
+}
+
+const PLAIN: PlainPolicy[] = [
+  { name: 'qemu-default', strategy: 'precopy', autoConverge: false },
+  { name: 'auto-converge', strategy: 'precopy', autoConverge: true },
+  { name: 'postcopy@2', strategy: 'postcopy', autoConverge: false, postcopyAtSyncCount: 2 },
+];
+
+interface PlainOutcome {
+  finished: boolean;
+  totalMs: number;
+  downtimeMs: number | null;
+  bytes: number;
+  switchedToPostcopy: boolean;
+  note: string;
+}
+
+interface AnchorRow {
+  name: string;
+  capMiBps: number;
+  rate: number;
+  auto: { strategy: string; finished: boolean; totalMs: number; downtimeMs: number | null; bytes: number };
+  /** Auto again, after the plain runs (a guest that has migrated before). */
+  auto2: { strategy: string; finished: boolean; totalMs: number; downtimeMs: number | null; bytes: number };
+  plain: PlainOutcome[];
+}
+
+/** One plain-QEMU migration of vmId to the other lab host, through the driver alone. */
+async function plainRun(dataDir: string, driver: QemuDriver, vmId: string, pp: PlainPolicy, capMiBps: number): Promise<PlainOutcome> {
+  const lab = readLab(dataDir)!;
+  const vm = lab.vms.find((v) => v.id === vmId)!;
+  const to = vm.host === 'lab-h1' ? 'lab-h2' : 'lab-h1';
+  const policy: Policy = resolvePolicy({ bandwidthMiBps: capMiBps, downtimeLimitMs: 300, timeoutS: PLAIN_TIMEOUT_MS / 1000, autoConverge: pp.autoConverge });
+  const mig = driver.migrate({ vmId, fromId: vm.host, toId: to, strategy: pp.strategy, policy });
+  let tuned = false;
+  let switched = false;
+  mig.onSample((s) => {
+    if (s.phase !== 'precopy') return;
+    if (pp.autoConverge && !tuned) {
+      // The driver leaves the throttle to the engine (1 % steps until asked); plain QEMU
+      // throttles by itself with its defaults: set them once the migration runs.
+      tuned = true;
+      void setQemuThrottleDefaults(dataDir, vm.mon);
+    }
+    // round = dirty-sync-count - 1
+    if (pp.postcopyAtSyncCount !== undefined && !switched && s.round + 1 >= pp.postcopyAtSyncCount) {
+      switched = true;
+      mig.startPostcopy();
+    }
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    mig.cancel();
+  }, PLAIN_TIMEOUT_MS);
+  const r = (await mig.done) as QemuDriverResult;
+  clearTimeout(timer);
+  const finished = r.outcome === 'completed';
+  return {
+    finished,
+    totalMs: r.totalMs,
+    downtimeMs: finished ? r.downtimeMs : null,
+    bytes: r.bytes,
+    switchedToPostcopy: switched && finished && (r.postcopyFaults !== null),
+    note: finished ? '' : timedOut ? `unfinished after ${PLAIN_TIMEOUT_MS / 1000} s` : `${r.outcome}: ${r.reason ?? ''}`,
+  };
+}
+
+async function setQemuThrottleDefaults(dataDir: string, mon: string): Promise<void> {
+  const qmp = await QmpClient.connectWithRetry(labRunner(dataDir).qmpTarget(mon), 3000);
+  try {
+    await qmp.execute('migrate-set-parameters', { 'cpu-throttle-initial': 20, 'cpu-throttle-increment': 10, 'max-cpu-throttle': 99 });
+  } catch {
+    // the migration ended first
+  } finally {
+    qmp.close();
+  }
+}
 
 const relErr = (pred: number, actual: number) => (pred - actual) / Math.max(actual, 1);
 
@@ -66,6 +164,7 @@ async function main(): Promise<void> {
   const errT: number[] = [];
   const errD: number[] = [];
   const errTMeasured: number[] = [];
+  const anchor: AnchorRow[] = [];
   try {
     for (const w of GRID) {
       const policy = { bandwidthMiBps: w.capMiBps, downtimeLimitMs: 300, timeoutS: 60 };
@@ -93,8 +192,22 @@ async function main(): Promise<void> {
           ` ${pad(ms(p.predicted.downtimeMs), 8)} ${pad(ms(r.downtimeMs), 8)} ${pad(ok && !Number.isNaN(eD) ? signed(eD) : '-', 8)} ${pad(r.rounds, 6)}`,
       );
       if (!ok) console.log(`           ${r.reason}`);
+      const plain: PlainOutcome[] = [];
+      for (const pp of PLAIN) plain.push(await plainRun(dataDir, driver, w.spec.name, pp, w.capMiBps));
+      // Auto once more, after the plain runs: the first migration of a freshly booted guest
+      // may carry costs the later ones do not (so the order is not what decides the ratio).
+      const back = engine.inventory().vms.find((v) => v.id === w.spec.name)!.host === 'lab-h1' ? 'lab-h2' : 'lab-h1';
+      const [rec2] = engine.start({ vms: [w.spec.name], to: back, strategy: 'auto', policy });
+      const r2 = await engine.wait(rec2!.id);
+      anchor.push({
+        name: w.spec.name, capMiBps: w.capMiBps, rate: w.spec.rate,
+        auto: { strategy, finished: ok, totalMs: r.totalMs ?? NaN, downtimeMs: r.downtimeMs, bytes: r.bytes },
+        auto2: { strategy: r2.strategy ?? '?', finished: r2.outcome === 'completed', totalMs: r2.totalMs ?? NaN, downtimeMs: r2.downtimeMs, bytes: r2.bytes },
+        plain,
+      });
     }
     console.log(`\nmedian |error| of total time: ${pct(median(errT))} (with the measured dirty rate: ${pct(median(errTMeasured))}); of downtime: ${pct(median(errD))}; over ${errT.length} completed migrations`);
+    printAnchor(anchor);
   } finally {
     engine.dispose();
     driver.dispose();
@@ -102,6 +215,43 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
     console.log(`lab down: stopped ${down.stopped.length} QEMU processes; whole run ${secs(Date.now() - t0)}`);
   }
+}
+
+function printAnchor(rows: AnchorRow[]): void {
+  console.log(`\nanchor: Ferry auto (through the engine) against plain QEMU policies (through the driver alone), same guests, same cap; downtime limit 300 ms; plain runs cancelled after ${PLAIN_TIMEOUT_MS / 1000} s`);
+  console.log('T = total time, DT = downtime, B = bytes sent; auto/best = auto\'s time over the fastest plain policy that finished (downtime within 300 ms)\n');
+  const cell = (o: { finished: boolean; totalMs: number; downtimeMs: number | null; bytes: number }, note = '') =>
+    o.finished ? `${secs(o.totalMs)} ${ms(o.downtimeMs)} ${(o.bytes / 2 ** 20).toFixed(0)} MiB` : note || 'unfinished';
+  console.log(`${'workload'.padEnd(9)} ${pad('rate', 4)} ${pad('cap', 4)} ${'auto (strategy: T DT B)'.padEnd(34)} ${'auto again, after plain'.padEnd(26)} ${'qemu-default'.padEnd(26)} ${'auto-converge'.padEnd(26)} ${'postcopy@2'.padEnd(26)} ${pad('auto/best', 9)} ${pad('again/best', 10)} ${'best plain'.padEnd(13)}`);
+  const ratios: number[] = [];
+  const ratios2: number[] = [];
+  let within = 0;
+  let defaultUnfinished = 0;
+  let postWherePre = 0;
+  for (const row of rows) {
+    const fits = (o: PlainOutcome) => o.finished && (o.downtimeMs ?? Infinity) <= 300;
+    const ok = row.plain.map((o, i) => ({ o, i })).filter(({ o }) => fits(o));
+    const best = ok.sort((a, b) => a.o.totalMs - b.o.totalMs)[0];
+    const ratio = best && row.auto.finished ? row.auto.totalMs / best.o.totalMs : NaN;
+    if (Number.isFinite(ratio)) ratios.push(ratio);
+    const ratio2 = best && row.auto2.finished ? row.auto2.totalMs / best.o.totalMs : NaN;
+    if (Number.isFinite(ratio2)) ratios2.push(ratio2);
+    if (row.auto.finished && (row.auto.downtimeMs ?? Infinity) <= 300) within++;
+    if (!row.plain[0]!.finished) defaultUnfinished++;
+    // Post-copy where pre-copy (QEMU default or auto-converge) finished within 1.1x of it.
+    const preBest = Math.min(...row.plain.slice(0, 2).filter(fits).map((o) => o.totalMs));
+    if (row.auto.strategy !== 'precopy' && Number.isFinite(preBest) && preBest <= row.auto.totalMs * 1.1) postWherePre++;
+    console.log(
+      `${row.name.padEnd(9)} ${pad(row.rate, 4)} ${pad(row.capMiBps, 4)} ${`${row.auto.strategy}: ${cell(row.auto)}`.padEnd(34)} ${cell(row.auto2).padEnd(26)} ` +
+        row.plain.map((o) => cell(o, o.note).padEnd(26)).join(' ') +
+        ` ${pad(Number.isFinite(ratio) ? ratio.toFixed(2) : '-', 9)} ${pad(Number.isFinite(ratio2) ? ratio2.toFixed(2) : '-', 10)} ${(best ? PLAIN[best.i]!.name : 'none').padEnd(13)}`,
+    );
+  }
+  console.log(
+    `\nauto finished ${within}/${rows.length} within the 300 ms downtime limit; QEMU defaults left ${defaultUnfinished}/${rows.length} unfinished after ${PLAIN_TIMEOUT_MS / 1000} s;` +
+      ` auto/best-plain time: median ${median(ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)} (aim <= 1.10); auto again/best: median ${median(ratios2).toFixed(2)}, max ${Math.max(...ratios2).toFixed(2)};` +
+      ` auto chose post-copy where plain pre-copy finished within 1.1x of its time: ${postWherePre}`,
+  );
 }
 
 function signed(x: number): string {

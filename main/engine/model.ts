@@ -92,6 +92,8 @@ export interface PrecopyOptions {
   autoConverge: boolean;
   /** Start throttling at the timeout, give up at THROTTLE_GRACE_FACTOR x timeout. */
   throttleAtTimeout: boolean;
+  /** The engine sees a lost race from the driver's figures (default true; false for QEMU). */
+  raceLostVisible?: boolean;
 }
 
 /**
@@ -140,7 +142,7 @@ function roundEnd(
   // The dirty rate a hypervisor reports is distinct pages per second over the last pass
   // (QEMU's dirty-pages-rate), so judge the race the way the engine will see it.
   const lastSeconds = sentBytes / bytesPerSec;
-  watch.observe(run.remainingBytes, raceLost(run.remainingBytes / lastSeconds, bytesPerSec));
+  watch.observe(run.remainingBytes, opts.raceLostVisible !== false && raceLost(run.remainingBytes / lastSeconds, bytesPerSec));
   const throttling = opts.autoConverge || (opts.throttleAtTimeout && pastTimeout);
   if (!throttling) {
     if (opts.stopOnStall) return watch.stalled ? 'stalled' : null;
@@ -173,9 +175,13 @@ function skipToTimeout(run: PrecopyRun, bytesPerSec: number, timeoutMs: number):
   run.bytes += rounds * wireBytes(run.remainingBytes);
 }
 
-/** The pause of a pre-copy switchover with `remainingBytes` still dirty. */
-export function switchoverMs(remainingBytes: number, bytesPerSec: number): number {
-  return ((wireBytes(remainingBytes) + DEVICE_STATE_BYTES) / bytesPerSec) * 1000 + SWITCHOVER_FIXED_MS;
+/**
+ * The pause of a pre-copy switchover with `remainingBytes` still dirty, sent at
+ * `bytesPerSec` (the capped link, or a hypervisor's uncapped final copy), plus the fixed
+ * cost of stopping and starting the guest.
+ */
+export function switchoverMs(remainingBytes: number, bytesPerSec: number, fixedMs = SWITCHOVER_FIXED_MS): number {
+  return ((wireBytes(remainingBytes) + DEVICE_STATE_BYTES) / bytesPerSec) * 1000 + fixedMs;
 }
 
 export interface PostcopyTail {

@@ -1,7 +1,20 @@
 // What a migration will cost, per strategy, before it starts: rounds, duration, pause,
 // bytes, and a note that says why in words. Pure functions over the model in model.ts.
 import { STRATEGIES, type Host, type Policy, type Prediction, type Strategy, type Vm } from '../../preload/model';
-import { COMPARABLE_FACTOR, COMPARABLE_SLACK_MS, DEVICE_STATE_BYTES, MiB, SWITCHOVER_FIXED_MS, THROTTLE_GRACE_FACTOR, wireBytes } from './constants';
+import {
+  COMPARABLE_FACTOR,
+  COMPARABLE_SLACK_MS,
+  DEVICE_STATE_BYTES,
+  HYBRID_MAX_SLOWDOWN,
+  MiB,
+  POSTCOPY_SWITCH_FIXED_MS,
+  QEMU_CALIBRATION,
+  SIM_CALIBRATION,
+  SWITCHOVER_FIXED_MS,
+  THROTTLE_GRACE_FACTOR,
+  wireBytes,
+  type DriverCalibration,
+} from './constants';
 import {
   postcopyTail,
   runPrecopy,
@@ -30,16 +43,34 @@ export function linkMiBps(from: Host, to: Host, policy: Policy): number {
 interface Ctx {
   vm: Vm;
   w: WorkloadFigures;
+  /** The rate the stream achieves, MiB/s (the cap times the driver's link efficiency). */
   bw: number;
   bps: number;
+  /** The final pre-copy pass's rate, bytes/s (a hypervisor may send it uncapped). */
+  finalBps: number;
   dirty: number;
   policy: Policy;
+  cal: DriverCalibration;
+}
+
+/** The calibration for the driver that runs the migration (the source host's). */
+export function calibrationFor(from: Host): DriverCalibration {
+  return from.driver === 'qemu' ? QEMU_CALIBRATION : SIM_CALIBRATION;
 }
 
 export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy: Policy, opts: PredictOptions = {}): Prediction {
-  const bw = Math.max(1e-6, opts.bandwidthMiBps ?? linkMiBps(from, to, policy));
+  const cal = calibrationFor(from);
+  const bw = Math.max(1e-6, (opts.bandwidthMiBps ?? linkMiBps(from, to, policy)) * cal.linkEfficiency);
+  // The last pass ignores the cap: at the slower NIC's rate, at most the measured figure.
+  const finalMiBps = cal.finalCopyMaxMiBps === null ? bw : Math.max(bw, Math.min(from.nicMiBps, to.nicMiBps, cal.finalCopyMaxMiBps));
   const dirty = opts.dirtyMiBps ?? vm.workload.dirtyMiBps;
-  const ctx: Ctx = { vm, w: workloadFigures(vm, dirty), bw, bps: bw * MiB, dirty, policy };
+  const ctx: Ctx = { vm, w: workloadFigures(vm, dirty), bw, bps: bw * MiB, finalBps: finalMiBps * MiB, dirty, policy, cal };
+  const p = byStrategy(ctx, strategy);
+  if (cal.setupMs > 0 && p.converges) p.totalMs += cal.setupMs;
+  return p;
+}
+
+function byStrategy(ctx: Ctx, strategy: Strategy): Prediction {
   switch (strategy) {
     case 'stop-and-copy':
       return stopAndCopy(ctx);
@@ -83,7 +114,7 @@ function stopAndCopy(ctx: Ctx): Prediction {
 function precopy(ctx: Ctx): Prediction {
   const { policy } = ctx;
   const throttleAtTimeout = policy.timeoutAction === 'throttle';
-  const run = runPrecopy(ctx.w, ctx.bps, policy, { stopOnStall: false, autoConverge: policy.autoConverge, throttleAtTimeout });
+  const run = runPrecopy(ctx.w, ctx.bps, policy, { stopOnStall: false, autoConverge: policy.autoConverge, throttleAtTimeout, raceLostVisible: ctx.cal.raceLostVisible });
   if (run.end === 'converged') return converged(ctx, 'precopy', run);
   // Not converging: the engine keeps copying until its timeout, then gives up.
   // Pre-copy keeps the link busy all along, so the bytes are the link's rate times that.
@@ -112,7 +143,9 @@ function throttleText(run: PrecopyRun): string {
 }
 
 function converged(ctx: Ctx, strategy: Strategy, run: PrecopyRun): Prediction {
-  const downtimeMs = switchoverMs(run.remainingBytes, ctx.bps);
+  // The switch happens at QEMU's check (remaining at the measured rate fits the limit);
+  // the pause itself runs at the final copy's rate.
+  const downtimeMs = switchoverMs(run.remainingBytes, ctx.finalBps, ctx.cal.switchoverFixedMs);
   const totalMs = run.elapsedMs + downtimeMs;
   const bytes = run.bytes + wireBytes(run.remainingBytes) + DEVICE_STATE_BYTES;
   // Like QEMU's dirty-sync count, the final pass (guest paused) counts as a round.
@@ -146,14 +179,15 @@ function postcopy(ctx: Ctx): Prediction {
 
 /** Hybrid: pre-copy while it converges; post-copy once remaining stops shrinking or time runs out. */
 function hybrid(ctx: Ctx): Prediction {
-  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { stopOnStall: true, autoConverge: false, throttleAtTimeout: false });
+  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { stopOnStall: true, autoConverge: false, throttleAtTimeout: false, raceLostVisible: ctx.cal.raceLostVisible });
   if (run.end === 'converged') return converged(ctx, 'hybrid', run);
   const why = run.end === 'timeout' ? 'until the timeout' : 'until remaining stops shrinking';
   return switched(ctx, 'hybrid', run, `${plural(run.rounds, 'pre-copy round')} ${why}`);
 }
 
 function switched(ctx: Ctx, strategy: Strategy, run: PrecopyRun, before: string): Prediction {
-  const tail = postcopyTail(ctx.w, ctx.bps, run.remainingBytes);
+  const raw = postcopyTail(ctx.w, ctx.bps, run.remainingBytes);
+  const tail = { ...raw, downtimeMs: raw.downtimeMs - POSTCOPY_SWITCH_FIXED_MS + ctx.cal.postcopySwitchFixedMs };
   const totalMs = run.elapsedMs + tail.downtimeMs + tail.pushMs;
   let note =
     `${before} (${msText(run.elapsedMs)}), then post-copy: ${bytesText(run.remainingBytes)} follow on demand in ${msText(tail.pushMs)}, ` +
@@ -207,6 +241,12 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
   const cause = pre.dirtyMiBps > pre.bandwidthMiBps
     ? `dirty rate ${rateText(pre.dirtyMiBps)} exceeds the ${rateText(pre.bandwidthMiBps)} link`
     : `dirty rate ${rateText(pre.dirtyMiBps)} is too close to the ${rateText(pre.bandwidthMiBps)} link`;
+  if (hy.converges && post.converges && hy.totalMs > post.totalMs * HYBRID_MAX_SLOWDOWN) {
+    return {
+      strategy: 'postcopy',
+      reason: `${cause}: pre-copy cannot converge; post-copy after one pre-copy pass (${msText(post.totalMs)}, pause ~${msText(post.downtimeMs)}) instead of hybrid, whose ${hy.rounds} pre-copy rounds would take ${msText(hy.totalMs)}${riskText(post)}`,
+    };
+  }
   if (hy.converges) {
     const passes = hy.rounds === 1 ? 'one pre-copy pass' : `${hy.rounds} pre-copy rounds`;
     return {

@@ -8,7 +8,8 @@ import { Router, type Handlers } from './router';
 import { HistoryService } from './services/history';
 import { generateDatacenter } from './sim/seed';
 import type { SimDatacenter } from './sim/format';
-import { SimWorld } from './sim/world';
+import { SimWorld, type SimChange } from './sim/world';
+import { InventoryChanges } from './inventory-changes';
 import { SimDriver } from './sim/sim-driver';
 import { QemuDriver } from './qemu/driver';
 import { LAB_CLUSTER } from './qemu/lab';
@@ -60,18 +61,19 @@ export function createApp(options: AppOptions): FerryApp {
   const store = Store.open(options.dataDir);
   const dc = loadOrSeed(store);
   const events = new EventBus();
-  let version = 1;
-  const changed = () => events.emit('inventory:changed', { version: ++version });
+  // Assigned below, once inventory() exists; drivers only report changes after start.
+  let changes: InventoryChanges | null = null;
+  const changed = (e?: SimChange) => changes?.add(e);
 
   const world = new SimWorld(dc, {
     clock: options.speed ?? dc.clock,
     onChange: (e) => {
       if (e.kind === 'placement') store.moveVm(e.vmId, e.hostId);
-      changed();
+      changed(e);
     },
   });
   const sim = new SimDriver(world);
-  const qemu = new QemuDriver({ dataDir: options.dataDir, onChange: changed });
+  const qemu = new QemuDriver({ dataDir: options.dataDir, onChange: () => changed() });
   const startedBy = operator();
   const engine = new MigrationEngine({
     drivers: [sim, qemu],
@@ -95,8 +97,10 @@ export function createApp(options: AppOptions): FerryApp {
       id,
       name: id === LAB_CLUSTER.id ? LAB_CLUSTER.name : dc.clusters.find((c) => c.id === id)?.name ?? id,
     }));
-    return { clusters, hosts: inv.hosts, vms: inv.vms, version };
+    return { clusters, hosts: inv.hosts, vms: inv.vms, version: changes?.version ?? 1 };
   };
+  changes = new InventoryChanges(inventory, (p) => events.emit('inventory:changed', p));
+  changes.prime(inventory());
 
   const app: FerryApp = {
     store,
@@ -109,6 +113,7 @@ export function createApp(options: AppOptions): FerryApp {
     router: undefined as unknown as Router,
     async close() {
       engine.dispose();
+      changes?.dispose();
       qemu.dispose();
       world.dispose();
       store.close();

@@ -136,7 +136,8 @@ export type Res<C extends Channel> = Responses[C];
 export interface Events {
   'migrations:progress': Progress[];
   'migrations:ended': MigrationRecord;
-  'inventory:changed': { version: number };
+  /** With `hosts`/`vms`: the objects that changed, to patch in place; without: refetch. */
+  'inventory:changed': { version: number; hosts?: Host[]; vms?: Vm[] };
 }
 export type EventName = keyof Events;
 export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed'];

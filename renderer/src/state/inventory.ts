@@ -1,19 +1,13 @@
-// The inventory as the renderer sees it: fetched once, refetched on `inventory:changed`
-// (coalesced: at most one request in flight, one more queued), indexed for O(1) look-ups.
+// The inventory as the renderer sees it: fetched once, then patched from the hosts and VMs
+// each `inventory:changed` carries (refetched only when an event has no detail, coalesced:
+// at most one request in flight, one more queued), indexed for O(1) look-ups.
 import { useSyncExternalStore } from 'react';
-import type { Host, Inventory, Vm } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText } from '../format';
 import { createStore } from './store';
+import { buildIndex, patchIndex, type InventoryIndex } from './inventory-index';
 
-export interface InventoryIndex {
-  inventory: Inventory;
-  hostById: Map<string, Host>;
-  vmById: Map<string, Vm>;
-  /** VMs of each host, sorted by name. */
-  vmsByHost: Map<string, Vm[]>;
-  clusterName: Map<string, string>;
-}
+export { buildIndex, patchIndex, type InventoryIndex };
 
 export interface InventoryState {
   index: InventoryIndex | null;
@@ -22,21 +16,6 @@ export interface InventoryState {
 }
 
 const store = createStore<InventoryState>({ index: null, error: null, loading: false });
-
-export function buildIndex(inventory: Inventory): InventoryIndex {
-  const hostById = new Map(inventory.hosts.map((h) => [h.id, h]));
-  const vmById = new Map<string, Vm>();
-  const vmsByHost = new Map<string, Vm[]>(inventory.hosts.map((h) => [h.id, []]));
-  for (const vm of inventory.vms) {
-    vmById.set(vm.id, vm);
-    let list = vmsByHost.get(vm.host);
-    if (!list) vmsByHost.set(vm.host, (list = []));
-    list.push(vm);
-  }
-  for (const list of vmsByHost.values()) list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const clusterName = new Map(inventory.clusters.map((c) => [c.id, c.name]));
-  return { inventory, hostById, vmById, vmsByHost, clusterName };
-}
 
 const MIN_INTERVAL_MS = 300;
 let inFlight = false;
@@ -74,9 +53,12 @@ export async function refreshInventory(): Promise<void> {
 function start() {
   if (started) return;
   started = true;
-  ferry.on('inventory:changed', ({ version }) => {
+  ferry.on('inventory:changed', ({ version, hosts, vms }) => {
     const current = store.get().index;
-    if (!current || version > current.inventory.version) void refreshInventory();
+    if (current && version <= current.inventory.version) return;
+    // A patch applies only on top of the version it follows; after a gap, refetch.
+    if (current && hosts && vms && !inFlight) store.set({ index: patchIndex(current, version, hosts, vms), error: null, loading: false });
+    else void refreshInventory();
   });
   void refreshInventory();
 }

@@ -1,0 +1,68 @@
+// Inventory change events, batched: at most one `inventory:changed` per interval, carrying
+// the hosts and VMs that changed so a console of 40,000 VMs patches a few objects instead
+// of fetching ~10 MB again. A change without detail (a QEMU lab edit) asks for a refetch.
+import type { Events } from '../preload/contract';
+import type { Inventory } from '../preload/model';
+import type { SimChange } from './sim/world';
+
+export const CHANGE_BATCH_MS = 200;
+
+export class InventoryChanges {
+  version = 1;
+  private vms = new Set<string>();
+  private hosts = new Set<string>();
+  private full = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** Where each VM was at the last flush: a move changes its old host too. */
+  private hostOf: Map<string, string> | null = null;
+
+  constructor(
+    private readonly inventory: () => Inventory,
+    private readonly emit: (payload: Events['inventory:changed']) => void,
+  ) {}
+
+  /** A change from a driver; without detail, the whole inventory is to be refetched. */
+  add(e?: SimChange): void {
+    this.version++;
+    if (!e) this.full = true;
+    else if (e.kind === 'host-state') this.hosts.add(e.hostId);
+    else {
+      this.vms.add(e.vmId);
+      if (e.kind === 'placement') this.hosts.add(e.hostId);
+    }
+    this.timer ??= setTimeout(() => this.flush(), CHANGE_BATCH_MS);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const inv = this.inventory();
+    this.hostOf ??= new Map();
+    if (this.full) {
+      this.emit({ version: this.version });
+    } else {
+      const vms = inv.vms.filter((v) => this.vms.has(v.id));
+      for (const v of vms) {
+        const before = this.hostOf.get(v.id);
+        if (before) this.hosts.add(before);
+        this.hosts.add(v.host);
+      }
+      this.emit({ version: this.version, vms, hosts: inv.hosts.filter((h) => this.hosts.has(h.id)) });
+    }
+    // Remember every placement, so the next move knows which host it left.
+    for (const v of inv.vms) this.hostOf.set(v.id, v.host);
+    this.vms.clear();
+    this.hosts.clear();
+    this.full = false;
+  }
+
+  /** Called once at start so the first move knows its old host. */
+  prime(inv: Inventory): void {
+    this.hostOf = new Map(inv.vms.map((v) => [v.id, v.host]));
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,77 @@
+// Inventory change events: batched, carrying the changed hosts and VMs (both hosts of a
+// move), and the renderer's patch gives the same index as a full rebuild.
+import { describe, it, expect, vi, afterEach } from 'vitest';
+import type { Events } from '../../preload/contract';
+import type { Inventory } from '../../preload/model';
+import { InventoryChanges, CHANGE_BATCH_MS } from '../../main/inventory-changes';
+import { SimDriver } from '../../main/sim/sim-driver';
+import { generateDatacenter } from '../../main/sim/seed';
+import { buildIndex, patchIndex } from '../../renderer/src/state/inventory-index';
+
+function fixture() {
+  const dc = generateDatacenter({ vms: 40 });
+  dc.clock = 'virtual';
+  const sim = new SimDriver(dc);
+  const inventory = (): Inventory => ({ clusters: dc.clusters.map((c) => ({ id: c.id, name: c.id })), ...sim.inventory(), version: 0 });
+  return { sim, inventory };
+}
+
+describe('inventory changes', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('batches changes into one event with the moved VM and both of its hosts', async () => {
+    const { sim, inventory } = fixture();
+    const sent: Events['inventory:changed'][] = [];
+    const changes = new InventoryChanges(inventory, (p) => sent.push(p));
+    changes.prime(inventory());
+    const vm = sim.inventory().vms[0]!;
+    const to = sim.inventory().hosts.find((h) => h.id !== vm.host)!;
+    vi.useRealTimers();
+    const result = await dcMove(sim, vm.id, to.id);
+    expect(result.outcome).toBe('completed');
+    vi.useFakeTimers();
+    // What the sim reports when a migration completes: state, then placement.
+    changes.add({ kind: 'vm-state', vmId: vm.id, state: 'running' });
+    changes.add({ kind: 'placement', vmId: vm.id, hostId: to.id });
+    expect(sent).toHaveLength(0);
+    vi.advanceTimersByTime(CHANGE_BATCH_MS);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.version).toBe(3);
+    expect(sent[0]!.vms!.map((v) => [v.id, v.host])).toEqual([[vm.id, to.id]]);
+    expect(sent[0]!.hosts!.map((h) => h.id).sort()).toEqual([vm.host, to.id].sort());
+    changes.add();
+    vi.advanceTimersByTime(CHANGE_BATCH_MS);
+    expect(sent[1]).toEqual({ version: 4 }); // no detail: refetch
+    changes.dispose();
+    sim.dispose();
+  });
+
+  it('patches the renderer index to what a full rebuild gives', async () => {
+    const { sim, inventory } = fixture();
+    const before = buildIndex({ ...inventory(), version: 1 });
+    const vm = before.inventory.vms[3]!;
+    const to = before.inventory.hosts.find((h) => h.id !== vm.host)!;
+    expect((await dcMove(sim, vm.id, to.id)).outcome).toBe('completed');
+    const after = { ...inventory(), version: 2 };
+    const changedVms = after.vms.filter((v) => v.id === vm.id);
+    const changedHosts = after.hosts.filter((h) => h.id === vm.host || h.id === to.id);
+    const patched = patchIndex(before, 2, changedHosts, changedVms);
+    const rebuilt = buildIndex(after);
+    expect([...patched.vmsByHost.get(to.id)!].map((v) => v.id)).toEqual(rebuilt.vmsByHost.get(to.id)!.map((v) => v.id));
+    expect(patched.vmsByHost.get(vm.host)!.map((v) => v.id)).toEqual(rebuilt.vmsByHost.get(vm.host)!.map((v) => v.id));
+    expect(patched.hostById.get(to.id)).toEqual(rebuilt.hostById.get(to.id));
+    expect(patched.inventory.vms.find((v) => v.id === vm.id)!.host).toBe(to.id);
+    expect(patched.inventory.version).toBe(2);
+    // Untouched hosts keep their VM lists by identity (their cards do not re-render).
+    const other = before.inventory.hosts.find((h) => h.id !== vm.host && h.id !== to.id)!;
+    expect(patched.vmsByHost.get(other.id)).toBe(before.vmsByHost.get(other.id));
+    sim.dispose();
+  });
+});
+
+/** Moves a VM in the simulator by a real (virtual-time) migration. */
+function dcMove(sim: SimDriver, vmId: string, toId: string) {
+  const vm = sim.inventory().vms.find((v) => v.id === vmId)!;
+  const m = sim.migrate({ vmId, fromId: vm.host, toId, strategy: 'stop-and-copy', policy: { downtimeLimitMs: 300, bandwidthMiBps: null, stallRounds: 3, timeoutS: 600, timeoutAction: 'abort', autoConverge: false, postcopyFaultThrottle: true } });
+  return m.done;
+}

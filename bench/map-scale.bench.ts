@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import { generateDatacenter } from '../main/sim/seed';
-import { CHROMIUM, runCli, screenshotPath, startServe, type Served } from '../test/e2e/harness';
+import { launchBrowser, runCli, screenshotPath, startServe, type Served } from '../test/e2e/harness';
 
 const HOSTS_PER_CLUSTER = 100;
 const CLUSTERS = 25;
@@ -412,20 +412,7 @@ async function main(): Promise<void> {
   const serveMs = performance.now() - tServe;
 
   // 2. Chromium: the harness's flags, plus precise (unbucketed) performance.memory.
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--enable-precise-memory-info',
-    ],
-  });
+  const browser: Browser = await launchBrowser(['--enable-precise-memory-info']);
   cleanups.push(() => browser.close());
   const page = await browser.newPage({ viewport: VIEWPORT });
   page.setDefaultTimeout(60_000);

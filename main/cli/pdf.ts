@@ -7,6 +7,20 @@ import { FerryError } from '../../preload/contract';
 import type { FerryApp } from '../app';
 import { serve } from '../server/serve';
 
+/**
+ * Headless Chromium on a closed network, as root: no sandbox (root), no GPU, and none of
+ * the background connections a closed network refuses. Shared by --pdf, tests and benches.
+ */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
 
 export function findChromium(): string | null {
@@ -26,7 +40,7 @@ export async function reportPdf(app: FerryApp, id: string, out: string, staticDi
   const browser = await chromium.launch({
     executablePath: exe,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_FLAGS,
   });
   try {
     const page = await browser.newPage();

@@ -15,11 +15,18 @@ function read(): ThemeChoice {
   }
 }
 
+const systemDark = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : null;
+
+/** Always sets data-theme, resolving 'system' from the OS, so the CSS has one dark palette. */
 export function applyTheme(choice: ThemeChoice = read()): void {
   const el = document.documentElement;
-  if (choice === 'system') delete el.dataset.theme;
-  else el.dataset.theme = choice;
+  el.dataset.theme = choice === 'system' ? (systemDark?.matches ? 'dark' : 'light') : choice;
 }
+
+// Following the system: re-apply when the OS switches between light and dark.
+systemDark?.addEventListener('change', () => {
+  if (read() === 'system') applyTheme('system');
+});
 
 export function useTheme(): [ThemeChoice, (c: ThemeChoice) => void] {
   const choice = useSyncExternalStore(

@@ -28,12 +28,24 @@ export interface Aggregate {
 
 type Ended = Pick<MigrationRecord, 'queuedAt' | 'cluster' | 'strategy' | 'outcome' | 'bytes' | 'downtimeMs' | 'totalMs' | 'from'>;
 
+/**
+ * The daily rollup of every cluster together: each migration counts in its cluster's row
+ * and in this one, so an unfiltered summary reads clusters-times fewer rows.
+ */
+export const ALL_CLUSTERS = '*';
+
 /** Adds one ended migration to the daily rollups (called once, when it ends). */
 export function addToRollups(db: Database.Database, r: Ended): void {
+  addToDaily(db, r, r.cluster);
+  addToDaily(db, r, ALL_CLUSTERS);
+  addToHost(db, r);
+}
+
+function addToDaily(db: Database.Database, r: Ended, cluster: string): void {
   const day = r.queuedAt.slice(0, 10);
   const row = db
     .prepare('SELECT n, bytes, downtime_hist, total_hist FROM stats_daily WHERE day = ? AND cluster = ? AND strategy = ? AND outcome = ?')
-    .get(day, r.cluster, r.strategy, r.outcome) as { n: number; bytes: number; downtime_hist: Buffer; total_hist: Buffer } | undefined;
+    .get(day, cluster, r.strategy, r.outcome) as { n: number; bytes: number; downtime_hist: Buffer; total_hist: Buffer } | undefined;
   const dt = LogHistogram.fromBlob(row?.downtime_hist ?? null);
   const tt = LogHistogram.fromBlob(row?.total_hist ?? null);
   const completed = r.outcome === 'completed' && r.downtimeMs !== null;
@@ -43,8 +55,11 @@ export function addToRollups(db: Database.Database, r: Ended): void {
     `INSERT INTO stats_daily (day, cluster, strategy, outcome, n, bytes, downtime_hist, total_hist) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (day, cluster, strategy, outcome) DO UPDATE SET n = excluded.n, bytes = excluded.bytes,
        downtime_hist = excluded.downtime_hist, total_hist = excluded.total_hist`,
-  ).run(day, r.cluster, r.strategy, r.outcome, (row?.n ?? 0) + 1, (row?.bytes ?? 0) + r.bytes, dt.toBlob(), tt.toBlob());
-  if (!completed) return;
+  ).run(day, cluster, r.strategy, r.outcome, (row?.n ?? 0) + 1, (row?.bytes ?? 0) + r.bytes, dt.toBlob(), tt.toBlob());
+}
+
+function addToHost(db: Database.Database, r: Ended): void {
+  if (r.outcome !== 'completed' || r.downtimeMs === null) return;
   const h = db.prepare('SELECT n, downtime_hist FROM stats_host WHERE host = ? AND cluster = ? AND strategy = ?').get(r.from, r.cluster, r.strategy) as
     | { n: number; downtime_hist: Buffer }
     | undefined;
@@ -69,14 +84,17 @@ export function rebuildRollups(db: Database.Database): void {
     .raw()
     .iterate() as IterableIterator<[string, string, string, string, number, number | null, number | null, string]>;
   for (const [day, cluster, strategy, outcome, bytes, dt, tt, from] of rows) {
-    const key = JSON.stringify([day, cluster, strategy, outcome]);
-    let d = daily.get(key);
-    if (!d) daily.set(key, (d = { n: 0, bytes: 0, dt: new LogHistogram(), tt: new LogHistogram() }));
-    d.n++;
-    d.bytes += bytes;
+    for (const c of [cluster, ALL_CLUSTERS]) {
+      const key = JSON.stringify([day, c, strategy, outcome]);
+      let d = daily.get(key);
+      if (!d) daily.set(key, (d = { n: 0, bytes: 0, dt: new LogHistogram(), tt: new LogHistogram() }));
+      d.n++;
+      d.bytes += bytes;
+      if (outcome !== 'completed' || dt === null) continue;
+      d.dt.add(dt);
+      if (tt !== null) d.tt.add(tt);
+    }
     if (outcome !== 'completed' || dt === null) continue;
-    d.dt.add(dt);
-    if (tt !== null) d.tt.add(tt);
     const hk = JSON.stringify([from, cluster, strategy]);
     let h = hosts.get(hk);
     if (!h) hosts.set(hk, (h = { n: 0, dt: new LogHistogram() }));
@@ -123,7 +141,8 @@ function dailyWhere(f: HistoryFilter): { sql: string; p: Record<string, unknown>
   const p: Record<string, unknown> = {};
   if (f.since) (where.push('day >= @since'), (p.since = new Date(f.since).toISOString().slice(0, 10)));
   if (f.until) (where.push('day < @until'), (p.until = new Date(f.until).toISOString().slice(0, 10)));
-  if (f.cluster) (where.push('cluster = @cluster'), (p.cluster = f.cluster));
+  where.push('cluster = @cluster');
+  p.cluster = f.cluster ?? ALL_CLUSTERS;
   if (f.strategy) (where.push('strategy = @strategy'), (p.strategy = f.strategy));
   if (f.outcome) (where.push('outcome = @outcome'), (p.outcome = f.outcome));
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', p };

@@ -24,7 +24,7 @@ describe('history summary', () => {
       if (outcome === 'completed') downtimes.push(dt);
       store.insertMigration(record(`m-${i}`, {
         outcome, downtimeMs: outcome === 'completed' ? dt : null, totalMs: 1000 + i,
-        strategy: i % 3 === 0 ? 'hybrid' : 'precopy', from: `h${i % 4}`, bytes: 1000,
+        strategy: i % 3 === 0 ? 'hybrid' : 'precopy', from: `h${i % 4}`, bytes: 1000, cluster: i % 5 === 0 ? 'fra' : 'ams',
         queuedAt: new Date(Date.UTC(2026, 10, 1 + (i % 20), 12)).toISOString(),
       }));
     }
@@ -55,7 +55,8 @@ describe('history summary', () => {
 
   it('gives list totals from the rollups that agree with counting the rows', () => {
     const filters = [{}, { outcome: 'failed' as const }, { outcome: 'running' as const }, { strategy: 'hybrid' as const },
-      { since: '2026-11-10T00:00:00Z' }, { since: '2026-11-10T00:00:00Z', until: '2026-11-12T00:00:00Z', cluster: 'ams' }];
+      { since: '2026-11-10T00:00:00Z' }, { since: '2026-11-10T00:00:00Z', until: '2026-11-12T00:00:00Z', cluster: 'ams' },
+      { cluster: 'fra' }, { cluster: 'fra', outcome: 'completed' as const }];
     for (const f of filters) {
       const rows = store.listMigrations({ ...f, limit: 10_000 }).rows.length;
       expect(store.listMigrations({ ...f, limit: 1 }).total, JSON.stringify(f)).toBe(rows);
@@ -81,6 +82,11 @@ describe('history summary', () => {
     expect(after.byOutcome.running).toBe(0);
     store.rebuildRollups();
     expect(history.summary({})).toEqual(after);
+    // Per cluster and all clusters agree: the rollup keeps both.
+    const fra = history.summary({ cluster: 'fra' });
+    const ams = history.summary({ cluster: 'ams' });
+    expect(fra.count + ams.count).toBe(after.count);
+    expect(fra.byOutcome.completed + ams.byOutcome.completed).toBe(after.byOutcome.completed);
     const day = history.summary({ since: '2026-11-03T00:00:00Z', until: '2026-11-04T00:00:00Z' });
     expect(day.approximate).toBe(true);
     expect(day.count).toBe(30);

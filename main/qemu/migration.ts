@@ -80,6 +80,8 @@ export class QemuMigration implements DriverMigration {
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
   private stoppedAt: number | null = null;
+  /** QEMU reported post-copy: from then on the source must never be resumed by us. */
+  private sawPostcopy = false;
 
   constructor(
     private readonly ctx: MigrationContext,
@@ -301,6 +303,7 @@ export class QemuMigration implements DriverMigration {
     }
     if (status === 'failed' || status === 'cancelled') return this.endUnfinished(q);
     if (status === 'postcopy-paused' && !this.ctx.runner.isRunning(this.rec.dest)) return this.lostInPostcopy(q);
+    if (phase === 'postcopy') this.sawPostcopy = true;
     if (phase !== 'done') this.emit(this.sample(phase, q));
     // A destination that died: QEMU notices on its next write; do not wait for ever.
     if (!this.ctx.runner.isRunning(this.rec.dest) && (phase === 'precopy' || phase === 'setup')) {
@@ -356,6 +359,22 @@ export class QemuMigration implements DriverMigration {
     // The guest must run on the source: check, and resume it if QEMU left it paused.
     const srcProc = readLab(this.ctx.dataDir)?.vms.find((v) => v.id === this.rec.vmId)?.proc;
     let srcStatus = await this.src?.execute<{ status: string }>('query-status').catch(() => null);
+    // After the switch to post-copy the guest may have run on the destination: resuming the
+    // source would run an older copy of it. Only QEMU may do that (when the destination
+    // never started the guest); if it did not, the VM is lost.
+    if (this.sawPostcopy) {
+      if (srcStatus?.status !== 'running') return this.lostInPostcopy(q);
+      await this.cleanupDest();
+      this.src?.close();
+      this.emit({ ...this.sample('done', q), roundEnded: false });
+      this.settle({
+        outcome: 'failed',
+        reason: `the destination QEMU on ${this.rec.toId} (pid ${this.rec.dest.pid}) died right after the switch to post-copy, before the guest ran there; QEMU resumed it on ${this.rec.fromId}`,
+        vmLost: false, downtimeMs: null, totalMs: this.t(), bytes: figures.transferredBytes,
+        rounds: Math.max(0, figures.dirtySyncCount - 1), postcopyFaults: figures.postcopyRequests, qemu: figures,
+      });
+      return;
+    }
     if (srcStatus && srcStatus.status !== 'running' && this.rec.strategy !== 'stop-and-copy') {
       await this.src?.execute('cont').catch(() => {});
       srcStatus = await this.src?.execute<{ status: string }>('query-status').catch(() => null);

@@ -161,10 +161,16 @@ describe.skipIf(missing !== null)('QEMU live migration (real QEMU, TCG, loopback
     const done = await engine.wait(rec!.id);
     console.log(`killed destination in post-copy: ${done.outcome}: ${done.reason}`);
     expect(done.outcome).toBe('failed');
-    expect(done.reason).toMatch(/^VM LOST/);
     expect(done.reason).toMatch(/destination QEMU on lab-h1/);
-    expect(driver.inventory().vms.find((v) => v.id === 'victim')!.state).toBe('lost');
-    expect(() => driver.migrate({ vmId: 'victim', fromId: 'lab-h3', toId: 'lab-h2', strategy: 'precopy', policy: policyBase() })).toThrow(/lost/);
+    if (/^VM LOST/.test(done.reason)) {
+      expect(driver.inventory().vms.find((v) => v.id === 'victim')!.state).toBe('lost');
+      expect(() => driver.migrate({ vmId: 'victim', fromId: 'lab-h3', toId: 'lab-h2', strategy: 'precopy', policy: policyBase() })).toThrow(/lost/);
+    } else {
+      // Killed in the instant after the switch, before the guest ran on the destination:
+      // QEMU itself resumed the source (Ferry never does after post-copy), and says so.
+      expect(done.reason).toMatch(/before the guest ran there; QEMU resumed it on lab-h3/);
+      await expectGuestAlive(dataDir, 'victim', 'lab-h3');
+    }
   }, 60_000);
 
   it('measures a guest dirty rate with calc-dirty-rate (page sampling)', async () => {

@@ -42,6 +42,11 @@ export interface FerryApp {
   sim: SimDriver;
   history: HistoryService;
   options: AppOptions;
+  /**
+   * Prints a migration's report page to PDF. Set by the host that can render the console:
+   * Electron (printToPDF) or `ferry serve` (headless Chromium); null elsewhere.
+   */
+  printReport: ((id: string) => Promise<Buffer>) | null;
   inventory(): Inventory;
   close(): Promise<void>;
 }
@@ -111,6 +116,7 @@ export function createApp(options: AppOptions): FerryApp {
     options,
     inventory,
     router: undefined as unknown as Router,
+    printReport: null,
     async close() {
       engine.dispose();
       changes?.dispose();

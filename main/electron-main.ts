@@ -48,6 +48,26 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
+/** history:pdf in the desktop app: the report page in a hidden window, Electron's printToPDF. */
+async function printReport(id: string): Promise<Buffer> {
+  const win = new BrowserWindow({
+    show: false,
+    webPreferences: { preload: path.join(__dirname, '..', 'preload', 'preload.js'), contextIsolation: true, sandbox: true, nodeIntegration: false },
+  });
+  try {
+    await win.loadFile(rendererIndex, { hash: `/report/${encodeURIComponent(id)}` });
+    // Wait for the report's timeline (the page fetched the report over IPC), then charts' layout.
+    for (let i = 0; i < 100; i++) {
+      if (await win.webContents.executeJavaScript('!!document.querySelector(\'[data-testid="report-timeline"]\')')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    return await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' });
+  } finally {
+    win.destroy();
+  }
+}
+
 function registerIpc(app: FerryApp): void {
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (event, req) => {
@@ -76,6 +96,7 @@ void electronApp.whenReady().then(() => {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
   ferry = createApp({ dataDir: process.env.FERRY_DATA_DIR ?? defaultDataDir(), host: 'electron' });
+  ferry.printReport = printReport;
   registerIpc(ferry);
   createWindow();
   electronApp.on('activate', () => {

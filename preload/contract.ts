@@ -61,6 +61,7 @@ export const requests = {
   'history:list': historyFilter,
   'history:summary': historyFilter,
   'history:report': z.object({ id }).strict(),
+  'history:pdf': z.object({ id }).strict(),
 } as const;
 
 export type Channel = keyof typeof requests;
@@ -129,6 +130,8 @@ export interface Responses {
   'history:list': HistoryPage;
   'history:summary': HistorySummary;
   'history:report': Report;
+  /** The report printed to PDF by the host (Electron's printToPDF, or headless Chromium). */
+  'history:pdf': { fileName: string; base64: string };
 }
 export type Res<C extends Channel> = Responses[C];
 

@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENT_NAMES } from '../../preload/contract';
 import { MAX_CLIENT_MESSAGE, type ClientMessage, type ServerMessage } from '../../preload/wire';
 import type { FerryApp } from '../app';
+import { chromiumPrinter } from './print';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -131,11 +132,16 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}/?token=${token}`;
+  // This console can print its own reports to PDF (history:pdf) with a headless Chromium.
+  const previousPrinter = app.printReport;
+  app.printReport = chromiumPrinter(url);
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url,
     port,
     token,
     async close() {
+      app.printReport = previousPrinter;
       unsubscribe.forEach((u) => u());
       for (const ws of clients) ws.terminate();
       wss.close();

@@ -81,6 +81,12 @@ describe('history', () => {
       await expect.poll(() => report.locator('.report-chart .recharts-wrapper').count()).toBeGreaterThanOrEqual(2);
       await page.waitForTimeout(300);
       await page.screenshot({ path: screenshotPath('report.png') });
+      // Export PDF: printed by the console's host (here ferry serve's headless Chromium).
+      const [pdf] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-pdf').click()]);
+      expect(pdf.suggestedFilename()).toMatch(/^ferry-report-m-.*\.pdf$/);
+      const bytes = fs.readFileSync((await pdf.path())!);
+      expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(bytes.length).toBeGreaterThan(10_000);
       // The print stylesheet hides the app's chrome.
       await page.emulateMedia({ media: 'print' });
       expect(await page.locator('nav.nav').isVisible()).toBe(false);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_FLAGS } from '../../main/cli/pdf';
+import { CHROMIUM_FLAGS } from '../../main/server/print';
 
 const root = path.resolve(__dirname, '..', '..');
 export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';

@@ -47,7 +47,11 @@ export function toJson(rows: MigrationRecord[]): string {
 }
 
 export function download(text: string, filename: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  downloadBytes(text, filename, type);
+}
+
+export function downloadBytes(data: string | Uint8Array<ArrayBuffer>, filename: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([data], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;

@@ -7,6 +7,7 @@ import { ferry } from '../api';
 import { errorText, formatBytes, formatCount, formatMs, formatRate, formatTime, STRATEGY_LABEL } from '../format';
 import { OutcomeBadge } from '../history/history-table';
 import { RoundCharts } from './report-charts';
+import { downloadBytes } from '../history/export';
 
 function diff(actual: number | null, predicted: number, fmt: (n: number) => string): string {
   if (actual == null) return '—';
@@ -123,8 +124,9 @@ export function ReportView({ id }: { id: string }) {
         <a href="#/history">← History</a>
         <span className="spacer" />
         <button type="button" className="btn" onClick={() => window.print()}>
-          Print / Save as PDF
+          Print
         </button>
+        <ExportPdfButton id={r.id} />
       </div>
       <article className="report-page">
         <header className="report-head">
@@ -194,3 +196,28 @@ export function ReportView({ id }: { id: string }) {
     </div>
   );
 }
+
+/** Downloads the report as a PDF printed by the host (Electron or `ferry serve`). */
+function ExportPdfButton({ id }: { id: string }) {
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const run = async () => {
+    setState({ busy: true, error: null });
+    try {
+      const { fileName, base64 } = await ferry.history.pdf({ id });
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      downloadBytes(bytes, fileName, 'application/pdf');
+      setState({ busy: false, error: null });
+    } catch (e) {
+      setState({ busy: false, error: errorText(e) });
+    }
+  };
+  return (
+    <>
+      <button type="button" className="btn" data-testid="export-pdf" disabled={state.busy} onClick={() => void run()}>
+        {state.busy ? 'Printing…' : 'Export PDF'}
+      </button>
+      {state.error && <span className="error-text" role="alert">{state.error}</span>}
+    </>
+  );
+}
+

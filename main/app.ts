@@ -9,7 +9,7 @@ import { HistoryService } from './services/history';
 import { generateDatacenter } from './sim/seed';
 import type { SimDatacenter } from './sim/format';
 import { SimWorld, type SimChange } from './sim/world';
-import { InventoryChanges } from './inventory-changes';
+import { InventoryChanges, type PartialInventory } from './inventory-changes';
 import { SimDriver } from './sim/sim-driver';
 import { QemuDriver } from './qemu/driver';
 import { LAB_CLUSTER } from './qemu/lab';
@@ -104,7 +104,15 @@ export function createApp(options: AppOptions): FerryApp {
     }));
     return { clusters, hosts: inv.hosts, vms: inv.vms, version: changes?.version ?? 1 };
   };
-  changes = new InventoryChanges(inventory, (p) => events.emit('inventory:changed', p));
+  const partial: PartialInventory = (only) => {
+    const part = sim.world.inventory(only);
+    const lab = qemu.inventory();
+    return {
+      hosts: [...part.hosts, ...lab.hosts.filter((h) => only.hosts.has(h.id))],
+      vms: [...part.vms, ...lab.vms.filter((v) => only.vms.has(v.id))],
+    };
+  };
+  changes = new InventoryChanges(partial, (p) => events.emit('inventory:changed', p));
   changes.prime(inventory());
 
   const app: FerryApp = {

@@ -2,8 +2,11 @@
 // the hosts and VMs that changed so a console of 40,000 VMs patches a few objects instead
 // of fetching ~10 MB again. A change without detail (a QEMU lab edit) asks for a refetch.
 import type { Events } from '../preload/contract';
-import type { Inventory } from '../preload/model';
+import type { Host, Inventory, Vm } from '../preload/model';
 import type { SimChange } from './sim/world';
+
+/** Builds only the listed VMs and hosts (at 40,000 VMs a full inventory costs ~30 ms). */
+export type PartialInventory = (only: { vms: ReadonlySet<string>; hosts: ReadonlySet<string> }) => { hosts: Host[]; vms: Vm[] };
 
 export const CHANGE_BATCH_MS = 200;
 
@@ -17,7 +20,7 @@ export class InventoryChanges {
   private hostOf: Map<string, string> | null = null;
 
   constructor(
-    private readonly inventory: () => Inventory,
+    private readonly partial: PartialInventory,
     private readonly emit: (payload: Events['inventory:changed']) => void,
   ) {}
 
@@ -36,21 +39,19 @@ export class InventoryChanges {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const inv = this.inventory();
     this.hostOf ??= new Map();
     if (this.full) {
       this.emit({ version: this.version });
     } else {
-      const vms = inv.vms.filter((v) => this.vms.has(v.id));
-      for (const v of vms) {
-        const before = this.hostOf.get(v.id);
+      // A move changes the host it left as well as the one it reached.
+      for (const id of this.vms) {
+        const before = this.hostOf.get(id);
         if (before) this.hosts.add(before);
-        this.hosts.add(v.host);
       }
-      this.emit({ version: this.version, vms, hosts: inv.hosts.filter((h) => this.hosts.has(h.id)) });
+      const { hosts, vms } = this.partial({ vms: this.vms, hosts: this.hosts });
+      for (const v of vms) this.hostOf.set(v.id, v.host);
+      this.emit({ version: this.version, vms, hosts });
     }
-    // Remember every placement, so the next move knows which host it left.
-    for (const v of inv.vms) this.hostOf.set(v.id, v.host);
     this.vms.clear();
     this.hosts.clear();
     this.full = false;

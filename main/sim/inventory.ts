@@ -40,6 +40,11 @@ export interface InventorySource {
   t: number;
   nicOut: ReadonlyMap<string, number>;
   nicIn: ReadonlyMap<string, number>;
+  /**
+   * Only these VMs and hosts (an inventory patch): host usage still counts every VM on,
+   * or migrating to, a listed host, but views are built only for what is listed.
+   */
+  only?: { vms: ReadonlySet<string>; hosts: ReadonlySet<string> };
 }
 
 export function buildInventory(src: InventorySource): DriverInventory {
@@ -50,9 +55,13 @@ export function buildInventory(src: InventorySource): DriverInventory {
     return u;
   };
   const vms: Vm[] = [];
+  const only = src.only;
   for (const vm of src.vms) {
+    const counts = !only || only.hosts.has(vm.host) || (vm.migration !== null && only.hosts.has(vm.migration.spec.toId));
+    if (!counts && !only?.vms.has(vm.spec.id)) continue;
     const v = vmView(vm, src.seed, src.t);
-    vms.push(v);
+    if (!only || only.vms.has(vm.spec.id)) vms.push(v);
+    if (!counts) continue;
     const u = use(vm.host);
     if (vm.state !== 'stopped' && vm.state !== 'lost') u.mem += vm.spec.memoryMiB;
     u.cpu += (v.cpuPct / 100) * vm.spec.vcpus;
@@ -61,6 +70,7 @@ export function buildInventory(src: InventorySource): DriverInventory {
   }
   const hosts: Host[] = [];
   for (const { spec, state, maintenance } of src.hosts) {
+    if (only && !only.hosts.has(spec.id)) continue;
     const u = use(spec.id);
     const up = state === 'up';
     hosts.push({

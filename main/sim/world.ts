@@ -103,10 +103,11 @@ export class SimWorld {
     return this.dc.clusters.map((c) => ({ id: c.id, name: c.name ?? c.id }));
   }
 
-  inventory(): DriverInventory {
+  /** The whole inventory, or only some VMs and hosts (`only`: what changed, for a patch). */
+  inventory(only?: { vms: ReadonlySet<string>; hosts: ReadonlySet<string> }): DriverInventory {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
     const { hosts, vms, nicOut, nicIn } = this;
-    return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn });
+    return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
   }
 
   /** Starts a migration, or returns one already failed with the reason it cannot start. */

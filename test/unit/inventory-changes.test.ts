@@ -22,7 +22,7 @@ describe('inventory changes', () => {
   it('batches changes into one event with the moved VM and both of its hosts', async () => {
     const { sim, inventory } = fixture();
     const sent: Events['inventory:changed'][] = [];
-    const changes = new InventoryChanges(inventory, (p) => sent.push(p));
+    const changes = new InventoryChanges((only) => sim.world.inventory(only), (p) => sent.push(p));
     changes.prime(inventory());
     const vm = sim.inventory().vms[0]!;
     const to = sim.inventory().hosts.find((h) => h.id !== vm.host)!;
@@ -39,10 +39,32 @@ describe('inventory changes', () => {
     expect(sent[0]!.version).toBe(3);
     expect(sent[0]!.vms!.map((v) => [v.id, v.host])).toEqual([[vm.id, to.id]]);
     expect(sent[0]!.hosts!.map((h) => h.id).sort()).toEqual([vm.host, to.id].sort());
+    // The patch holds exactly what a full inventory says of those hosts and that VM.
+    const full = inventory();
+    for (const h of sent[0]!.hosts!) expect(h).toEqual(full.hosts.find((x) => x.id === h.id));
+    expect(sent[0]!.vms![0]).toEqual(full.vms.find((x) => x.id === vm.id));
     changes.add();
     vi.advanceTimersByTime(CHANGE_BATCH_MS);
     expect(sent[1]).toEqual({ version: 4 }); // no detail: refetch
     changes.dispose();
+    sim.dispose();
+  });
+
+  it('builds a partial inventory equal to the full one for the listed hosts and VMs, migrations in flight', async () => {
+    const { sim } = fixture();
+    const inv0 = sim.inventory();
+    const vm = inv0.vms[5]!;
+    const to = inv0.hosts.find((h) => h.id !== vm.host)!;
+    const m = dcMove(sim, vm.id, to.id); // in flight until the event loop runs the world
+    const only = { vms: new Set([vm.id, inv0.vms[7]!.id]), hosts: new Set([vm.host, to.id]) };
+    const part = sim.world.inventory(only);
+    const full = sim.inventory();
+    expect(part.hosts).toEqual(full.hosts.filter((h) => only.hosts.has(h.id)));
+    expect(part.vms).toEqual(full.vms.filter((v) => only.vms.has(v.id)));
+    // The destination already reserves the VM's memory, in both views.
+    const before = inv0.hosts.find((h) => h.id === to.id)!.usage.memUsedMiB;
+    expect(part.hosts.find((h) => h.id === to.id)!.usage.memUsedMiB).toBe(before + vm.memoryMiB);
+    await m;
     sim.dispose();
   });
 

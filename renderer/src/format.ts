@@ -81,6 +81,9 @@ export function formatAgo(iso: string | null | undefined, now = Date.now()): str
 }
 
 /** Words for engine values shown to people. */
+/** The order strategies are offered in: the usual choice first. */
+export const STRATEGY_ORDER = ['precopy', 'postcopy', 'hybrid', 'stop-and-copy'] as const;
+
 export const STRATEGY_LABEL: Record<string, string> = {
   auto: 'Auto',
   precopy: 'Pre-copy',

@@ -1,5 +1,5 @@
 import type { Cluster } from '../../../preload/model';
-import { STRATEGY_LABEL } from '../format';
+import { STRATEGY_LABEL, STRATEGY_ORDER } from '../format';
 import { EMPTY_FORM, isEmptyForm, type HistoryForm, type RangeChoice } from './filter-model';
 
 const RANGES: { value: RangeChoice; label: string }[] = [
@@ -64,7 +64,7 @@ export function HistoryFilters({ form, onChange, clusters }: { form: HistoryForm
         <span>Strategy</span>
         <select value={form.strategy} onChange={(e) => set({ strategy: e.target.value as HistoryForm['strategy'] })}>
           <option value="">All</option>
-          {(['precopy', 'postcopy', 'hybrid', 'stop-and-copy'] as const).map((s) => (
+          {STRATEGY_ORDER.map((s) => (
             <option key={s} value={s}>
               {STRATEGY_LABEL[s]}
             </option>

@@ -3,7 +3,7 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { DEFAULT_POLICY, type PolicyOverrides, type PredictResult, type StrategyChoice } from '../../../preload/model';
 import { ferry } from '../api';
-import { errorText, formatMiB, STRATEGY_LABEL } from '../format';
+import { errorText, formatMiB, STRATEGY_LABEL, STRATEGY_ORDER } from '../format';
 import { addQueued } from '../state/progress';
 import type { InventoryIndex } from '../state/inventory';
 import { toast } from '../state/toasts';
@@ -13,7 +13,6 @@ import { PredictionView, MultiPredictionTable } from './prediction-view';
 
 /** More VMs than this are started without a prediction each (the server still checks them). */
 const MAX_PREDICTED = 12;
-export const STRATEGY_ORDER = ['precopy', 'postcopy', 'hybrid', 'stop-and-copy'] as const;
 
 interface Props {
   request: DropRequest;

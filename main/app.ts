@@ -1,6 +1,6 @@
 // Wires the main-process services through their constructors. Electron's main,
 // `ferry serve` and the CLI all build the same app; only the transport differs.
-import { FerryError, type AppInfo } from '../preload/contract';
+import type { AppInfo } from '../preload/contract';
 import type { Inventory } from '../preload/model';
 import { Store } from './store/store';
 import { EventBus } from './events';
@@ -162,8 +162,4 @@ function recoverMigrations(store: Store, engine: MigrationEngine, qemu: QemuDriv
   const keep = (r: { id: string; driver: string }) => adopted.has(r.id) || (!adopt && r.driver === 'qemu');
   const abandoned = store.abandonUnfinished('Ferry stopped while this migration was queued or running; the VM stayed on its source host', keep);
   if (adopted.size || abandoned) store.audit('ferry', 'recover', { adopted: [...adopted], abandoned });
-}
-
-export function notFound(what: string): never {
-  throw new FerryError('not-found', what);
 }

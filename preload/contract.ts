@@ -4,6 +4,7 @@
 // A leaf module: it must never import from Electron or from main/.
 import { z } from 'zod';
 import {
+  STRATEGIES,
   policyOverrides,
   strategyChoice,
   type Inventory,
@@ -27,7 +28,7 @@ export const historyFilter = z
     vm: z.string().max(200).optional(),
     host: z.string().max(200).optional(),
     cluster: z.string().max(200).optional(),
-    strategy: z.enum(['stop-and-copy', 'precopy', 'postcopy', 'hybrid']).optional(),
+    strategy: z.enum(STRATEGIES).optional(),
     outcome: z.enum(['completed', 'failed', 'cancelled', 'running', 'queued']).optional(),
     minDowntimeMs: z.number().min(0).optional(),
     text: z.string().max(200).optional(),

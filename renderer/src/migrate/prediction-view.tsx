@@ -1,10 +1,9 @@
 import type { PredictResult, StrategyChoice, Vm } from '../../../preload/model';
-import { formatBytes, formatMs, formatRate, STRATEGY_LABEL } from '../format';
+import { formatBytes, formatMs, formatRate, STRATEGY_LABEL, STRATEGY_ORDER } from '../format';
 import type { InventoryIndex } from '../state/inventory';
 
 type Result = PredictResult | { error: string } | undefined;
 
-const ORDER = ['precopy', 'postcopy', 'hybrid', 'stop-and-copy'] as const;
 
 /** One VM's prediction: the verdict, auto's pick with its reason, and every strategy side by side. */
 export function PredictionView(props: { vm: Vm; result: Result; predicting: boolean; chosen: StrategyChoice; limitMs: number }) {
@@ -72,7 +71,7 @@ export function PredictionView(props: { vm: Vm; result: Result; predicting: bool
           </tr>
         </thead>
         <tbody>
-          {ORDER.map((s) => {
+          {STRATEGY_ORDER.map((s) => {
             const q = result.byStrategy[s];
             if (!q) return null;
             return (

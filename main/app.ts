@@ -28,10 +28,11 @@ export interface AppOptions {
   speed?: Speed;
   host: AppInfo['host'] | 'cli';
   /**
-   * Take over QEMU migrations a stopped Ferry left running (default true). Short CLI
-   * commands pass false: they would exit long before such a migration ends.
+   * The console (Electron, `ferry serve`; default true): takes over QEMU migrations a
+   * stopped Ferry left running and applies the samples' retention. Short CLI commands pass
+   * false: they would exit long before such a migration ends, and need no housekeeping.
    */
-  recover?: boolean;
+  longLived?: boolean;
 }
 
 export interface FerryApp {
@@ -92,7 +93,9 @@ export function createApp(options: AppOptions): FerryApp {
     onEnded: (rec) => events.emit('migrations:ended', rec),
   });
   const history = new HistoryService(store);
-  recoverMigrations(store, engine, qemu, options.recover !== false);
+  const longLived = options.longLived !== false;
+  recoverMigrations(store, engine, qemu, longLived);
+  if (longLived) applyRetention(store);
 
   const inventory = (): Inventory => {
     const simInv = sim.inventory();
@@ -148,6 +151,13 @@ export function createApp(options: AppOptions): FerryApp {
  * records; every other unfinished record ended with the process that ran it (a simulated
  * migration lives inside Ferry, so its VM stayed on the source).
  */
+/** Drops per-round samples older than the retention setting; summary rows stay. */
+function applyRetention(store: Store): number {
+  const pruned = store.pruneRounds(new Date(Date.now() - store.retentionDays() * 86_400_000));
+  if (pruned) store.audit('ferry', 'retention', { samplesPruned: pruned, days: store.retentionDays() });
+  return pruned;
+}
+
 function recoverMigrations(store: Store, engine: MigrationEngine, qemu: QemuDriver, adopt: boolean): void {
   const adopted = new Set<string>();
   for (const r of adopt ? qemu.recover() : []) {

@@ -110,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const dataDir = path.resolve(parsed.values['data-dir'] ?? defaultDataDir());
     // Only the long-lived console takes over migrations a stopped Ferry left running in QEMU.
-    app = createApp({ dataDir, speed: parseSpeed(parsed.values.speed), host: 'cli', recover: name === 'serve' });
+    app = createApp({ dataDir, speed: parseSpeed(parsed.values.speed), host: 'cli', longLived: name === 'serve' });
     const ctx: Ctx = {
       app,
       api: makeApi(directTransport(app)),

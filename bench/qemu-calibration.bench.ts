@@ -171,7 +171,7 @@ async function main(): Promise<void> {
       const measured = await driver.measureDirtyRate(w.spec.name);
       const p = engine.predict(w.spec.name, 'lab-h2', 'auto', policy);
       const strategy = p.auto.strategy as Strategy;
-      const inv = engine.inventory();
+      const inv = driver.inventory();
       const vm = inv.vms.find((v) => v.id === w.spec.name)!;
       const from = inv.hosts.find((h) => h.id === 'lab-h1')!;
       const to = inv.hosts.find((h) => h.id === 'lab-h2')!;
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
       for (const pp of PLAIN) plain.push(await plainRun(dataDir, driver, w.spec.name, pp, w.capMiBps));
       // Auto once more, after the plain runs: the first migration of a freshly booted guest
       // may carry costs the later ones do not (so the order is not what decides the ratio).
-      const back = engine.inventory().vms.find((v) => v.id === w.spec.name)!.host === 'lab-h1' ? 'lab-h2' : 'lab-h1';
+      const back = driver.inventory().vms.find((v) => v.id === w.spec.name)!.host === 'lab-h1' ? 'lab-h2' : 'lab-h1';
       const [rec2] = engine.start({ vms: [w.spec.name], to: back, strategy: 'auto', policy });
       const r2 = await engine.wait(rec2!.id);
       anchor.push({

@@ -96,7 +96,7 @@ void electronApp.whenReady().then(() => {
   });
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
   ferry = createApp({ dataDir: process.env.FERRY_DATA_DIR ?? defaultDataDir(), host: 'electron' });
-  ferry.printReport = printReport;
+  ferry.printer.use(printReport);
   registerIpc(ferry);
   createWindow();
   electronApp.on('activate', () => {

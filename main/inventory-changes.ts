@@ -1,12 +1,12 @@
 // Inventory change events, batched: at most one `inventory:changed` per interval, carrying
 // the hosts and VMs that changed so a console of 40,000 VMs patches a few objects instead
-// of fetching ~10 MB again. A change without detail (a QEMU lab edit) asks for a refetch.
+// of fetching ~10 MB again. A change without detail (a driver that cannot say what changed) asks for a refetch.
 import type { Events } from '../preload/contract';
 import type { Host, Inventory, Vm } from '../preload/model';
-import type { SimChange } from './sim/world';
+import type { DriverChange, InventoryFilter } from './engine/driver';
 
 /** Builds only the listed VMs and hosts (at 40,000 VMs a full inventory costs ~30 ms). */
-export type PartialInventory = (only: { vms: ReadonlySet<string>; hosts: ReadonlySet<string> }) => { hosts: Host[]; vms: Vm[] };
+export type PartialInventory = (only: InventoryFilter) => { hosts: Host[]; vms: Vm[] };
 
 export const CHANGE_BATCH_MS = 200;
 
@@ -25,7 +25,7 @@ export class InventoryChanges {
   ) {}
 
   /** A change from a driver; without detail, the whole inventory is to be refetched. */
-  add(e?: SimChange): void {
+  add(e?: DriverChange): void {
     this.version++;
     if (!e) this.full = true;
     else if (e.kind === 'host-state') this.hosts.add(e.hostId);

@@ -7,6 +7,7 @@ import {
   STRATEGIES,
   policyOverrides,
   strategyChoice,
+  type DriverInfo,
   type Inventory,
   type Host,
   type Vm,
@@ -73,7 +74,7 @@ export interface AppInfo {
   version: string;
   host: 'electron' | 'browser';
   dataDir: string;
-  drivers: string[];
+  drivers: DriverInfo[];
   clock: string;
 }
 

@@ -7,8 +7,23 @@ export type Strategy = (typeof STRATEGIES)[number];
 export const strategyChoice = z.enum(['auto', ...STRATEGIES]);
 export type StrategyChoice = z.infer<typeof strategyChoice>;
 
-export const DRIVERS = ['sim', 'qemu', 'libvirt'] as const;
-export type DriverKind = (typeof DRIVERS)[number];
+/** A host driver's name ('sim', 'qemu', ...): the drivers registered in main/drivers.ts. */
+export type DriverKind = string;
+
+/** A driver's hosts, as the console shows them: reachable or not, and why. */
+export interface DriverHealth {
+  state: 'ok' | 'degraded' | 'unreachable' | 'empty';
+  hosts: number;
+  hostsUp: number;
+  /** One line: "20 hosts, all up", "no QEMU lab is up (ferry lab up)". */
+  detail: string;
+}
+
+/** A registered driver and its health (app:info). */
+export interface DriverInfo extends DriverHealth {
+  kind: DriverKind;
+  label: string;
+}
 
 export interface Cluster {
   id: string;

@@ -1,12 +1,32 @@
-// The one interface every kind of host implements (sim now; qemu and libvirt later).
+// The one interface every kind of host implements, and what a driver is given to start.
 // The engine never knows which driver it talks to. Drivers implement the hypervisor's
-// mechanics (copy rounds, post-copy switch, throttling); the engine makes the decisions.
-import type { Host, Vm, Strategy, Policy, Phase, DriverKind } from '../../preload/model';
+// mechanics (copy rounds, post-copy switch, throttling) and bring what the model needs to
+// know about them (their calibration); the engine makes the decisions. A driver is its
+// own folder plus one line in main/drivers.ts.
+import type { Cluster, DriverHealth, Host, Vm, VmState, Strategy, Policy, Phase, DriverKind } from '../../preload/model';
+import type { DriverCalibration } from './constants';
+
+export type { DriverCalibration } from './constants';
 
 export interface DriverInventory {
   hosts: Host[];
   vms: Vm[];
 }
+
+/** Only these VMs and hosts (what changed, for an inventory patch). */
+export interface InventoryFilter {
+  vms: ReadonlySet<string>;
+  hosts: ReadonlySet<string>;
+}
+
+/**
+ * One change a driver reports, so views patch a few objects instead of refetching all.
+ * A driver that cannot say what changed reports `undefined`: refetch everything.
+ */
+export type DriverChange =
+  | { kind: 'placement'; vmId: string; hostId: string }
+  | { kind: 'vm-state'; vmId: string; state: VmState }
+  | { kind: 'host-state'; hostId: string; state: 'up' | 'down' };
 
 /** One progress report from the hypervisor; t is ms since the migration started. */
 export interface DriverSample {
@@ -63,12 +83,63 @@ export interface DriverMigration {
   readonly done: Promise<DriverResult>;
 }
 
+/** A migration found running in the hypervisor when the driver started (left by a Ferry that stopped). */
+export interface RecoveredMigration {
+  migration: DriverMigration;
+  /** The engine's record id if it was given to migrate(), else null. */
+  recordId: string | null;
+}
+
 export interface HostDriver {
   readonly kind: DriverKind;
-  inventory(): DriverInventory;
+  /** What the console calls it: "Simulated datacenter", "QEMU lab". */
+  readonly label: string;
+  /** What this hypervisor adds to the prediction model (setup, link efficiency, pauses). */
+  readonly calibration: DriverCalibration;
+  /**
+   * True when the hypervisor carries a migration on after Ferry stops (QEMU does; the
+   * simulator lives inside Ferry). An unfinished record of such a driver may still be
+   * running, so only a console that can watch it may close it.
+   */
+  readonly migrationsOutliveFerry: boolean;
+  clusters(): Cluster[];
+  /** The whole inventory, or only the VMs and hosts in `only`. */
+  inventory(only?: InventoryFilter): DriverInventory;
+  /** Whether its hosts are reachable, in words. */
+  health(): DriverHealth;
   /** Measured dirty rate of a running VM, MiB/s. */
   measureDirtyRate(vmId: string): Promise<number>;
   migrate(spec: MigrationSpec): DriverMigration;
+  /**
+   * Migrations still running in the hypervisor that no live Ferry watches: adopted, and
+   * watched to their end from now on. Called once, by the long-lived console.
+   */
+  recover(): RecoveredMigration[];
   /** Milliseconds on the driver's clock (virtual for sim tests, real for QEMU). */
   now(): number;
+  /** Stops watching; migrations a hypervisor runs on its own go on without Ferry. */
+  dispose(): void;
+}
+
+/** The datacenter document a driver keeps in Ferry's database (the simulator's). */
+export interface DatacenterStore {
+  loadDatacenter<D>(): D | null;
+  saveDatacenter(dc: { hosts: { id: string; cluster: string }[]; vms: { id: string; host: string }[] }): void;
+  moveVm(vmId: string, hostId: string): void;
+}
+
+/** What the app gives every driver it starts. */
+export interface DriverContext {
+  dataDir: string;
+  store: DatacenterStore;
+  /** The simulated clock: 'virtual' or N times real time; undefined: the driver's own default. */
+  speed?: 'virtual' | number;
+  /** Report a change in the driver's inventory (undefined: refetch everything). */
+  changed(e?: DriverChange): void;
+}
+
+/** One line of main/drivers.ts. */
+export interface DriverFactory {
+  readonly kind: DriverKind;
+  create(ctx: DriverContext): HostDriver;
 }

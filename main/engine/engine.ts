@@ -2,13 +2,13 @@
 // limits, runs each migration through its host's driver (job.ts decides, the driver
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
-import type { MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
-import type { DriverInventory, DriverMigration, HostDriver } from './driver';
+import type { Host, MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
+import type { DriverMigration, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
 import { Job, type MigrationRecorder } from './job';
 import { destinations, fit } from './placement';
 import { resolvePolicy } from './policy';
-import { chooseAuto, predictStrategies } from './predict';
+import { chooseAuto, predictStrategies, type PredictOptions } from './predict';
 import { ProgressBatcher } from './progress';
 import { FairQueue, type Limits } from './queue';
 import { Snapshot, linkShare } from './snapshot';
@@ -60,12 +60,6 @@ export class MigrationEngine {
     this.batcher = new ProgressBatcher(opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => this.collect(), opts.onProgress);
   }
 
-  /** Hosts and VMs of every driver, merged. */
-  inventory(): DriverInventory {
-    const s = new Snapshot(this.opts.drivers);
-    return { hosts: s.hosts, vms: s.vms };
-  }
-
   predict(vmRef: string, toRef: string, strategy: StrategyChoice = 'auto', overrides?: PolicyOverrides): PredictResult {
     const policy = resolvePolicy(overrides);
     const snap = new Snapshot(this.opts.drivers);
@@ -73,7 +67,7 @@ export class MigrationEngine {
     const to = snap.host(toRef);
     const from = snap.host(vm.host);
     const f = fit(vm, to, snap, this.incoming(to.id));
-    const by = predictStrategies(vm, from, to, policy, { bandwidthMiBps: linkShare(from, to, policy, this.queue) });
+    const by = predictStrategies(vm, from, to, policy, this.link(snap, from, to, policy));
     const auto = chooseAuto(by, policy);
     const used = strategy === 'auto' ? auto.strategy : strategy;
     return { vm: vm.id, from: from.id, to: to.id, fit: f, auto, predicted: by[used], byStrategy: by };
@@ -85,7 +79,7 @@ export class MigrationEngine {
     const policy = resolvePolicy();
     return destinations(vm, snap, policy, {
       incoming: (hostId) => this.incoming(hostId),
-      link: (from, to) => ({ bandwidthMiBps: linkShare(from, to, policy, this.queue) }),
+      link: (from, to) => this.link(snap, from, to, policy),
     });
   }
 
@@ -204,7 +198,7 @@ export class MigrationEngine {
   private makeJob(snap: Snapshot, vm: Vm, toId: string, driver: HostDriver, req: StartRequest, policy: Policy, extra: { out: number; in: number }): Job {
     const from = snap.host(vm.host);
     const to = snap.host(toId);
-    const by = predictStrategies(vm, from, to, policy, { bandwidthMiBps: linkShare(from, to, policy, this.queue, extra) });
+    const by = predictStrategies(vm, from, to, policy, this.link(snap, from, to, policy, extra));
     const auto = chooseAuto(by, policy);
     const strategy = req.strategy === 'auto' ? auto.strategy : req.strategy;
     const p = by[strategy];
@@ -224,6 +218,11 @@ export class MigrationEngine {
       changed: () => this.batcher.touch(),
       ended: (j) => this.onJobEnded(j),
     });
+  }
+
+  /** What a prediction on this link takes: its bandwidth share and the source driver's calibration. */
+  private link(snap: Snapshot, from: Host, to: Host, policy: Policy, extra?: { out: number; in: number }): PredictOptions {
+    return { bandwidthMiBps: linkShare(from, to, policy, this.queue, extra), calibration: snap.driverOf(from.id).calibration };
   }
 
   /** VMs already bound for a host (queued or running). */

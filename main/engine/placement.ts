@@ -97,7 +97,8 @@ export function destinations(vm: Vm, inventory: PlacementView, policy: Policy, o
     .map((to) => {
       const f = fit(vm, to, inventory, opts.incoming?.(to.id) ?? []);
       const link = opts.link?.(from, to) ?? {};
-      const key = JSON.stringify([link, to.nicMiBps]);
+      // The calibration is the source driver's, the same for every destination here.
+      const key = `${link.bandwidthMiBps}:${link.dirtyMiBps}:${to.nicMiBps}`;
       let hit = predictions.get(key);
       if (!hit) {
         const by = predictStrategies(vm, from, to, policy, link);

@@ -7,9 +7,8 @@ import {
   DEVICE_STATE_BYTES,
   HYBRID_MAX_SLOWDOWN,
   MiB,
+  MODEL_CALIBRATION,
   POSTCOPY_SWITCH_FIXED_MS,
-  QEMU_CALIBRATION,
-  SIM_CALIBRATION,
   SWITCHOVER_FIXED_MS,
   THROTTLE_GRACE_FACTOR,
   wireBytes,
@@ -33,6 +32,8 @@ export interface PredictOptions {
   bandwidthMiBps?: number;
   /** Measured dirty rate, MiB/s, instead of the inventory's figure. */
   dirtyMiBps?: number;
+  /** The source host's driver's calibration (HostDriver.calibration); default: the model alone. */
+  calibration?: DriverCalibration;
 }
 
 /** The migration stream's rate: the slower NIC, capped by the policy. */
@@ -53,13 +54,8 @@ interface Ctx {
   cal: DriverCalibration;
 }
 
-/** The calibration for the driver that runs the migration (the source host's). */
-export function calibrationFor(from: Host): DriverCalibration {
-  return from.driver === 'qemu' ? QEMU_CALIBRATION : SIM_CALIBRATION;
-}
-
 export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy: Policy, opts: PredictOptions = {}): Prediction {
-  const cal = calibrationFor(from);
+  const cal = opts.calibration ?? MODEL_CALIBRATION;
   const bw = Math.max(1e-6, (opts.bandwidthMiBps ?? linkMiBps(from, to, policy)) * cal.linkEfficiency);
   // The last pass ignores the cap: at the slower NIC's rate, at most the measured figure.
   const finalMiBps = cal.finalCopyMaxMiBps === null ? bw : Math.max(bw, Math.min(from.nicMiBps, to.nicMiBps, cal.finalCopyMaxMiBps));

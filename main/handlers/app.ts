@@ -1,13 +1,15 @@
-import type { FerryApp } from '../app';
-import { VERSION } from '../app';
+import type { AppInfo } from '../../preload/contract';
+import type { DriverInfo } from '../../preload/model';
 import type { Handlers } from '../router';
 
-export const appHandlers = (app: FerryApp): Pick<Handlers, 'app:info'> => ({
-  'app:info': () => ({
-    version: VERSION,
-    host: app.options.host === 'electron' ? 'electron' : 'browser',
-    dataDir: app.options.dataDir,
-    drivers: ['sim'],
-    clock: String(app.options.speed ?? 'real time'),
-  }),
+export interface AppInfoSource {
+  version: string;
+  host: AppInfo['host'];
+  dataDir: string;
+  clock: string;
+  drivers(): DriverInfo[];
+}
+
+export const appHandlers = (src: AppInfoSource): Pick<Handlers, 'app:info'> => ({
+  'app:info': () => ({ version: src.version, host: src.host, dataDir: src.dataDir, drivers: src.drivers(), clock: src.clock }),
 });

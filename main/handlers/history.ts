@@ -1,15 +1,14 @@
-import { FerryError } from '../../preload/contract';
-import type { FerryApp } from '../app';
 import type { Handlers } from '../router';
+import type { HistoryService } from '../services/history';
+import type { ReportPrinter } from '../services/report-printer';
 
-export const historyHandlers = (app: FerryApp): Pick<Handlers, 'history:list' | 'history:summary' | 'history:report' | 'history:pdf'> => ({
-  'history:list': (f) => app.history.list(f),
-  'history:summary': (f) => app.history.summary(f),
-  'history:report': (r) => app.history.report(r.id),
+export const historyHandlers = (history: HistoryService, printer: ReportPrinter): Pick<Handlers, 'history:list' | 'history:summary' | 'history:report' | 'history:pdf'> => ({
+  'history:list': (f) => history.list(f),
+  'history:summary': (f) => history.summary(f),
+  'history:report': (r) => history.report(r.id),
   'history:pdf': async (r) => {
-    app.history.report(r.id); // not-found first
-    if (!app.printReport) throw new FerryError('unavailable', 'this Ferry cannot print reports (no browser engine); use the Print button');
-    const pdf = await app.printReport(r.id);
+    history.report(r.id); // not-found first
+    const pdf = await printer.print(r.id);
     return { fileName: `ferry-report-${r.id}.pdf`, base64: pdf.toString('base64') };
   },
 });

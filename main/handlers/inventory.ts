@@ -1,6 +1,6 @@
-import type { FerryApp } from '../app';
 import type { Handlers } from '../router';
+import type { InventoryService } from '../services/inventory';
 
-export const inventoryHandlers = (app: FerryApp): Pick<Handlers, 'inventory:get'> => ({
-  'inventory:get': () => app.inventory(),
+export const inventoryHandlers = (inventory: InventoryService): Pick<Handlers, 'inventory:get'> => ({
+  'inventory:get': () => inventory.get(),
 });

@@ -1,5 +1,6 @@
-import type { FerryApp } from '../app';
+import type { MigrationEngine } from '../engine/engine';
 import type { Handlers } from '../router';
+import type { Store } from '../store/store';
 
 type MigrationChannels =
   | 'migrations:predict'
@@ -9,20 +10,20 @@ type MigrationChannels =
   | 'migrations:cancel'
   | 'migrations:postcopy';
 
-export const migrationHandlers = (app: FerryApp, actor: string): Pick<Handlers, MigrationChannels> => ({
-  'migrations:predict': (r) => app.engine.predict(r.vm, r.to, r.strategy, r.policy),
-  'migrations:destinations': (r) => app.engine.destinations(r.vm),
+export const migrationHandlers = (engine: MigrationEngine, store: Pick<Store, 'audit'>, actor: string): Pick<Handlers, MigrationChannels> => ({
+  'migrations:predict': (r) => engine.predict(r.vm, r.to, r.strategy, r.policy),
+  'migrations:destinations': (r) => engine.destinations(r.vm),
   'migrations:start': (r) => {
-    app.store.audit(actor, 'migrate', { vms: r.vms, to: r.to, strategy: r.strategy, policy: r.policy ?? {} });
-    return app.engine.start(r);
+    store.audit(actor, 'migrate', { vms: r.vms, to: r.to, strategy: r.strategy, policy: r.policy ?? {} });
+    return engine.start(r);
   },
-  'migrations:active': () => app.engine.active(),
+  'migrations:active': () => engine.active(),
   'migrations:cancel': (r) => {
-    app.store.audit(actor, 'cancel', { id: r.id });
-    return app.engine.cancel(r.id, actor);
+    store.audit(actor, 'cancel', { id: r.id });
+    return engine.cancel(r.id, actor);
   },
   'migrations:postcopy': (r) => {
-    app.store.audit(actor, 'postcopy', { id: r.id });
-    return app.engine.postcopy(r.id, actor);
+    store.audit(actor, 'postcopy', { id: r.id });
+    return engine.postcopy(r.id, actor);
   },
 });

@@ -3,8 +3,10 @@
 // HostDriver interface as `sim`; the engine does not know which one it talks to.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { DriverInventory, DriverMigration, HostDriver, MigrationSpec } from '../engine/driver';
-import type { Host, Vm } from '../../preload/model';
+import type { DriverFactory, DriverInventory, DriverMigration, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
+import type { Cluster, DriverHealth, Host, Vm } from '../../preload/model';
+import { pidAlive } from '../pid';
+import { QEMU_CALIBRATION } from './calibration';
 import { labFile, readLab, updateLab, type LabMigration, type LabState } from './lab-state';
 import { LAB_CLUSTER, labRunner } from './lab';
 import { newLabMigration, QemuMigration, type QemuDriverResult } from './migration';
@@ -22,10 +24,8 @@ export interface QemuDriverOptions {
 }
 
 /** A migration found running in QEMU when this driver started (left by a Ferry that stopped). */
-export interface RecoveredMigration {
+export interface RecoveredQemuMigration extends RecoveredMigration {
   migration: DriverMigration & { readonly done: Promise<QemuDriverResult> };
-  /** The engine's record id if it was given to migrate(), else null. */
-  recordId: string | null;
   spec: MigrationSpec;
   /** Epoch ms when it started. */
   startedAt: number;
@@ -35,7 +35,11 @@ export interface RecoveredMigration {
 const GUEST_BASE_MiB = 40;
 
 export class QemuDriver implements HostDriver {
-  readonly kind = 'qemu' as const;
+  readonly kind = 'qemu';
+  readonly label = 'QEMU lab';
+  readonly calibration = QEMU_CALIBRATION;
+  /** QEMU migrates on without us; a restarted console adopts what it finds (recover()). */
+  readonly migrationsOutliveFerry = true;
   private readonly runner: HostRunner;
   private readonly pollMs: number;
   private cache: { key: string; at: number; inv: DriverInventory } | null = null;
@@ -50,8 +54,29 @@ export class QemuDriver implements HostDriver {
     return Date.now();
   }
 
+  clusters(): Cluster[] {
+    return this.inventory().hosts.length ? [LAB_CLUSTER] : [];
+  }
+
+  health(): DriverHealth {
+    const s = readLab(this.opts.dataDir);
+    if (!s || !s.hosts.length) return { state: 'empty', hosts: 0, hostsUp: 0, detail: 'no QEMU lab is up (ferry lab up)' };
+    const vms = s.vms.length;
+    const stopped = s.vms.filter((v) => !v.lost && !this.runner.isRunning(v.proc)).length;
+    const hosts = s.hosts.length;
+    const detail = `${hosts} lab hosts on this machine, ${vms} guests${stopped ? `, ${stopped} of them not running` : ''}`;
+    return { state: stopped ? 'degraded' : 'ok', hosts, hostsUp: hosts, detail };
+  }
+
+  /** The whole inventory, or only the VMs and hosts in `only`. */
+  inventory(only?: InventoryFilter): DriverInventory {
+    const inv = this.fullInventory();
+    if (!only) return inv;
+    return { hosts: inv.hosts.filter((h) => only.hosts.has(h.id)), vms: inv.vms.filter((v) => only.vms.has(v.id)) };
+  }
+
   /** Synchronous, as the interface wants: the lab state file, re-read when it changes. */
-  inventory(): DriverInventory {
+  private fullInventory(): DriverInventory {
     let key = 'none';
     try {
       const st = fs.statSync(labFile(this.opts.dataDir));
@@ -145,10 +170,10 @@ export class QemuDriver implements HostDriver {
    * adopts each once and watches it to its end. Setups that never reached `migrate` are
    * cleaned up (their destination stopped) and not returned.
    */
-  recover(): RecoveredMigration[] {
+  recover(): RecoveredQemuMigration[] {
     const s = readLab(this.opts.dataDir);
     if (!s) return [];
-    const out: RecoveredMigration[] = [];
+    const out: RecoveredQemuMigration[] = [];
     for (const m of s.migrations) {
       if (this.active.has(m.id)) continue;
       // Watched by another live Ferry (the console while a CLI command runs): leave it.
@@ -197,18 +222,14 @@ export class QemuDriver implements HostDriver {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function specOf(m: LabMigration): MigrationSpec {
   return { vmId: m.vmId, fromId: m.fromId, toId: m.toId, strategy: m.strategy, policy: m.policy };
 }
 
 export type { QemuDriverResult };
+
+export const qemuDriver: DriverFactory = {
+  kind: 'qemu',
+  // The lab's edits say nothing about which VM changed: views refetch.
+  create: (ctx) => new QemuDriver({ dataDir: ctx.dataDir, onChange: () => ctx.changed() }),
+};

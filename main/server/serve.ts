@@ -134,14 +134,13 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
   const port = (server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   // This console can print its own reports to PDF (history:pdf) with a headless Chromium.
-  const previousPrinter = app.printReport;
-  app.printReport = chromiumPrinter(url);
+  const restorePrinter = app.printer.use(chromiumPrinter(url));
   return {
     url,
     port,
     token,
     async close() {
-      app.printReport = previousPrinter;
+      restorePrinter();
       unsubscribe.forEach((u) => u());
       for (const ws of clients) ws.terminate();
       wss.close();

@@ -7,6 +7,14 @@ const BUCKETS = [10, 25, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000, Infini
 export class HistoryService {
   constructor(private readonly store: Store) {}
 
+  /** Drops per-round samples older than the retention setting; summary rows stay. Returns how many went. */
+  applyRetention(now = Date.now()): number {
+    const days = this.store.retentionDays();
+    const pruned = this.store.pruneRounds(new Date(now - days * 86_400_000));
+    if (pruned) this.store.audit('ferry', 'retention', { samplesPruned: pruned, days });
+    return pruned;
+  }
+
   list(f: HistoryFilter): HistoryPage {
     return this.store.listMigrations(f);
   }

@@ -1,22 +1,51 @@
-// The `sim` host driver: the engine's HostDriver over a SimWorld.
-import type { DriverInventory, HostDriver, MigrationSpec } from '../engine/driver';
+// The `sim` host driver: the engine's HostDriver over a SimWorld, and its registration:
+// the datacenter document lives in Ferry's database, seeded with the embedded one on the
+// first start, and every placement the world makes is written back to it.
+import type { Cluster, DriverHealth } from '../../preload/model';
+import { MODEL_CALIBRATION } from '../engine/constants';
+import type { DriverFactory, DriverInventory, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
 import type { SimDatacenter } from './format';
 import type { SimMigration } from './migration';
+import { generateDatacenter } from './seed';
 import { SimWorld, type SimWorldOptions } from './world';
 
 /** QEMU's calc-dirty-rate default sampling period. */
 export const DIRTY_RATE_WINDOW_MS = 1000;
 
+/** The simulator has none of a real hypervisor's overheads: the model alone. */
+export const SIM_CALIBRATION = MODEL_CALIBRATION;
+
 export class SimDriver implements HostDriver {
-  readonly kind = 'sim' as const;
+  readonly kind = 'sim';
+  readonly label = 'Simulated datacenter';
+  readonly calibration = SIM_CALIBRATION;
+  /** A simulated migration lives inside Ferry: it ends with the process. */
+  readonly migrationsOutliveFerry = false;
   readonly world: SimWorld;
 
   constructor(source: SimDatacenter | SimWorld, opts: SimWorldOptions = {}) {
     this.world = source instanceof SimWorld ? source : new SimWorld(source, opts);
   }
 
-  inventory(): DriverInventory {
-    return this.world.inventory();
+  clusters(): Cluster[] {
+    return this.world.clusters();
+  }
+
+  inventory(only?: InventoryFilter): DriverInventory {
+    return this.world.inventory(only);
+  }
+
+  health(): DriverHealth {
+    const hosts = this.world.inventory().hosts;
+    const up = hosts.filter((h) => h.state === 'up').length;
+    if (!hosts.length) return { state: 'empty', hosts: 0, hostsUp: 0, detail: 'no simulated hosts (ferry sim load <file.json>)' };
+    const down = hosts.length - up;
+    return {
+      state: down ? 'degraded' : 'ok',
+      hosts: hosts.length,
+      hostsUp: up,
+      detail: down ? `${hosts.length} simulated hosts, ${down} down` : `${hosts.length} simulated hosts, all up`,
+    };
   }
 
   /** Resolves after a sampling window of the world's clock (no real wait in virtual mode). */
@@ -26,6 +55,11 @@ export class SimDriver implements HostDriver {
 
   migrate(spec: MigrationSpec): SimMigration {
     return this.world.migrate(spec);
+  }
+
+  /** Nothing to adopt: simulated migrations never outlive the process that ran them. */
+  recover(): RecoveredMigration[] {
+    return [];
   }
 
   now(): number {
@@ -40,3 +74,22 @@ export class SimDriver implements HostDriver {
     this.world.dispose();
   }
 }
+
+export const simDriver: DriverFactory = {
+  kind: 'sim',
+  create(ctx) {
+    let dc = ctx.store.loadDatacenter<SimDatacenter>();
+    if (!dc) {
+      dc = generateDatacenter();
+      ctx.store.saveDatacenter(dc);
+    }
+    const world = new SimWorld(dc, {
+      clock: ctx.speed ?? dc.clock,
+      onChange: (e) => {
+        if (e.kind === 'placement') ctx.store.moveVm(e.vmId, e.hostId);
+        ctx.changed(e);
+      },
+    });
+    return new SimDriver(world);
+  },
+};

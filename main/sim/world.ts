@@ -3,7 +3,7 @@
 // through SimDriver; tests and the CLI may also use it directly (faults, sleep, idle).
 // Fit checks (memory, cores, anti-affinity) are the engine's job, not the world's.
 import type { Cluster, VmState } from '../../preload/model';
-import type { DriverInventory, MigrationSpec } from '../engine/driver';
+import type { DriverChange, DriverInventory, InventoryFilter, MigrationSpec } from '../engine/driver';
 import { SimClock, type ClockMode } from './clock';
 import type { SimDatacenter } from './format';
 import { buildInventory, dirtyRateAt, readRateAt, round1, type HostRt, type VmRt } from './inventory';
@@ -12,15 +12,10 @@ import { SimMigration, type VmFate } from './migration';
 import { PAGES_PER_MIB } from './pages';
 import { hash3, measureDistinct, workloadOf } from './workload';
 
-export type SimChange =
-  | { kind: 'placement'; vmId: string; hostId: string }
-  | { kind: 'vm-state'; vmId: string; state: VmState }
-  | { kind: 'host-state'; hostId: string; state: 'up' | 'down' };
-
 export interface SimWorldOptions {
   /** 'virtual': as fast as the CPU allows; N: N times real time. Defaults to the datacenter's. */
   clock?: ClockMode;
-  onChange?: (e: SimChange) => void;
+  onChange?: (e: DriverChange) => void;
   /** Virtual time per simulation step, ms (default 25). */
   stepMs?: number;
 }
@@ -40,7 +35,7 @@ export class SimWorld {
   private active: SimMigration[] = [];
   private readonly nicOut = new Map<string, number>();
   private readonly nicIn = new Map<string, number>();
-  private readonly listeners = new Set<(e: SimChange) => void>();
+  private readonly listeners = new Set<(e: DriverChange) => void>();
   private idleWaiters: (() => void)[] = [];
   private readonly clock: SimClock;
   private allocDirty = false;
@@ -84,7 +79,7 @@ export class SimWorld {
   }
 
   /** Subscribes to placement and state changes; returns the unsubscriber. */
-  subscribe(listener: (e: SimChange) => void): () => void {
+  subscribe(listener: (e: DriverChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -104,7 +99,7 @@ export class SimWorld {
   }
 
   /** The whole inventory, or only some VMs and hosts (`only`: what changed, for a patch). */
-  inventory(only?: { vms: ReadonlySet<string>; hosts: ReadonlySet<string> }): DriverInventory {
+  inventory(only?: InventoryFilter): DriverInventory {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
     const { hosts, vms, nicOut, nicIn } = this;
     return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
@@ -324,7 +319,7 @@ export class SimWorld {
     this.emit({ kind: 'vm-state', vmId: vm.spec.id, state });
   }
 
-  private emit(e: SimChange): void {
+  private emit(e: DriverChange): void {
     this.version++;
     for (const listener of this.listeners) {
       try {

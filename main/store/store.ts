@@ -5,20 +5,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MigrationRecord, RoundSample } from '../../preload/model';
 import type { HistoryFilter } from '../../preload/contract';
-import type { SimDatacenter, SimHost, SimVm } from '../sim/format';
+import { pidAlive } from '../pid';
 import { SCHEMA, LATEST } from './schema';
 import { historyWhere, rowToRecord, type MigrationRow } from './history-sql';
 import { addToRollups, countMatching, rebuildRollups, rollupAggregate, rollupsCanAnswer, scanAggregate, ENDED, type Aggregate } from './stats';
 
 export const DB_FILE = 'ferry.db';
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** A datacenter document: hosts and VMs with ids, the rest as the driver wrote it. */
+export interface DatacenterDoc {
+  hosts: { id: string; cluster: string }[];
+  vms: { id: string; host: string }[];
 }
 
 export class Store {
@@ -87,12 +84,9 @@ export class Store {
   }
 
   // ---- the simulated datacenter ----------------------------------------
-  hasDatacenter(): boolean {
-    return this.stmt('SELECT 1 FROM sim_hosts LIMIT 1').get() !== undefined;
-  }
-
+  // The store keeps the document as the driver wrote it; the sim driver owns its shape.
   /** Replaces the simulated datacenter as a whole (first start, `ferry sim load`). */
-  saveDatacenter(dc: SimDatacenter): void {
+  saveDatacenter(dc: DatacenterDoc): void {
     const insHost = this.stmt('INSERT INTO sim_hosts (id, cluster, doc) VALUES (?, ?, ?)');
     const insVm = this.stmt('INSERT INTO sim_vms (id, host, doc) VALUES (?, ?, ?)');
     this.db.transaction(() => {
@@ -104,17 +98,15 @@ export class Store {
     })();
   }
 
-  loadDatacenter(): SimDatacenter | null {
+  loadDatacenter<D>(): D | null {
     const restText = this.getMeta('sim.datacenter');
     if (!restText) return null;
-    const rest = JSON.parse(restText) as Omit<SimDatacenter, 'hosts' | 'vms'>;
-    const hosts = (this.stmt('SELECT doc FROM sim_hosts ORDER BY rowid').all() as { doc: string }[]).map(
-      (r) => JSON.parse(r.doc) as SimHost,
-    );
+    const rest = JSON.parse(restText) as object;
+    const hosts = (this.stmt('SELECT doc FROM sim_hosts ORDER BY rowid').all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as object);
     const vms = (this.stmt('SELECT host, doc FROM sim_vms ORDER BY rowid').all() as { host: string; doc: string }[]).map(
-      (r) => ({ ...(JSON.parse(r.doc) as SimVm), host: r.host }),
+      (r) => ({ ...(JSON.parse(r.doc) as object), host: r.host }),
     );
-    return { ...rest, hosts, vms };
+    return { ...rest, hosts, vms } as D;
   }
 
   moveVm(vmId: string, hostId: string): void {

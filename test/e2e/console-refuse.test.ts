@@ -78,3 +78,20 @@ describe('drop targets', () => {
     }
   });
 });
+
+describe('settings', () => {
+  it('lists every registered driver with its hosts health', async () => {
+    const page = await openConsole();
+    try {
+      await page.getByTestId('nav-settings').click();
+      const drivers = page.getByTestId('settings-drivers');
+      await drivers.locator('[data-driver="sim"]').waitFor();
+      // The small lab's three simulated hosts are up; no QEMU lab was started in this data dir.
+      await expect(drivers.locator('[data-driver="sim"]').textContent()).resolves.toMatch(/Simulated datacenter.*sim.*ok.*3 simulated hosts, all up/);
+      await expect(drivers.locator('[data-driver="qemu"]').textContent()).resolves.toMatch(/QEMU lab.*qemu.*no hosts.*no QEMU lab is up \(ferry lab up\)/);
+      await page.screenshot({ path: screenshotPath('settings.png') });
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -1,8 +1,12 @@
 // Test-only: a scripted HostDriver. Each migration does nothing on its own; the test
 // emits samples, rounds and endings, and reads back what the engine asked for.
-import type { Host, Vm } from '../../preload/model';
+import type { Cluster, DriverHealth, Host, Vm } from '../../preload/model';
+import { MODEL_CALIBRATION } from '../../main/engine/constants';
 import type {
+  DriverCalibration,
   DriverInventory,
+  InventoryFilter,
+  RecoveredMigration,
   DriverMigration,
   DriverResult,
   DriverSample,
@@ -97,7 +101,11 @@ export class FakeMigration implements DriverMigration {
 }
 
 export class FakeDriver implements HostDriver {
-  readonly kind = 'sim' as const;
+  readonly kind = 'fake';
+  readonly label = 'Scripted test driver';
+  /** Set a driver's calibration to see the engine price its migrations with it. */
+  calibration: DriverCalibration = MODEL_CALIBRATION;
+  readonly migrationsOutliveFerry = false;
   readonly migrations: FakeMigration[] = [];
   clock = 0;
 
@@ -106,9 +114,25 @@ export class FakeDriver implements HostDriver {
     readonly vms: Vm[],
   ) {}
 
-  inventory(): DriverInventory {
-    return { hosts: this.hosts.map((h) => ({ ...h })), vms: this.vms.map((v) => ({ ...v, workload: { ...v.workload } })) };
+  clusters(): Cluster[] {
+    return [...new Set(this.hosts.map((h) => h.cluster))].map((id) => ({ id, name: id }));
   }
+
+  inventory(only?: InventoryFilter): DriverInventory {
+    const hosts = only ? this.hosts.filter((h) => only.hosts.has(h.id)) : this.hosts;
+    const vms = only ? this.vms.filter((v) => only.vms.has(v.id)) : this.vms;
+    return { hosts: hosts.map((h) => ({ ...h })), vms: vms.map((v) => ({ ...v, workload: { ...v.workload } })) };
+  }
+
+  health(): DriverHealth {
+    return { state: 'ok', hosts: this.hosts.length, hostsUp: this.hosts.length, detail: 'scripted' };
+  }
+
+  recover(): RecoveredMigration[] {
+    return [];
+  }
+
+  dispose(): void {}
 
   async measureDirtyRate(vmId: string): Promise<number> {
     return this.vms.find((v) => v.id === vmId)?.workload.dirtyMiBps ?? 0;

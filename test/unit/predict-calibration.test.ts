@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Policy } from '../../preload/model';
-import { calibrationFor, chooseAuto, predict, predictStrategies } from '../../main/engine/predict';
-import { QEMU_CALIBRATION, SIM_CALIBRATION, SWITCHOVER_FIXED_MS, POSTCOPY_SWITCH_FIXED_MS } from '../../main/engine/constants';
-import { host, vm } from './engine-fake-driver';
+import { chooseAuto, predict, predictStrategies, type PredictOptions } from '../../main/engine/predict';
+import { SWITCHOVER_FIXED_MS, POSTCOPY_SWITCH_FIXED_MS } from '../../main/engine/constants';
+import { QEMU_CALIBRATION } from '../../main/qemu/calibration';
+import { SIM_CALIBRATION } from '../../main/sim/sim-driver';
+import { MigrationEngine } from '../../main/engine/engine';
+import { FakeDriver, MemoryRecorder, host, vm } from './engine-fake-driver';
+
+// Each driver brings its calibration; the engine passes the source driver's to predict().
+const onQemu: PredictOptions = { calibration: QEMU_CALIBRATION };
 
 const policy = (over: Partial<Policy> = {}): Policy => ({ ...DEFAULT_POLICY, ...over });
 const sim1 = host('s1', { nicMiBps: 1000 });
@@ -13,23 +19,22 @@ const guest = (wssMiB: number, dirtyMiBps: number) => vm('g', 'q1', { memoryMiB:
 
 describe('predict: per-driver calibration', () => {
   it('the simulator has no overheads: identity calibration', () => {
-    expect(calibrationFor(sim1)).toBe(SIM_CALIBRATION);
     expect(SIM_CALIBRATION).toEqual({ setupMs: 0, linkEfficiency: 1, finalCopyMaxMiBps: null, switchoverFixedMs: SWITCHOVER_FIXED_MS, postcopySwitchFixedMs: POSTCOPY_SWITCH_FIXED_MS, raceLostVisible: true });
     const p = predict(guest(128, 20), sim1, sim2, 'precopy', policy({ bandwidthMiBps: 200 }));
     expect(p.bandwidthMiBps).toBe(200);
   });
 
   it('a QEMU source adds the setup cost and runs at the measured share of the cap', () => {
-    expect(calibrationFor(q1)).toBe(QEMU_CALIBRATION);
+    expect(onQemu.calibration).toBe(QEMU_CALIBRATION);
     const s = predict(guest(16, 0), sim1, sim2, 'precopy', policy({ bandwidthMiBps: 200 }));
-    const q = predict(guest(16, 0), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }));
+    const q = predict(guest(16, 0), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }), onQemu);
     expect(q.bandwidthMiBps).toBeCloseTo(200 * QEMU_CALIBRATION.linkEfficiency);
     expect(q.totalMs).toBeGreaterThan(s.totalMs + QEMU_CALIBRATION.setupMs - 1);
   });
 
   it("QEMU's final copy ignores the cap: the pause is priced at the NIC's rate", () => {
     const s = predict(guest(128, 80), sim1, sim2, 'precopy', policy({ bandwidthMiBps: 200 }));
-    const q = predict(guest(128, 80), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }));
+    const q = predict(guest(128, 80), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }), onQemu);
     expect(s.converges && q.converges).toBe(true);
     expect(s.downtimeMs).toBeGreaterThan(150);
     expect(q.downtimeMs).toBeLessThan(100);
@@ -38,7 +43,7 @@ describe('predict: per-driver calibration', () => {
   it('on QEMU, auto takes post-copy after one pass over a hybrid that would wait out stallRounds flat rounds', () => {
     const over = vm('over', 'q1', { memoryMiB: 512 }, { wssMiB: 192, dirtyMiBps: 150, zeroFraction: 0.55, readWssMiB: 192, readMiBps: 150 });
     const pol = policy({ bandwidthMiBps: 100, timeoutS: 60 });
-    const by = predictStrategies(over, q1, q2, pol);
+    const by = predictStrategies(over, q1, q2, pol, onQemu);
     expect(by.precopy.converges).toBe(false);
     expect(by.hybrid.totalMs).toBeGreaterThan(2 * by.postcopy.totalMs);
     const c = chooseAuto(by, pol);
@@ -47,5 +52,18 @@ describe('predict: per-driver calibration', () => {
     // The same guest on the simulator: hybrid stops after one flat round and is kept.
     const bySim = predictStrategies(over, sim1, sim2, pol);
     expect(chooseAuto(bySim, pol).strategy).toBe('hybrid');
+  });
+
+  it("the engine prices a migration with its source driver's calibration", () => {
+    const g = () => vm('g', 'q1', { memoryMiB: 512 }, { wssMiB: 16, dirtyMiBps: 0, zeroFraction: 0.7 });
+    const plain = new FakeDriver([q1, q2], [g()]);
+    const qemuLike = new FakeDriver([q1, q2], [g()]);
+    qemuLike.calibration = QEMU_CALIBRATION;
+    const engine = (d: FakeDriver) => new MigrationEngine({ drivers: [d], recorder: new MemoryRecorder(), startedBy: 't' });
+    const p = engine(plain).predict('g', 'q2', 'precopy', { bandwidthMiBps: 200 }).predicted;
+    const q = engine(qemuLike).predict('g', 'q2', 'precopy', { bandwidthMiBps: 200 }).predicted;
+    expect(p.bandwidthMiBps).toBe(200);
+    expect(q.bandwidthMiBps).toBeCloseTo(200 * QEMU_CALIBRATION.linkEfficiency);
+    expect(q.totalMs).toBeGreaterThan(p.totalMs + QEMU_CALIBRATION.setupMs - 1);
   });
 });

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sketchDatacenter, type VmSketch } from '../../main/sim/fixtures';
 import type { SimMigration } from '../../main/sim/migration';
-import { SimWorld, type SimChange } from '../../main/sim/world';
+import { SimWorld } from '../../main/sim/world';
+import type { DriverChange } from '../../main/engine/driver';
 import { DEFAULT_POLICY, type Strategy } from '../../preload/model';
 
 const worlds: SimWorld[] = [];
@@ -11,7 +12,7 @@ afterEach(() => worlds.splice(0).forEach((w) => w.dispose()));
 const HEAVY: Omit<VmSketch, 'id'> = { memoryMiB: 2048, vcpus: 4, wssMiB: 1024, dirtyMiBps: 2000, readWssMiB: 1536, readMiBps: 2000 };
 
 function setup(vms: VmSketch[] = [{ id: 'vm1', ...HEAVY }]) {
-  const changes: SimChange[] = [];
+  const changes: DriverChange[] = [];
   const world = new SimWorld(sketchDatacenter({ vms }), { onChange: (e) => changes.push(e) });
   worlds.push(world);
   const migrate = (strategy: Strategy, vmId = 'vm1', fromId = 'a', toId = 'b') =>

@@ -3,14 +3,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DriverSample } from '../../main/engine/driver';
 import { sketchDatacenter, type SketchOptions, type VmSketch } from '../../main/sim/fixtures';
 import { SWITCHOVER_FIXED_MS, type SimMigration, type SimSample } from '../../main/sim/migration';
-import { SimWorld, type SimChange } from '../../main/sim/world';
+import { SimWorld } from '../../main/sim/world';
+import type { DriverChange } from '../../main/engine/driver';
 import { DEFAULT_POLICY, STRATEGIES, type Policy, type Strategy } from '../../preload/model';
 
 const worlds: SimWorld[] = [];
 afterEach(() => worlds.splice(0).forEach((w) => w.dispose()));
 
 function setup(vm: Omit<VmSketch, 'id'>, hosts?: SketchOptions['hosts']) {
-  const changes: SimChange[] = [];
+  const changes: DriverChange[] = [];
   const world = new SimWorld(sketchDatacenter({ hosts, vms: [{ id: 'vm1', ...vm }] }), { onChange: (e) => changes.push(e) });
   worlds.push(world);
   return { world, changes };

@@ -43,7 +43,7 @@ describe('store', () => {
     store.moveVm(dc.vms[0]!.id, 'fra-h03');
     store.close();
     store = Store.open(dir);
-    const back = store.loadDatacenter()!;
+    const back = store.loadDatacenter<typeof dc>()!;
     expect(back.hosts).toHaveLength(dc.hosts.length);
     expect(back.vms).toHaveLength(30);
     expect(back.vms[0]!.host).toBe('fra-h03');

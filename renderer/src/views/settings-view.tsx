@@ -1,5 +1,6 @@
 import { useMemo, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
+import type { DriverHealth } from '../../../preload/model';
 import { useAppInfo } from '../state/app-info';
 import { useInventory } from '../state/inventory';
 import { useTheme, type ThemeChoice } from '../theme';
@@ -7,6 +8,9 @@ import { formatMiB, formatPct } from '../format';
 import { linkName } from '../map/host-card';
 
 const ROW = 32;
+
+const HEALTH_BADGE: Record<DriverHealth['state'], string> = { ok: 'ok', degraded: 'warn', unreachable: 'bad', empty: '' };
+const HEALTH_WORD: Record<DriverHealth['state'], string> = { ok: 'ok', degraded: 'degraded', unreachable: 'unreachable', empty: 'no hosts' };
 const TEMPLATE = 'minmax(120px, 1.2fr) 90px 110px 80px 70px 100px 110px 110px 120px';
 
 function HostsTable() {
@@ -79,11 +83,28 @@ export function SettingsView() {
             <dd>{info ? (info.host === 'electron' ? 'Electron desktop app' : 'Browser (ferry serve)') : '—'}</dd>
             <dt>Data directory</dt>
             <dd className="mono">{info?.dataDir ?? '—'}</dd>
-            <dt>Drivers</dt>
-            <dd>{info?.drivers.join(', ') ?? '—'}</dd>
             <dt>Clock</dt>
             <dd>{!info ? '—' : /^\d+(\.\d+)?$/.test(info.clock) ? `simulated, ${info.clock}× real time` : info.clock}</dd>
           </dl>
+        </section>
+        <section className="panel panel-body" data-testid="settings-drivers">
+          <h3>Drivers</h3>
+          {!info && <p className="muted">—</p>}
+          {info && (
+            <ul className="driver-list">
+              {info.drivers.map((d) => (
+                <li key={d.kind} data-driver={d.kind}>
+                  <div className="driver-head">
+                    <strong>{d.label}</strong> <span className="badge">{d.kind}</span>
+                    <span className={`badge ${HEALTH_BADGE[d.state]}`}>{HEALTH_WORD[d.state]}</span>
+                  </div>
+                  <div className="muted" title={`${d.hostsUp} of ${d.hosts} hosts up`}>
+                    {d.detail}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
         </section>
         <section className="panel panel-body">
           <h3>Appearance</h3>

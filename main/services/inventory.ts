@@ -1,0 +1,55 @@
+// Every registered driver's hosts, VMs and clusters as one inventory, and the batched
+// change events that patch it in the views.
+import type { Events } from '../../preload/contract';
+import type { DriverInfo, Inventory } from '../../preload/model';
+import type { DriverChange, HostDriver, InventoryFilter } from '../engine/driver';
+import { InventoryChanges } from '../inventory-changes';
+
+export class InventoryService {
+  private changes: InventoryChanges | null = null;
+
+  constructor(private readonly drivers: readonly HostDriver[]) {}
+
+  /** Starts the change events; before this, drivers' changes are not reported. */
+  startChanges(emit: (payload: Events['inventory:changed']) => void): void {
+    this.changes = new InventoryChanges((only) => this.partial(only), emit);
+    this.changes.prime(this.get());
+  }
+
+  /** A driver's change (undefined: refetch everything). */
+  changed(e?: DriverChange): void {
+    this.changes?.add(e);
+  }
+
+  get(): Inventory {
+    const inv: Inventory = { clusters: [], hosts: [], vms: [], version: this.changes?.version ?? 1 };
+    for (const d of this.drivers) {
+      const part = d.inventory();
+      inv.hosts.push(...part.hosts);
+      inv.vms.push(...part.vms);
+      const named = new Map(d.clusters().map((c) => [c.id, c.name]));
+      for (const id of new Set(part.hosts.map((h) => h.cluster))) inv.clusters.push({ id, name: named.get(id) ?? id });
+    }
+    return inv;
+  }
+
+  /** Only the listed VMs and hosts, from every driver. */
+  partial(only: InventoryFilter): Pick<Inventory, 'hosts' | 'vms'> {
+    const out: Pick<Inventory, 'hosts' | 'vms'> = { hosts: [], vms: [] };
+    for (const d of this.drivers) {
+      const part = d.inventory(only);
+      out.hosts.push(...part.hosts);
+      out.vms.push(...part.vms);
+    }
+    return out;
+  }
+
+  /** The registered drivers with their hosts' health. */
+  driverInfo(): DriverInfo[] {
+    return this.drivers.map((d) => ({ kind: d.kind, label: d.label, ...d.health() }));
+  }
+
+  dispose(): void {
+    this.changes?.dispose();
+  }
+}

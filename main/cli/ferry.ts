@@ -2,22 +2,12 @@
 // stdout carries results only (JSON with --json); every error is one line on stderr
 // and a non-zero exit.
 import { parseArgs } from 'node:util';
-import fs from 'node:fs';
 import path from 'node:path';
-import { FerryError, makeApi, type FerryApi, type Transport } from '../../preload/contract';
+import { FerryError, makeApi, type Transport } from '../../preload/contract';
 import { createApp, type FerryApp, type Speed } from '../app';
 import { defaultDataDir } from '../data-dir';
 import { commands } from './commands';
-
-export interface Ctx {
-  app: FerryApp;
-  api: FerryApi;
-  args: string[];
-  flags: Record<string, string | boolean | string[] | undefined>;
-  json: boolean;
-  out(text: string): void;
-  staticDir: string;
-}
+import type { Ctx } from './context';
 
 const USAGE = `ferry: live migration of virtual machines
 
@@ -35,6 +25,9 @@ Commands:
   evacuate <host> [--at <ISO time>] [--dry-run]
   sim load <file.json> | sim export [--out <file>]
   serve [--port <n>]                     the console in a browser, on 127.0.0.1
+  lab up [--hosts <n>] [--vms <n>] [--vm <name:mem=..,wss=..,rate=..>]... [--file <lab.json>]
+                                         start a local lab of QEMU guests (driver "qemu")
+  lab add-vm <name:mem=..,wss=..,rate=..[,host=..]> | lab status | lab down
 
 Global options:
   --json              machine-readable output on stdout
@@ -128,14 +121,6 @@ export async function main(argv: string[]): Promise<number> {
     return e instanceof FerryError && e.code === 'bad-request' ? 2 : 1;
   } finally {
     await app?.close();
-  }
-}
-
-export function readFileOrFail(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new FerryError('bad-request', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 

@@ -8,7 +8,7 @@ import { strategyChoice } from '../../preload/model';
 import { parseSimDatacenter } from '../sim/format';
 import { serve } from '../server/serve';
 import { table, mib, ms, bytes } from './format';
-import { readFileOrFail, type Ctx } from './ferry';
+import { readFileOrFail, type Ctx } from './context';
 import { toCsv } from '../services/export';
 import { reportPdf } from './pdf';
 import path from 'node:path';

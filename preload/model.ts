@@ -87,7 +87,6 @@ export interface Inventory {
 }
 
 export const TIMEOUT_ACTIONS = ['abort', 'postcopy', 'throttle'] as const;
-export type TimeoutAction = (typeof TIMEOUT_ACTIONS)[number];
 
 export const policySchema = z
   .object({
@@ -161,17 +160,24 @@ export interface PredictResult {
 export type Outcome = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type Phase = 'queued' | 'setup' | 'precopy' | 'postcopy' | 'switchover' | 'done';
 
-export interface RoundSample {
-  round: number;
-  /** Milliseconds since the migration started. */
-  t: number;
+/** What every progress report carries: a driver's sample, a recorded round, live progress. */
+export interface SampleFigures {
   phase: Phase;
+  /** Completed dirty-sync passes (pre-copy rounds). */
+  round: number;
   remainingBytes: number;
   transferredBytes: number;
   dirtyMiBps: number;
   bandwidthMiBps: number;
+  /** remaining / bandwidth: the pause a switchover now would cost. */
   expectedDowntimeMs: number;
   throttlePct: number;
+}
+
+/** One recorded round (or, in post-copy, one sample per interval). */
+export interface RoundSample extends SampleFigures {
+  /** Milliseconds since the migration started. */
+  t: number;
   faults?: number;
 }
 
@@ -211,21 +217,13 @@ export interface MigrationRecord {
   events: MigrationEvent[];
 }
 
-export interface Progress {
+export interface Progress extends SampleFigures {
   id: string;
   vm: string;
   from: string;
   to: string;
   strategy: Strategy;
-  phase: Phase;
-  round: number;
-  remainingBytes: number;
-  transferredBytes: number;
-  dirtyMiBps: number;
-  bandwidthMiBps: number;
-  expectedDowntimeMs: number;
   etaMs: number | null;
-  throttlePct: number;
   elapsedMs: number;
   lastDecision: string | null;
 }

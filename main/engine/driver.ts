@@ -3,7 +3,7 @@
 // mechanics (copy rounds, post-copy switch, throttling) and bring what the model needs to
 // know about them (their calibration); the engine makes the decisions. A driver is its
 // own folder plus one line in main/drivers.ts.
-import type { Cluster, DriverHealth, Host, Vm, VmState, Strategy, Policy, Phase, DriverKind } from '../../preload/model';
+import type { Cluster, DriverHealth, Host, Vm, VmState, Strategy, Policy, SampleFigures, DriverKind } from '../../preload/model';
 import type { DriverCalibration } from './constants';
 
 export type { DriverCalibration } from './constants';
@@ -29,18 +29,8 @@ export type DriverChange =
   | { kind: 'host-state'; hostId: string; state: 'up' | 'down' };
 
 /** One progress report from the hypervisor; t is ms since the migration started. */
-export interface DriverSample {
+export interface DriverSample extends SampleFigures {
   t: number;
-  phase: Phase;
-  /** Completed dirty-sync passes (pre-copy rounds). */
-  round: number;
-  remainingBytes: number;
-  transferredBytes: number;
-  dirtyMiBps: number;
-  bandwidthMiBps: number;
-  /** remaining / bandwidth, the pause a switchover now would cost. */
-  expectedDowntimeMs: number;
-  throttlePct: number;
   postcopyFaults: number;
   /** True on the sample that closes a dirty-sync pass. */
   roundEnded: boolean;

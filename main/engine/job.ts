@@ -2,7 +2,7 @@
 // the decisions (switch to post-copy, throttle, give up at the timeout), writes each one
 // down in words, and records the round samples and the final figures.
 import { FerryError } from '../../preload/contract';
-import type { MigrationRecord, Progress, RoundSample, Vm } from '../../preload/model';
+import type { MigrationRecord, Progress, RoundSample, SampleFigures, Vm } from '../../preload/model';
 import type { DriverMigration, DriverResult, DriverSample, HostDriver } from './driver';
 import { MiB, POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
 import { canSwitchToPostcopy, ConvergenceWatch, raceLost, throttleStep, timeoutDecision } from './policy';
@@ -143,11 +143,7 @@ export class Job {
   }
 
   private updateProgress(s: DriverSample): void {
-    Object.assign(this.progress, {
-      phase: s.phase, round: s.round, remainingBytes: s.remainingBytes, transferredBytes: s.transferredBytes,
-      dirtyMiBps: s.dirtyMiBps, bandwidthMiBps: s.bandwidthMiBps, expectedDowntimeMs: s.expectedDowntimeMs,
-      throttlePct: s.throttlePct, elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy), s.t),
-    });
+    Object.assign(this.progress, figuresOf(s), { elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy), s.t) });
     this.rec.phase = s.phase;
   }
 
@@ -155,11 +151,7 @@ export class Job {
     this.firstRecorded = true;
     this.lastSample = s;
     if (s.phase === 'postcopy') this.lastPostcopyRecord = s.t;
-    this.hooks.recorder.addRound(this.rec.id, {
-      round: s.round, t: s.t, phase: s.phase, remainingBytes: s.remainingBytes, transferredBytes: s.transferredBytes,
-      dirtyMiBps: s.dirtyMiBps, bandwidthMiBps: s.bandwidthMiBps, expectedDowntimeMs: s.expectedDowntimeMs,
-      throttlePct: s.throttlePct, faults: s.postcopyFaults,
-    });
+    this.hooks.recorder.addRound(this.rec.id, { ...figuresOf(s), t: s.t, faults: s.postcopyFaults });
   }
 
   /** The decisions taken at the end of a pre-copy round. */
@@ -294,4 +286,10 @@ export class Job {
 
 function failure(reason: string): DriverResult {
   return { outcome: 'failed', reason, vmLost: false, downtimeMs: null, totalMs: 0, bytes: 0, rounds: 0, postcopyFaults: null };
+}
+
+/** The figures a driver's sample shares with live progress and a recorded round. */
+function figuresOf(s: SampleFigures): SampleFigures {
+  const { phase, round, remainingBytes, transferredBytes, dirtyMiBps, bandwidthMiBps, expectedDowntimeMs, throttlePct } = s;
+  return { phase, round, remainingBytes, transferredBytes, dirtyMiBps, bandwidthMiBps, expectedDowntimeMs, throttlePct };
 }

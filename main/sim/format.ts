@@ -48,7 +48,6 @@ export const simDatacenterSchema = z
   .strict();
 
 export type SimDatacenter = z.output<typeof simDatacenterSchema>;
-export type SimDatacenterInput = z.input<typeof simDatacenterSchema>;
 export type SimHost = SimDatacenter['hosts'][number];
 export type SimVm = SimDatacenter['vms'][number];
 

@@ -7,22 +7,11 @@ import { qemuArgs } from './guest';
 import { readLab, updateLab, type LabHost, type LabMigration, type LabVm } from './lab-state';
 import { QmpClient, type QmpError } from './qmp';
 import { socketDir, type HostRunner } from './runner';
+import { figuresOf, migrationSettings, PHASES, sampleOf, type QemuFigures, type QueryMigrate } from './qmp-migrate';
+
+export type { QemuFigures } from './qmp-migrate';
 import fs from 'node:fs';
 import path from 'node:path';
-
-const MiB = 1024 * 1024;
-
-/** QEMU's own figures for a finished migration (query-migrate on the source). */
-export interface QemuFigures {
-  status: string;
-  totalTimeMs: number | null;
-  downtimeMs: number | null;
-  setupTimeMs: number | null;
-  transferredBytes: number;
-  dirtySyncCount: number;
-  postcopyRequests: number;
-  errorDesc: string | null;
-}
 
 export interface QemuDriverResult extends DriverResult {
   qemu: QemuFigures | null;
@@ -37,32 +26,6 @@ export interface MigrationContext {
   /** Called when this migration ended (the driver forgets it). */
   ended(id: string): void;
 }
-
-interface QueryMigrate {
-  status?: string;
-  'total-time'?: number;
-  downtime?: number;
-  'expected-downtime'?: number;
-  'setup-time'?: number;
-  'cpu-throttle-percentage'?: number;
-  'error-desc'?: string;
-  ram?: {
-    transferred?: number;
-    remaining?: number;
-    total?: number;
-    mbps?: number;
-    'dirty-pages-rate'?: number;
-    'dirty-sync-count'?: number;
-    'postcopy-requests'?: number;
-    'page-size'?: number;
-  };
-}
-
-const PHASES: Record<string, Phase> = {
-  none: 'setup', setup: 'setup', active: 'precopy', 'pre-switchover': 'switchover', device: 'switchover',
-  'postcopy-active': 'postcopy', 'postcopy-paused': 'postcopy', 'postcopy-recover': 'postcopy',
-  completed: 'done', failed: 'done', cancelled: 'done', cancelling: 'precopy',
-};
 
 export class QemuMigration implements DriverMigration {
   readonly done: Promise<QemuDriverResult>;
@@ -210,25 +173,11 @@ export class QemuMigration implements DriverMigration {
     this.src = await QmpClient.connectWithRetry(runner.qmpTarget(vm.qmp), 5000);
     if (this.cancelRequested) throw new CancelledInSetup();
 
-    const postcopy = strategy === 'postcopy' || strategy === 'hybrid';
-    this.throttleEnabled = policy.autoConverge || policy.timeoutAction === 'throttle';
-    const caps = [
-      { capability: 'events', state: true },
-      { capability: 'postcopy-ram', state: postcopy },
-      { capability: 'auto-converge', state: this.throttleEnabled },
-    ];
-    await this.src.execute('migrate-set-capabilities', { capabilities: caps });
-    await this.dst.execute('migrate-set-capabilities', { capabilities: caps });
-    const bw = policy.bandwidthMiBps === null ? to.nicMiBps : Math.min(policy.bandwidthMiBps, to.nicMiBps);
-    const params: Record<string, unknown> = {
-      'downtime-limit': policy.downtimeLimitMs,
-      'max-bandwidth': Math.round(bw * MiB),
-      'max-postcopy-bandwidth': Math.round(bw * MiB),
-    };
-    // Throttling is the engine's decision: until it asks, QEMU's own trigger throttles by
-    // 1% at most; setThrottle() raises the cap (increment 99: one step to the cap).
-    if (this.throttleEnabled) Object.assign(params, { 'cpu-throttle-initial': 1, 'max-cpu-throttle': 1, 'cpu-throttle-increment': 99 });
-    await this.src.execute('migrate-set-parameters', params);
+    const settings = migrationSettings(strategy, policy, to.nicMiBps);
+    this.throttleEnabled = settings.throttle;
+    await this.src.execute('migrate-set-capabilities', { capabilities: settings.capabilities });
+    await this.dst.execute('migrate-set-capabilities', { capabilities: settings.capabilities });
+    await this.src.execute('migrate-set-parameters', settings.parameters);
     const uri = runner.migrationUri(to, port);
     await this.dst.execute('migrate-incoming', { uri });
     if (strategy === 'stop-and-copy') {
@@ -246,26 +195,9 @@ export class QemuMigration implements DriverMigration {
   }
 
   private sample(phase: Phase, q: QueryMigrate): DriverSample {
-    const ram = q.ram ?? {};
-    const pageSize = ram['page-size'] ?? 4096;
-    const bandwidthMiBps = ((ram.mbps ?? 0) * 1e6) / 8 / MiB;
-    const remainingBytes = ram.remaining ?? this.last?.remainingBytes ?? 0;
-    const passes = Math.max(0, (ram['dirty-sync-count'] ?? 0) - 1);
-    const roundEnded = passes > this.lastRound && (phase === 'precopy' || phase === 'switchover');
-    this.lastRound = Math.max(this.lastRound, passes);
-    return {
-      t: this.t(),
-      phase,
-      round: passes,
-      remainingBytes,
-      transferredBytes: ram.transferred ?? this.last?.transferredBytes ?? 0,
-      dirtyMiBps: ((ram['dirty-pages-rate'] ?? 0) * pageSize) / MiB,
-      bandwidthMiBps,
-      expectedDowntimeMs: bandwidthMiBps > 0 ? (remainingBytes / (bandwidthMiBps * MiB)) * 1000 : (q['expected-downtime'] ?? 0),
-      throttlePct: q['cpu-throttle-percentage'] ?? 0,
-      postcopyFaults: ram['postcopy-requests'] ?? 0,
-      roundEnded,
-    };
+    const s = sampleOf(q, phase, this.t(), this.last, this.lastRound);
+    this.lastRound = Math.max(this.lastRound, s.round);
+    return s;
   }
 
   private async poll(): Promise<void> {
@@ -489,19 +421,6 @@ export class QemuMigration implements DriverMigration {
 }
 
 class CancelledInSetup extends Error {}
-
-function figuresOf(q: QueryMigrate): QemuFigures {
-  return {
-    status: q.status ?? 'none',
-    totalTimeMs: q['total-time'] ?? null,
-    downtimeMs: q.downtime ?? null,
-    setupTimeMs: q['setup-time'] ?? null,
-    transferredBytes: q.ram?.transferred ?? 0,
-    dirtySyncCount: q.ram?.['dirty-sync-count'] ?? 0,
-    postcopyRequests: q.ram?.['postcopy-requests'] ?? 0,
-    errorDesc: q['error-desc'] ?? null,
-  };
-}
 
 export function newLabMigration(id: string, spec: MigrationSpec & { recordId?: string }): LabMigration {
   return {

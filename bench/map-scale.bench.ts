@@ -6,13 +6,17 @@
 // changes under the map. Each phase also says what else took the machine's CPUs: on a
 // busy machine frame times are inflated.
 //   npm run bench map-scale        (MAP_BENCH_PHASE_MS=5000 sets each measured phase)
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, CDPSession, Page } from 'playwright-core';
 import { generateDatacenter } from '../main/sim/seed';
 import { launchBrowser, runCli, screenshotPath, startServe, type Served } from '../test/e2e/harness';
+import { instrument, type BenchWindow, type FrameLog } from './map-scale/instrument';
+import {
+  BUDGET_MS, busyLine, chromiumMemory, domCounts, frameLine, frameStats, heap, int, longLine, machineBusyMs, memoryLine,
+  metrics, mib, ms, othersPeakPct, oursCpuMs, sleep, staleBuild, watchServe,
+} from './map-scale/measure';
 
 const HOSTS_PER_CLUSTER = 100;
 const CLUSTERS = 25;
@@ -20,361 +24,7 @@ const VMS = 40_000;
 const VIEWPORT = { width: 1440, height: 900 };
 const PHASE_MS = Number(process.env.MAP_BENCH_PHASE_MS ?? 5000);
 const LIVE_MIGRATIONS = 24; // small VMs migrated while the map scrolls (phase 6)
-const BUDGET_MS = 1000 / 60; // one frame at 60 Hz
-const LATE_MS = 1.5 * BUDGET_MS; // longer than one vsync: at least one frame missed
-const DROPPED_MS = 33.4; // 2 x 16.7 ms: at least two vsyncs for one frame
 const DEADLINE_MS = 170_000; // the whole benchmark, setup and cleanup included
-const MiB = 2 ** 20;
-
-// ---------------------------------------------------------------- in-page instrumentation
-
-interface FrameLog {
-  /** rAF-to-rAF intervals, ms */
-  deltas: number[];
-  /** most host cards / VM chips / DOM nodes seen at once (sampled every few frames) */
-  maxCards: number;
-  maxChips: number;
-  maxNodes: number;
-  /** performance.now() of the first frame with a destination verdict on a card, if any */
-  firstVerdictAt: number | null;
-  /** hosts that were under the pointer (the .over card) during a drag */
-  hovered: string[];
-  /** long animation frames (> 50 ms of work, Chromium's LoAF API): duration and what ran */
-  long: Array<{ duration: number; scripts: Array<{ what: string; ms: number }> }>;
-  startedAt: number;
-}
-
-/** One request over the console's WebSocket, timed in the page's clock. */
-interface Call {
-  channel: string;
-  id: number;
-  sentAt: number;
-  receivedAt: number | null;
-  /** length of the response message, characters (the JSON is ASCII: bytes) */
-  chars: number;
-}
-
-interface BenchApi {
-  calls: Call[];
-  firstHostAt: number | null;
-  firstHostPaintedAt: number | null;
-  start(): void;
-  stop(): FrameLog;
-}
-
-type BenchWindow = Window & { __bench: BenchApi };
-
-/** Runs in the page before any of its scripts: first-render detection and a frame recorder. */
-function instrument(): void {
-  const w = window as unknown as BenchWindow;
-  let log: FrameLog | null = null;
-  let last: number | null = null;
-  let frame = 0;
-  const sample = () => {
-    if (!log) return;
-    log.maxCards = Math.max(log.maxCards, document.getElementsByClassName('host-card').length);
-    log.maxChips = Math.max(log.maxChips, document.getElementsByClassName('chip').length);
-    log.maxNodes = Math.max(log.maxNodes, document.getElementsByTagName('*').length);
-  };
-  const tick = (t: number) => {
-    if (!log) return;
-    if (last !== null) log.deltas.push(t - last);
-    last = t;
-    if (log.firstVerdictAt === null && document.querySelector('.host-card[data-verdict]')) log.firstVerdictAt = performance.now();
-    const over = document.querySelector('.host-card.over')?.getAttribute('data-testid')?.replace(/^host-/, '');
-    if (over && !log.hovered.includes(over)) log.hovered.push(over);
-    if (++frame % 5 === 0) sample();
-    requestAnimationFrame(tick);
-  };
-  const api: BenchApi = {
-    calls: [],
-    firstHostAt: null,
-    firstHostPaintedAt: null,
-    start() {
-      log = { deltas: [], maxCards: 0, maxChips: 0, maxNodes: 0, firstVerdictAt: null, hovered: [], long: [], startedAt: performance.now() };
-      last = null;
-      frame = 0;
-      requestAnimationFrame(tick);
-    },
-    stop() {
-      sample();
-      const l = log!;
-      log = null;
-      return l;
-    },
-  };
-  w.__bench = api;
-  // Frames with more than 50 ms of work, with the scripts that ran in them (Chromium 123+).
-  try {
-    new PerformanceObserver((list) => {
-      if (!log) return;
-      for (const e of list.getEntries() as Array<PerformanceEntry & { scripts?: Array<{ invoker?: string; sourceFunctionName?: string; duration: number }> }>) {
-        log.long.push({
-          duration: e.duration,
-          scripts: (e.scripts ?? []).map((sc) => ({ what: `${sc.invoker ?? '?'}${sc.sourceFunctionName ? ` (${sc.sourceFunctionName})` : ''}`, ms: sc.duration })),
-        });
-      }
-    }).observe({ type: 'long-animation-frame', buffered: false });
-  } catch {
-    /* not supported: no attribution */
-  }
-  // Time requests and responses where the page sees them: a listener registered before the
-  // transport's onmessage, so it runs before the response is parsed and rendered.
-  const Native = window.WebSocket;
-  const byId = new Map<number, Call>();
-  class Traced extends Native {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      this.addEventListener('message', (ev: MessageEvent) => {
-        const t = performance.now();
-        if (typeof ev.data !== 'string') return;
-        const m = /^\{"type":"result","id":(\d+)/.exec(ev.data.slice(0, 60));
-        const call = m ? byId.get(Number(m[1])) : undefined;
-        if (!call) return;
-        call.receivedAt = t;
-        call.chars = ev.data.length;
-        byId.delete(call.id);
-      });
-    }
-    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
-      if (typeof data === 'string' && data.length < 10_000) {
-        try {
-          const msg = JSON.parse(data) as { type?: string; id?: number; channel?: string };
-          if (msg.type === 'invoke' && typeof msg.id === 'number') {
-            const call: Call = { channel: String(msg.channel), id: msg.id, sentAt: performance.now(), receivedAt: null, chars: 0 };
-            api.calls.push(call);
-            byId.set(call.id, call);
-          }
-        } catch {
-          /* not ours to judge */
-        }
-      }
-      super.send(data);
-    }
-  }
-  window.WebSocket = Traced;
-  // The first host card in the DOM, then the frame that paints it (rAF runs before the
-  // paint; a task queued from it runs after).
-  const observer = new MutationObserver(() => {
-    if (api.firstHostAt !== null || !document.querySelector('[data-testid^="host-"]')) return;
-    api.firstHostAt = performance.now();
-    observer.disconnect();
-    requestAnimationFrame(() => setTimeout(() => (api.firstHostPaintedAt = performance.now()), 0));
-  });
-  observer.observe(document, { childList: true, subtree: true });
-}
-
-// ---------------------------------------------------------------- figures
-
-interface FrameStats {
-  n: number;
-  p50: number;
-  p95: number;
-  max: number;
-  late: number;
-  dropped: number;
-}
-
-function frameStats(deltas: number[]): FrameStats {
-  const s = [...deltas].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-  return { n: s.length, p50: at(0.5), p95: at(0.95), max: s[s.length - 1] ?? NaN,
-    late: s.filter((d) => d > LATE_MS).length / (s.length || 1),
-    dropped: s.filter((d) => d > DROPPED_MS).length / (s.length || 1),
-  };
-}
-
-const ms = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(x < 100 ? 1 : 0)} ms`);
-const mib = (bytes: number) => `${(bytes / MiB).toFixed(bytes < 10 * MiB ? 1 : 0)} MiB`;
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
-
-/** The long animation frames of a phase, and the scripts that took most of their time. */
-function longLine(log: FrameLog): string {
-  if (!log.long.length) return 'no frame with over 50 ms of work';
-  const by = new Map<string, number>();
-  for (const f of log.long) for (const sc of f.scripts) by.set(sc.what, (by.get(sc.what) ?? 0) + sc.ms);
-  const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([what, t]) => `${what} ${int(t)} ms`);
-  const worst = Math.max(...log.long.map((f) => f.duration));
-  return `${log.long.length} frame(s) with over 50 ms of work (worst ${ms(worst)}${top.length ? `; mostly ${top.join(', ')}` : ''})`;
-}
-
-function frameLine(label: string, f: FrameStats): string {
-  return (
-    `${label}: ${f.n} frames, p50 ${ms(f.p50)}, p95 ${ms(f.p95)} (${(f.p95 / BUDGET_MS).toFixed(2)}x the 16.7 ms budget), ` +
-    `max ${ms(f.max)}, dropped ${(f.dropped * 100).toFixed(1)}% (>${DROPPED_MS} ms; ${(f.late * 100).toFixed(1)}% missed a vsync, >${LATE_MS.toFixed(0)} ms)`
-  );
-}
-
-/** Main-thread time by kind between two CDP Performance.getMetrics snapshots. */
-type Metrics = Record<string, number>;
-let servePid: number | undefined;
-async function metrics(cdp: CDPSession): Promise<Metrics> {
-  const { metrics: list } = await cdp.send('Performance.getMetrics');
-  // The server shares the machine's CPUs with Chromium: its time is part of the picture,
-  // and so is what other processes on the machine take (they inflate frame times).
-  return {
-    ...Object.fromEntries(list.map((m) => [m.name, m.value])),
-    ServeCPU: cpuMs(servePid) / 1000,
-    MachineBusy: machineBusyMs() / 1000,
-    OursCPU: oursCpuMs() / 1000,
-  };
-}
-
-/** CPU time the whole machine has spent busy (all CPUs), ms, from /proc/stat. */
-function machineBusyMs(): number {
-  try {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    const [user, nice, system, , , irq, softirq, steal] = f as [number, number, number, number, number, number, number, number];
-    return (user + nice + system + irq + softirq + (steal ?? 0)) * 10; // USER_HZ 100
-  } catch {
-    return NaN;
-  }
-}
-
-/** CPU time of this benchmark, Chromium and the server: this process and its descendants, ms. */
-function oursCpuMs(): number {
-  const own = process.cpuUsage();
-  return (own.user + own.system) / 1000 + descendants(process.pid).reduce((sum, pid) => sum + (cpuMs(pid) || 0), 0);
-}
-
-function descendants(root: number, exclude?: number): number[] {
-  let table: string;
-  try {
-    table = execFileSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
-  } catch {
-    return [];
-  }
-  const children = new Map<number, number[]>();
-  for (const line of table.trim().split('\n')) {
-    const [pid, ppid] = line.trim().split(/\s+/).map(Number) as [number, number];
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      if (c === exclude) continue;
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
-}
-let maxOthers = 0;
-function busyLine(a: Metrics, b: Metrics, wallMs: number): string {
-  const d = (k: string) => ((b[k] ?? 0) - (a[k] ?? 0)) * 1000;
-  const task = d('TaskDuration');
-  const others = Math.max(0, ((d('MachineBusy') - d('OursCPU')) / (wallMs * os.cpus().length)) * 100);
-  if (Number.isFinite(others)) maxOthers = Math.max(maxOthers, others);
-  return (
-    `main thread busy ${((task / wallMs) * 100).toFixed(0)}% of ${int(wallMs)} ms ` +
-    `(script ${int(d('ScriptDuration'))} ms, style ${int(d('RecalcStyleDuration'))} ms, layout ${int(d('LayoutDuration'))} ms, ` +
-    `${int((b.LayoutCount ?? 0) - (a.LayoutCount ?? 0))} layouts); ferry serve used ${int(d('ServeCPU'))} ms CPU; ` +
-    `other processes took ${others.toFixed(0)}% of the machine`
-  );
-}
-
-/** used JS heap (performance.memory, precise with --enable-precise-memory-info), before and after a full GC */
-async function heap(page: Page, cdp: CDPSession): Promise<{ used: number; afterGc: number; total: number }> {
-  const read = () => page.evaluate(() => {
-    const m = (performance as Performance & { memory?: { usedJSHeapSize: number; totalJSHeapSize: number } }).memory;
-    return { used: m?.usedJSHeapSize ?? NaN, total: m?.totalJSHeapSize ?? NaN };
-  });
-  const before = await read();
-  await cdp.send('HeapProfiler.collectGarbage');
-  const after = await read();
-  return { used: before.used, afterGc: after.used, total: after.total };
-}
-
-/** Resident memory of Chromium's processes: our descendants, minus the server's tree. */
-function chromiumMemory(exclude: number): { rendererRss: number; rendererPss: number; totalRss: number; totalPss: number; processes: number } | null {
-  const mine = descendants(process.pid, exclude);
-  const kib = (file: string, key: string) => {
-    try {
-      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(file, 'utf8'));
-      return m ? Number(m[1]) * 1024 : 0;
-    } catch {
-      return 0;
-    }
-  };
-  let rendererRss = 0, rendererPss = 0, totalRss = 0, totalPss = 0, processes = 0;
-  for (const pid of mine) {
-    let cmd = '';
-    try {
-      cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!/chrom/i.test(cmd)) continue;
-    const rss = kib(`/proc/${pid}/status`, 'VmRSS');
-    const pss = kib(`/proc/${pid}/smaps_rollup`, 'Pss');
-    processes++;
-    totalRss += rss;
-    totalPss += pss;
-    if (cmd.includes('--type=renderer') && rss > rendererRss) {
-      rendererRss = rss;
-      rendererPss = pss;
-    }
-  }
-  return processes ? { rendererRss, rendererPss, totalRss, totalPss, processes } : null;
-}
-
-function memoryLine(label: string, h: { used: number; afterGc: number; total: number }, proc: ReturnType<typeof chromiumMemory>): string {
-  const p = proc
-    ? `; renderer process RSS ${mib(proc.rendererRss)} (PSS ${mib(proc.rendererPss)}), all ${proc.processes} Chromium processes RSS ${mib(proc.totalRss)} (PSS ${mib(proc.totalPss)})`
-    : '; process RSS not available';
-  return `${label}: JS heap ${mib(h.used)} used, ${mib(h.afterGc)} after a full GC (heap ${mib(h.total)})${p}`;
-}
-
-async function domCounts(page: Page) {
-  return page.evaluate(() => {
-    const scroller = document.querySelector('[data-testid="cluster-map"]');
-    return {
-      nodes: document.getElementsByTagName('*').length,
-      cards: document.getElementsByClassName('host-card').length,
-      chips: document.getElementsByClassName('chip').length,
-      rows: document.getElementsByClassName('map-item').length,
-      scrollHeight: scroller?.scrollHeight ?? 0,
-      clientHeight: scroller?.clientHeight ?? 0,
-    };
-  });
-}
-
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
-/** CPU time a process has used, ms (user + system, from /proc). */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
-}
-
-/** Sources changed since dist/ was built: the figures would be for older code. */
-function staleBuild(): string[] {
-  const root = path.resolve(__dirname, '..', '..'); // dist/bench -> the repository
-  const built = (f: string) => {
-    try {
-      return fs.statSync(path.join(root, f)).mtimeMs;
-    } catch {
-      return 0;
-    }
-  };
-  const newer = (dir: string, than: number, out: string[]) => {
-    if (!fs.existsSync(path.join(root, dir))) return out;
-    for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
-      const rel = path.join(dir, e.name);
-      if (e.isDirectory()) newer(rel, than, out);
-      else if (/\.(ts|tsx|css)$/.test(e.name) && fs.statSync(path.join(root, rel)).mtimeMs > than) out.push(rel);
-    }
-    return out;
-  };
-  const cli = built('dist/cli/ferry.js');
-  const ui = built('dist/renderer/index.html');
-  return [...newer('main', cli, []), ...newer('preload', Math.min(cli, ui), []), ...newer('renderer/src', ui, [])];
-}
 
 // ---------------------------------------------------------------- the benchmark
 
@@ -408,7 +58,7 @@ async function main(): Promise<void> {
   const tServe = performance.now();
   const served: Served = await startServe({ dataDir });
   cleanups.push(() => served.stop());
-  servePid = served.process.pid;
+  watchServe(served.process.pid);
   const serveMs = performance.now() - tServe;
 
   // 2. Chromium: the harness's flags, plus precise (unbucketed) performance.memory.
@@ -715,8 +365,8 @@ async function main(): Promise<void> {
   })();
   const domEnd = await domCounts(page);
   console.log(`  at the end: ${domEnd.cards} host cards, ${int(domEnd.chips)} chips, ${int(domEnd.nodes)} DOM nodes; ferry serve RSS ${Number.isFinite(serverRss) ? mib(serverRss) : 'n/a'}`);
-  if (maxOthers > 15) {
-    console.log(`  ! other processes took up to ${maxOthers.toFixed(0)}% of the machine's CPUs during a phase: its frame times are inflated; rerun on a quiet machine`);
+  if (othersPeakPct() > 15) {
+    console.log(`  ! other processes took up to ${othersPeakPct().toFixed(0)}% of the machine's CPUs during a phase: its frame times are inflated; rerun on a quiet machine`);
   }
   console.log(`  (benchmark wall time ${((performance.now() - t0) / 1000).toFixed(0)} s; screenshot ${path.relative(process.cwd(), screenshotPath('map-scale.png'))})`);
 }

@@ -7,7 +7,7 @@ import type { DriverChange, DriverInventory, InventoryFilter, MigrationSpec } fr
 import { SimClock, type ClockMode } from './clock';
 import type { SimDatacenter } from './format';
 import { buildInventory, dirtyRateAt, readRateAt, round1, type HostRt, type VmRt } from './inventory';
-import { fairShares, pairKey, type Flow } from './links';
+import { fairShares, pairKey, type Flow } from '../engine/links';
 import { SimMigration, type VmFate } from './migration';
 import { PAGES_PER_MIB } from './pages';
 import { hash3, measureDistinct, workloadOf } from './workload';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fairShares, pairKey, type Flow, type LinkTopology } from '../../main/sim/links';
+import { fairShares, pairKey, type Flow, type LinkTopology } from '../../main/engine/links';
 import { rng } from '../../main/sim/seed';
 
 const topo = (nics: Record<string, number>, paths: Record<string, number> = {}): LinkTopology => ({

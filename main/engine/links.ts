@@ -1,4 +1,5 @@
-// Bandwidth sharing between concurrent migration flows: exact max-min fairness by
+// Bandwidth sharing between concurrent migration flows, as the schedule prediction and the
+// simulator's network both assume it (TCP streams roughly share so): exact max-min fairness by
 // progressive filling. Each flow crosses its source's NIC (outbound), its destination's
 // NIC (inbound; NICs are full duplex) and, when one was slowed down, the host pair's
 // link; it may also carry its own cap (the policy's bandwidthMiBps). All unfrozen flows

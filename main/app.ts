@@ -9,6 +9,7 @@ import { HistoryService } from './services/history';
 import { InventoryService } from './services/inventory';
 import { recoverMigrations } from './services/recovery';
 import { ReportPrinter } from './services/report-printer';
+import { MaintenanceMarks, MaintenanceService } from './services/maintenance';
 import { MigrationEngine } from './engine/engine';
 import type { DriverFactory, HostDriver } from './engine/driver';
 import { DRIVER_FACTORIES } from './drivers';
@@ -16,6 +17,7 @@ import { appHandlers } from './handlers/app';
 import { inventoryHandlers } from './handlers/inventory';
 import { migrationHandlers } from './handlers/migrations';
 import { historyHandlers } from './handlers/history';
+import { maintenanceHandlers } from './handlers/maintenance';
 import { operator } from './data-dir';
 import { VERSION } from './version';
 
@@ -45,6 +47,7 @@ export interface FerryApp {
   drivers: readonly HostDriver[];
   inventory: InventoryService;
   history: HistoryService;
+  maintenance: MaintenanceService;
   /** Prints a report page to PDF, once a host that can render the console installs a printer. */
   printer: ReportPrinter;
   options: AppOptions;
@@ -59,10 +62,14 @@ export function createApp(options: AppOptions): FerryApp {
   const drivers = (options.drivers ?? DRIVER_FACTORIES).map((f) =>
     f.create({ dataDir: options.dataDir, store, speed: options.speed, changed: (e) => inventory?.changed(e) }),
   );
-  inventory = new InventoryService(drivers);
   const startedBy = operator();
+  // The maintenance marks change a host's state in the views, as a driver's change would.
+  const marks = new MaintenanceMarks(store, (hostId) => inventory?.changed({ kind: 'host-state', hostId, state: 'up' }));
+  const inMaintenance = (id: string) => marks.has(id);
+  inventory = new InventoryService(drivers, inMaintenance);
   const engine = new MigrationEngine({
     drivers,
+    inMaintenance,
     recorder: {
       insert: (r) => store.insertMigration(r),
       update: (r) => store.updateMigration(r),
@@ -74,6 +81,7 @@ export function createApp(options: AppOptions): FerryApp {
   });
   const history = new HistoryService(store);
   const printer = new ReportPrinter();
+  const maintenance = new MaintenanceService(store, events, startedBy, marks, engine);
   const longLived = options.longLived !== false;
   recoverMigrations(store, engine, drivers, longLived);
   if (longLived) history.applyRetention();
@@ -91,6 +99,7 @@ export function createApp(options: AppOptions): FerryApp {
     ...inventoryHandlers(inv),
     ...migrationHandlers(engine, store, startedBy),
     ...historyHandlers(history, printer),
+    ...maintenanceHandlers(engine, maintenance),
   });
 
   return {
@@ -101,12 +110,15 @@ export function createApp(options: AppOptions): FerryApp {
     drivers,
     inventory: inv,
     history,
+    maintenance,
     printer,
     options,
     async close() {
       engine.dispose();
       inv.dispose();
       for (const d of drivers) d.dispose();
+      // Migrations a driver ended as it stopped record their end before the store closes.
+      await new Promise((r) => setImmediate(r));
       store.close();
     },
   };

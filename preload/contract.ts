@@ -8,6 +8,8 @@ import {
   policyOverrides,
   strategyChoice,
   type DriverInfo,
+  type EvacuationPlan,
+  type EvacuationStatus,
   type Inventory,
   type Host,
   type Vm,
@@ -64,6 +66,11 @@ export const requests = {
   'history:summary': historyFilter,
   'history:report': z.object({ id }).strict(),
   'history:pdf': z.object({ id }).strict(),
+  /** Hosts by id or name, or racks by name: the hosts to empty. */
+  'maintenance:plan': z.object({ hosts: z.array(id).min(1).max(2500) }).strict(),
+  'maintenance:evacuate': z.object({ hosts: z.array(id).min(1).max(2500) }).strict(),
+  'maintenance:set': z.object({ host: id, on: z.boolean() }).strict(),
+  'maintenance:evacuations': empty,
 } as const;
 
 export type Channel = keyof typeof requests;
@@ -134,6 +141,10 @@ export interface Responses {
   'history:report': Report;
   /** The report printed to PDF by the host (Electron's printToPDF, or headless Chromium). */
   'history:pdf': { fileName: string; base64: string };
+  'maintenance:plan': EvacuationPlan;
+  'maintenance:evacuate': EvacuationStatus;
+  'maintenance:set': Host;
+  'maintenance:evacuations': EvacuationStatus[];
 }
 export type Res<C extends Channel> = Responses[C];
 
@@ -143,9 +154,11 @@ export interface Events {
   'migrations:ended': MigrationRecord;
   /** With `hosts`/`vms`: the objects that changed, to patch in place; without: refetch. */
   'inventory:changed': { version: number; hosts?: Host[]; vms?: Vm[] };
+  /** An evacuation started, moved on or ended. */
+  'maintenance:evacuation': EvacuationStatus;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed'];
+export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation'];
 export const CHANNELS = Object.keys(requests) as Channel[];
 
 export const ERROR_CODES = [

@@ -227,3 +227,56 @@ export interface Progress extends SampleFigures {
   elapsedMs: number;
   lastDecision: string | null;
 }
+
+/** One move of an evacuation plan, at its place on the predicted timeline. */
+export interface PlanStep {
+  vm: string;
+  vmId: string;
+  from: string;
+  fromId: string;
+  to: string;
+  toId: string;
+  strategy: Strategy;
+  predicted: { downtimeMs: number; totalMs: number };
+  /** Predicted start, ms after the evacuation starts (queueing and link sharing included). */
+  startMs: number;
+  /** Start order, 1-based. */
+  order: number;
+}
+
+/** A VM the plan cannot move, and why. */
+export interface PlanBlocker {
+  vm: string;
+  vmId: string;
+  host: string;
+  reason: string;
+}
+
+export interface EvacuationPlan {
+  /** The hosts to empty (names). */
+  hosts: string[];
+  hostIds: string[];
+  steps: PlanStep[];
+  blockers: PlanBlocker[];
+  /** When the last move is predicted to end, ms after the start. */
+  etaMs: number;
+  /** Why the moves are ordered so (the orders tried, and their ETAs). */
+  orderReason: string;
+  /** The memory headroom kept free on every destination, share of its memory. */
+  headroom: number;
+}
+
+export interface EvacuationStatus {
+  id: string;
+  hosts: string[];
+  state: 'running' | 'completed' | 'partial' | 'cancelled';
+  plan: EvacuationPlan;
+  /** The migration records of its moves (retries included). */
+  migrationIds: string[];
+  done: number;
+  total: number;
+  /** VMs left on the hosts at the end, and why. */
+  left: PlanBlocker[];
+  startedAt: string;
+  endedAt: string | null;
+}

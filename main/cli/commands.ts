@@ -12,6 +12,7 @@ import { readFileOrFail, type Ctx } from './context';
 import { toCsv } from '../services/export';
 import { reportPdf } from './pdf';
 import path from 'node:path';
+import { evacuate, maintenance } from './maintenance-commands';
 import { labAddVm, labDown, labStatus, labStatusText, labUp } from './lab-commands';
 
 type Command = (ctx: Ctx) => Promise<number>;
@@ -200,9 +201,8 @@ export const commands: Record<string, Command> = {
     return 0;
   },
 
-  async evacuate() {
-    throw new FerryError('not-implemented', 'evacuation planning is not built yet (maintenance planner, a later release)');
-  },
+  evacuate,
+  maintenance,
 
   async sim(ctx) {
     const sub = arg(ctx, 0, 'sim subcommand (load or export)');

@@ -22,7 +22,8 @@ Commands:
       [--downtime-limit <ms>] [--bandwidth <MiB/s>] [--timeout <s>]
   history [--since <ISO>] [--vm <name>] [--host <name>] [--outcome <o>] [--limit <n>] [--csv]
   report <id> [--pdf <out.pdf>]          one migration with its per-round samples, or as a PDF
-  evacuate <host> [--at <ISO time>] [--dry-run]
+  evacuate <host|rack>... [--dry-run]   empty hosts: the plan (--dry-run), or run it and wait
+  maintenance enter|leave <host>         hold a host out of placement, or give it back
   sim load <file.json> | sim export [--out <file>]
   serve [--port <n>]                     the console in a browser, on 127.0.0.1
   lab up [--hosts <n>] [--vms <n>] [--vm <name:mem=..,wss=..,rate=..>]... [--file <lab.json>]

@@ -2,10 +2,11 @@
 // limits, runs each migration through its host's driver (job.ts decides, the driver
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
-import type { Host, MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
+import type { EvacuationPlan, Host, MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
 import type { DriverMigration, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
 import { Job, type MigrationRecorder } from './job';
+import { planEvacuation, resolveHosts } from './evacuation';
 import { destinations, fit } from './placement';
 import { resolvePolicy } from './policy';
 import { chooseAuto, predictStrategies, type PredictOptions } from './predict';
@@ -27,6 +28,8 @@ export interface EngineOptions {
   progressIntervalMs?: number;
   /** Wall clock for record timestamps (epoch ms); default Date.now. */
   clock?: () => number;
+  /** Hosts Ferry holds in maintenance: they take no new VMs. */
+  inMaintenance?: (hostId: string) => boolean;
 }
 
 export interface StartRequest {
@@ -62,7 +65,7 @@ export class MigrationEngine {
 
   predict(vmRef: string, toRef: string, strategy: StrategyChoice = 'auto', overrides?: PolicyOverrides): PredictResult {
     const policy = resolvePolicy(overrides);
-    const snap = new Snapshot(this.opts.drivers);
+    const snap = this.snapshot();
     const vm = snap.vm(vmRef);
     const to = snap.host(toRef);
     const from = snap.host(vm.host);
@@ -74,7 +77,7 @@ export class MigrationEngine {
   }
 
   destinations(vmRef: string): Destination[] {
-    const snap = new Snapshot(this.opts.drivers);
+    const snap = this.snapshot();
     const vm = snap.vm(vmRef);
     const policy = resolvePolicy();
     return destinations(vm, snap, policy, {
@@ -92,7 +95,7 @@ export class MigrationEngine {
     const policy = resolvePolicy(req.policy);
     if (new Set(req.vms).size !== req.vms.length) throw new FerryError('bad-request', 'the same VM is listed twice');
     if (req.vms.length === 0) throw new FerryError('bad-request', 'no VMs to migrate');
-    const snap = new Snapshot(this.opts.drivers);
+    const snap = this.snapshot();
     const to = snap.host(req.to);
     const incoming = this.incoming(to.id);
     const jobs: Job[] = [];
@@ -145,7 +148,7 @@ export class MigrationEngine {
    * migrating without us): it is watched to the end and finishes its existing record.
    */
   adopt(rec: MigrationRecord, driver: HostDriver, mig: DriverMigration): void {
-    const snap = new Snapshot(this.opts.drivers);
+    const snap = this.snapshot();
     const vm = snap.vms.find((v) => v.id === rec.vmId);
     if (!vm) throw new FerryError('not-found', `cannot adopt ${rec.id}: VM ${rec.vm} is not in the inventory`);
     const job = new Job(rec, vm, driver, {
@@ -217,6 +220,36 @@ export class MigrationEngine {
       recorder: this.opts.recorder,
       changed: () => this.batcher.touch(),
       ended: (j) => this.onJobEnded(j),
+    });
+  }
+
+  /** Every driver's hosts and VMs now, with Ferry's maintenance marks. */
+  snapshot(): Snapshot {
+    return new Snapshot(this.opts.drivers, this.opts.inMaintenance);
+  }
+
+  get limits(): Limits {
+    return this.queue.limits;
+  }
+
+  /**
+   * The plan that empties these hosts (ids, names or rack names): destinations, order and
+   * timeline, blockers. VMs already on their way to a host count against its room.
+   */
+  plan(hostRefs: readonly string[], overrides?: PolicyOverrides, opts: { headroom?: number } = {}): EvacuationPlan {
+    const snap = this.snapshot();
+    let sources: Host[];
+    try {
+      sources = resolveHosts(snap, hostRefs);
+    } catch (e) {
+      throw new FerryError('not-found', (e as Error).message);
+    }
+    return planEvacuation(snap, sources, {
+      policy: resolvePolicy(overrides),
+      limits: this.queue.limits,
+      headroom: opts.headroom,
+      calibrationOf: (id) => snap.driverOf(id).calibration,
+      busy: (id) => this.incoming(id),
     });
   }
 

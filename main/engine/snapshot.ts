@@ -10,11 +10,13 @@ export class Snapshot {
   readonly vms: Vm[] = [];
   private readonly owner = new Map<string, HostDriver>();
 
-  constructor(drivers: HostDriver[]) {
+  /** `inMaintenance`: hosts Ferry holds in maintenance, whatever their driver says. */
+  constructor(drivers: readonly HostDriver[], inMaintenance?: (hostId: string) => boolean) {
     for (const d of drivers) {
       const inv = d.inventory();
       for (const h of inv.hosts) this.owner.set(h.id, d);
-      this.hosts.push(...inv.hosts);
+      // (Copies: a driver may cache its inventory objects.)
+      this.hosts.push(...(inMaintenance ? inv.hosts.map((h) => (!h.maintenance && inMaintenance(h.id) ? { ...h, maintenance: true } : h)) : inv.hosts));
       this.vms.push(...inv.vms);
     }
   }

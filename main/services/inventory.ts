@@ -1,14 +1,22 @@
 // Every registered driver's hosts, VMs and clusters as one inventory, and the batched
 // change events that patch it in the views.
 import type { Events } from '../../preload/contract';
-import type { DriverInfo, Inventory } from '../../preload/model';
+import type { DriverInfo, Host, Inventory } from '../../preload/model';
 import type { DriverChange, HostDriver, InventoryFilter } from '../engine/driver';
 import { InventoryChanges } from '../inventory-changes';
 
 export class InventoryService {
   private changes: InventoryChanges | null = null;
 
-  constructor(private readonly drivers: readonly HostDriver[]) {}
+  constructor(
+    private readonly drivers: readonly HostDriver[],
+    /** Hosts Ferry holds in maintenance, whatever their driver says. */
+    private readonly inMaintenance: (hostId: string) => boolean = () => false,
+  ) {}
+
+  private marked(hosts: Host[]): Host[] {
+    return hosts.map((h) => (!h.maintenance && this.inMaintenance(h.id) ? { ...h, maintenance: true } : h));
+  }
 
   /** Starts the change events; before this, drivers' changes are not reported. */
   startChanges(emit: (payload: Events['inventory:changed']) => void): void {
@@ -25,7 +33,7 @@ export class InventoryService {
     const inv: Inventory = { clusters: [], hosts: [], vms: [], version: this.changes?.version ?? 1 };
     for (const d of this.drivers) {
       const part = d.inventory();
-      inv.hosts.push(...part.hosts);
+      inv.hosts.push(...this.marked(part.hosts));
       inv.vms.push(...part.vms);
       const named = new Map(d.clusters().map((c) => [c.id, c.name]));
       for (const id of new Set(part.hosts.map((h) => h.cluster))) inv.clusters.push({ id, name: named.get(id) ?? id });
@@ -38,7 +46,7 @@ export class InventoryService {
     const out: Pick<Inventory, 'hosts' | 'vms'> = { hosts: [], vms: [] };
     for (const d of this.drivers) {
       const part = d.inventory(only);
-      out.hosts.push(...part.hosts);
+      out.hosts.push(...this.marked(part.hosts));
       out.vms.push(...part.vms);
     }
     return out;

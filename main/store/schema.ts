@@ -116,6 +116,12 @@ export const SCHEMA: SchemaStep[] = [
     up: `ALTER TABLE migrations ADD COLUMN owner_pid INTEGER;`,
     down: `ALTER TABLE migrations DROP COLUMN owner_pid;`,
   },
+  {
+    version: 5,
+    // Hosts Ferry holds in maintenance (any driver's): they take no new VMs.
+    up: `CREATE TABLE maintenance (host_id TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);`,
+    down: `DROP TABLE maintenance;`,
+  },
 ];
 
 export const LATEST = SCHEMA[SCHEMA.length - 1]!.version;

@@ -289,6 +289,16 @@ export class Store {
   }
 
   // ---- audit --------------------------------------------------------------
+  // ---- maintenance --------------------------------------------------------
+  maintenanceHosts(): { hostId: string; since: string; by: string; reason: string }[] {
+    return this.stmt('SELECT host_id AS hostId, since, by, reason FROM maintenance ORDER BY since').all() as { hostId: string; since: string; by: string; reason: string }[];
+  }
+
+  setMaintenance(hostId: string, on: boolean, by: string, reason: string): void {
+    if (on) this.stmt('INSERT INTO maintenance (host_id, since, by, reason) VALUES (?, ?, ?, ?) ON CONFLICT (host_id) DO NOTHING').run(hostId, new Date().toISOString(), by, reason);
+    else this.stmt('DELETE FROM maintenance WHERE host_id = ?').run(hostId);
+  }
+
   audit(actor: string, action: string, detail: Record<string, unknown>): void {
     this
       .stmt('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)')

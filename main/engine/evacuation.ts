@@ -1,0 +1,163 @@
+// The evacuation planner: a destination for every VM on the hosts to empty, within
+// capacity (memory with a headroom kept free, vCPUs under the overcommit), anti-affinity
+// honoured, in the same cluster, the same rack preferred, spread over destinations rather
+// than piled on the first; what cannot move is a blocker with its reason and does not stop
+// the rest. Then the order that finishes soonest on the schedule prediction (queueing
+// under the concurrency limits, VMs sharing a link).
+import type { EvacuationPlan, Host, PlanBlocker, PlanStep, Policy, Vm } from '../../preload/model';
+import type { DriverCalibration } from './constants';
+import { fit, type PlacementView } from './placement';
+import { chooseAuto, linkMiBps, predictStrategies } from './predict';
+import type { Limits } from './queue';
+import { predictSchedule, type ScheduleInput } from './schedule';
+import { msText, plural } from './words';
+
+export const DEFAULT_HEADROOM = 0.1;
+
+export interface PlanOptions {
+  policy: Policy;
+  limits: Limits;
+  /** Share of each destination's memory kept free after the moves (default 10 %). */
+  headroom?: number;
+  /** The calibration of the driver that owns a host. */
+  calibrationOf?: (hostId: string) => DriverCalibration | undefined;
+  /** VMs already on their way to a host (queued or running migrations). */
+  busy?: (hostId: string) => Vm[];
+}
+
+interface Placed {
+  vm: Vm;
+  from: Host;
+  to: Host;
+}
+
+/** Hosts named by id, by name, or by rack name; an unknown name is an error naming it. */
+export function resolveHosts(view: PlacementView, refs: readonly string[]): Host[] {
+  const out = new Map<string, Host>();
+  for (const ref of refs) {
+    const byHost = view.hosts.find((h) => h.id === ref) ?? view.hosts.find((h) => h.name === ref);
+    const inRack = byHost ? [byHost] : view.hosts.filter((h) => h.rack === ref);
+    if (!inRack.length) throw new Error(`no host or rack "${ref}"`);
+    for (const h of inRack) out.set(h.id, h);
+  }
+  return [...out.values()];
+}
+
+export function planEvacuation(view: PlacementView, sources: readonly Host[], opts: PlanOptions): EvacuationPlan {
+  const headroom = opts.headroom ?? DEFAULT_HEADROOM;
+  const leaving = new Set(sources.map((h) => h.id));
+  const hostById = new Map(view.hosts.map((h) => [h.id, h]));
+  const blockers: PlanBlocker[] = [];
+  const block = (vm: Vm, reason: string) => blockers.push({ vm: vm.name, vmId: vm.id, host: hostById.get(vm.host)?.name ?? vm.host, reason });
+
+  const movable: Vm[] = [];
+  for (const vm of view.vms) {
+    if (!leaving.has(vm.host)) continue;
+    if (vm.state === 'running' || vm.state === 'paused') movable.push(vm);
+    else if (vm.state === 'migrating') block(vm, `${vm.name} is migrating already; wait for it to end`);
+    else block(vm, `${vm.name} is ${vm.state}: only a running VM can be live-migrated (cold-move or remove it)`);
+  }
+  // Largest first: the hardest to place choose while there is most room.
+  movable.sort((a, b) => b.memoryMiB - a.memoryMiB || b.vcpus - a.vcpus || a.name.localeCompare(b.name));
+
+  const byCluster = new Map<string, Host[]>();
+  for (const h of view.hosts) {
+    if (leaving.has(h.id) || h.state !== 'up' || h.maintenance) continue;
+    const list = byCluster.get(h.cluster);
+    if (list) list.push(h);
+    else byCluster.set(h.cluster, [h]);
+  }
+  const incoming = new Map<string, Vm[]>();
+  const placed: Placed[] = [];
+  for (const vm of movable) {
+    const from = hostById.get(vm.host)!;
+    const candidates = byCluster.get(from.cluster) ?? [];
+    if (!candidates.length) {
+      block(vm, `no other host of cluster ${from.cluster} is up and out of maintenance`);
+      continue;
+    }
+    let best: { host: Host; score: [number, number, number] } | null = null;
+    let closest: { free: number; reason: string } | null = null;
+    let affinity: string | null = null;
+    for (const to of candidates) {
+      const f = fit(vm, to, view, [...(opts.busy?.(to.id) ?? []), ...(incoming.get(to.id) ?? [])]);
+      const keep = headroom * to.memoryMiB;
+      if (!f.ok) {
+        if (/anti-affinity/.test(f.reason ?? '')) affinity ??= f.reason;
+        else if (!closest || f.freeMemMiB > closest.free) closest = { free: f.freeMemMiB, reason: f.reason! };
+        continue;
+      }
+      const after = f.freeMemMiB - vm.memoryMiB;
+      if (after < keep) {
+        if (!closest || f.freeMemMiB > closest.free) {
+          closest = { free: f.freeMemMiB, reason: `${to.name} would keep less than the ${Math.round(headroom * 100)} % headroom free` };
+        }
+        continue;
+      }
+      const score: [number, number, number] = [to.rack === from.rack ? 0 : 1, 1 - after / to.memoryMiB, incoming.get(to.id)?.length ?? 0];
+      if (!best || less(score, best.score)) best = { host: to, score };
+    }
+    if (!best) {
+      block(vm, `no host of cluster ${from.cluster} can take it: ${closest?.reason ?? affinity ?? 'none fits'}`);
+      continue;
+    }
+    // Can it move at all within the downtime limit? (Alone on its link: the best case.)
+    const cal = opts.calibrationOf?.(from.id);
+    const by = predictStrategies(vm, from, best.host, opts.policy, { bandwidthMiBps: linkMiBps(from, best.host, opts.policy), calibration: cal });
+    const auto = chooseAuto(by, opts.policy);
+    if (!by[auto.strategy].converges) {
+      block(vm, `cannot meet its ${msText(opts.policy.downtimeLimitMs)} downtime limit with any strategy: ${by[auto.strategy].note}`);
+      continue;
+    }
+    const list = incoming.get(best.host.id);
+    if (list) list.push(vm);
+    else incoming.set(best.host.id, [vm]);
+    placed.push({ vm, from, to: best.host });
+  }
+
+  const ordered = bestOrder(placed, opts);
+  return {
+    hosts: sources.map((h) => h.name),
+    hostIds: sources.map((h) => h.id),
+    steps: ordered.steps,
+    blockers,
+    etaMs: ordered.etaMs,
+    orderReason: ordered.reason,
+    headroom,
+  };
+}
+
+function less(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
+}
+
+/** Tries the usual orders on the schedule prediction and keeps the one that ends soonest. */
+function bestOrder(placed: Placed[], opts: PlanOptions): { steps: PlanStep[]; etaMs: number; reason: string } {
+  if (!placed.length) return { steps: [], etaMs: 0, reason: 'nothing to move' };
+  const input = (p: Placed): ScheduleInput => ({
+    id: p.vm.id, vm: p.vm, from: p.from, to: p.to, strategy: 'auto', policy: opts.policy, calibration: opts.calibrationOf?.(p.from.id),
+  });
+  // Each VM's time alone on its link ranks the longest-first and shortest-first orders.
+  const solo = new Map(placed.map((p) => [p.vm.id, predictSchedule([input(p)], opts.limits).etaMs]));
+  const orders: { name: string; list: Placed[] }[] = [
+    { name: 'longest first', list: [...placed].sort((a, b) => solo.get(b.vm.id)! - solo.get(a.vm.id)!) },
+    { name: 'largest memory first', list: placed },
+    { name: 'shortest first', list: [...placed].sort((a, b) => solo.get(a.vm.id)! - solo.get(b.vm.id)!) },
+  ];
+  const tried = orders.map((o) => ({ ...o, schedule: predictSchedule(o.list.map(input), opts.limits) }));
+  const best = tried.reduce((x, y) => (y.schedule.etaMs < x.schedule.etaMs ? y : x));
+  const others = tried.filter((t) => t !== best).map((t) => `${msText(t.schedule.etaMs)} ${t.name}`);
+  const reason = placed.length === 1
+    ? 'one move'
+    : `${best.name}: ends in ${msText(best.schedule.etaMs)}, against ${others.join(' and ')} (${plural(placed.length, 'move')} under ${opts.limits.perHostOut} out and ${opts.limits.perHostIn} in per host)`;
+  const byId = new Map(best.list.map((p) => [p.vm.id, p]));
+  const steps = best.schedule.moves
+    .map((m) => ({ m, p: byId.get(m.id)! }))
+    .sort((x, y) => x.m.startMs - y.m.startMs)
+    .map(({ m, p }, i) => ({
+      vm: p.vm.name, vmId: p.vm.id, from: p.from.name, fromId: p.from.id, to: p.to.name, toId: p.to.id,
+      strategy: m.strategy, predicted: { downtimeMs: m.downtimeMs, totalMs: m.endMs - m.startMs }, startMs: m.startMs, order: i + 1,
+    }));
+  return { steps, etaMs: best.schedule.etaMs, reason };
+}

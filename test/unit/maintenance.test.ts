@@ -1,0 +1,88 @@
+// Maintenance through the contract on a real store and the simulated datacenter: a host in
+// maintenance takes no new VMs, an evacuation empties its hosts and puts them in
+// maintenance, and the mark survives a restart.
+import { afterEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeApi, type FerryApi } from '../../preload/contract';
+import type { EvacuationStatus } from '../../preload/model';
+import { createApp, type FerryApp } from '../../main/app';
+import { parseSimDatacenter } from '../../main/sim/format';
+import { Store } from '../../main/store/store';
+
+const fixture = path.join(__dirname, '..', 'e2e', 'fixtures', 'small-lab.json');
+
+function open(dir: string): { app: FerryApp; api: FerryApi } {
+  const app = createApp({ dataDir: dir, host: 'cli', longLived: false, speed: 'virtual' });
+  const api = makeApi({ invoke: (c, r) => app.router.dispatch(c, r), subscribe: (e, l) => app.events.on(e, l as never) });
+  return { app, api };
+}
+
+describe('maintenance', () => {
+  let dir: string;
+  let app: FerryApp | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function lab(): FerryApi {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-maint-'));
+    const store = Store.open(dir);
+    store.saveDatacenter(parseSimDatacenter(fs.readFileSync(fixture, 'utf8'), fixture));
+    store.close();
+    const o = open(dir);
+    app = o.app;
+    return o.api;
+  }
+
+  it('a host in maintenance takes no new VMs, says so, and leaves maintenance on request', async () => {
+    const api = lab();
+    const h = await api.maintenance.set({ host: 'lab-h2', on: true });
+    expect(h.maintenance).toBe(true);
+    await expect(api.migrations.start({ vms: ['small-web'], to: 'lab-h2' })).rejects.toThrow(/small-web cannot move to lab-h2: lab-h2 is in maintenance/);
+    const dest = (await api.migrations.destinations({ vm: 'small-web' })).find((d) => d.host === 'lab-h2')!;
+    expect(dest).toMatchObject({ verdict: 'red', reason: 'lab-h2 is in maintenance' });
+    expect((await api.inventory.get()).hosts.find((x) => x.id === 'lab-h2')!.maintenance).toBe(true);
+    expect((await api.maintenance.set({ host: 'lab-h2', on: false })).maintenance).toBe(false);
+    await expect(api.migrations.start({ vms: ['small-web'], to: 'lab-h2' })).resolves.toHaveLength(1);
+  });
+
+  it('an evacuation empties its host, puts it in maintenance, and the mark survives a restart', async () => {
+    const api = lab();
+    const plan = await api.maintenance.plan({ hosts: ['lab-h1'] });
+    // big-db (16 GiB) fits only on lab-h2: lab-h3 is 16 GiB with filler on it.
+    expect(plan.steps.map((s) => [s.vm, s.to])).toEqual(expect.arrayContaining([['big-db', 'lab-h2']]));
+    expect(plan.blockers).toEqual([]);
+    const ended = new Promise<EvacuationStatus>((resolve) => api.on('maintenance:evacuation', (s) => s.state !== 'running' && resolve(s)));
+    const started = await api.maintenance.evacuate({ hosts: ['lab-h1'] });
+    expect(started.state).toBe('running');
+    // While it runs, the host already takes no new VMs.
+    expect((await api.inventory.get()).hosts.find((x) => x.id === 'lab-h1')!.maintenance).toBe(true);
+    const final = await ended;
+    expect(final).toMatchObject({ state: 'completed', done: 2, total: 2, left: [] });
+    const inv = await api.inventory.get();
+    expect(inv.vms.filter((v) => v.host === 'lab-h1')).toEqual([]);
+    await app!.close();
+    const again = open(dir);
+    app = again.app;
+    expect((await again.api.inventory.get()).hosts.find((x) => x.id === 'lab-h1')!.maintenance).toBe(true);
+    expect(again.app.store.maintenanceHosts()).toMatchObject([{ hostId: 'lab-h1', reason: 'evacuated by Ferry' }]);
+  });
+
+  it('an evacuation that cannot move a VM finishes the rest and reports what it left', async () => {
+    const api = lab();
+    await api.maintenance.set({ host: 'lab-h2', on: true });
+    // Only lab-h3 is left: small-web fits, big-db does not.
+    const final = await new Promise<EvacuationStatus>((resolve, reject) => {
+      api.on('maintenance:evacuation', (s) => s.state !== 'running' && resolve(s));
+      api.maintenance.evacuate({ hosts: ['lab-h1'] }).catch(reject);
+    });
+    expect(final.state).toBe('partial');
+    expect(final.done).toBe(1);
+    expect(final.left.map((b) => b.vm)).toEqual(['big-db']);
+    expect(final.left[0]!.reason).toMatch(/no host of cluster lab can take it: big-db needs 16 GiB; lab-h3 has/);
+  });
+});

@@ -279,4 +279,6 @@ export interface EvacuationStatus {
   left: PlanBlocker[];
   startedAt: string;
   endedAt: string | null;
+  /** How long it took, on the same clock as the plan's ETA (the driver's), once it ended. */
+  actualMs: number | null;
 }

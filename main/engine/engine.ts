@@ -228,6 +228,11 @@ export class MigrationEngine {
     return new Snapshot(this.opts.drivers, this.opts.inMaintenance);
   }
 
+  /** The clock of the driver that owns a host: what predictions and records measure in. */
+  driverNow(hostId: string): number {
+    return this.snapshot().driverOf(hostId).now();
+  }
+
   get limits(): Limits {
     return this.queue.limits;
   }

@@ -15,6 +15,9 @@ export const EVACUATED = 'evacuated by Ferry';
 
 interface Running {
   status: EvacuationStatus;
+  /** The driver's clock at the start (the plan's ETA is on it). */
+  t0: number;
+  clock: () => number;
   /** Moves not ended yet: record id -> the VM. */
   pending: Map<string, { vmId: string; vm: string; tried: Set<string> }>;
 }
@@ -92,8 +95,11 @@ export class MaintenanceService {
       left: [...plan.blockers],
       startedAt: new Date().toISOString(),
       endedAt: null,
+      actualMs: null,
     };
-    const run: Running = { status, pending: new Map() };
+    const first = plan.hostIds[0]!;
+    const clock = () => this.engine.driverNow(first);
+    const run: Running = { status, pending: new Map(), t0: clock(), clock };
     this.evacuations.set(status.id, run);
     this.store.audit(this.actor, 'evacuate', { id: status.id, hosts: plan.hostIds, moves: plan.steps.length, blockers: plan.blockers.length });
     for (const step of plan.steps) this.startMove(run, step.vmId, step.vm, step.toId, new Set());
@@ -147,6 +153,7 @@ export class MaintenanceService {
     if (run.status.state !== 'running' || run.pending.size) return;
     run.status.state = run.status.left.length ? 'partial' : 'completed';
     run.status.endedAt = new Date().toISOString();
+    run.status.actualMs = run.clock() - run.t0;
     // The hosts stay in maintenance: emptied (or as empty as they could be made).
     for (const id of run.status.plan.hostIds) this.mark(id, true, run.status.left.length ? `${EVACUATED}, ${run.status.left.length} VMs left` : EVACUATED);
     this.store.audit('ferry', 'evacuated', { id: run.status.id, done: run.status.done, left: run.status.left.length });

@@ -11,6 +11,7 @@ import './styles/active.css';
 import './styles/dialog.css';
 import './styles/history.css';
 import './styles/report.css';
+import './styles/maintenance.css';
 
 applyTheme();
 createRoot(document.getElementById('root')!).render(

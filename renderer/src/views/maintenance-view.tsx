@@ -1,17 +1,274 @@
-/** Maintenance planning is not built yet: say so plainly rather than show made-up data. */
-export function MaintenanceView() {
+// Maintenance: pick hosts or racks, preview the evacuation plan (a timeline of the moves,
+// blockers in red, totals), run it, and hold hosts in or out of maintenance.
+import { useEffect, useMemo, useState } from 'react';
+import type { EvacuationPlan, EvacuationStatus, Host } from '../../../preload/model';
+import { ferry } from '../api';
+import { errorText, formatMs, STRATEGY_LABEL } from '../format';
+import { useInventory } from '../state/inventory';
+
+interface RackGroup {
+  cluster: string;
+  rack: string;
+  hosts: Host[];
+}
+
+function useEvacuations(): EvacuationStatus[] {
+  const [list, setList] = useState<EvacuationStatus[]>([]);
+  useEffect(() => {
+    let live = true;
+    void ferry.maintenance.evacuations().then((l) => live && setList(l));
+    const off = ferry.on('maintenance:evacuation', (s) => setList((cur) => [s, ...cur.filter((x) => x.id !== s.id)]));
+    return () => {
+      live = false;
+      off();
+    };
+  }, []);
+  return list;
+}
+
+function HostPicker({ groups, vmsOn, selected, toggle, onMaintenance }: {
+  groups: RackGroup[];
+  vmsOn: Map<string, number>;
+  selected: Set<string>;
+  toggle(ids: string[], on: boolean): void;
+  onMaintenance(h: Host, on: boolean): void;
+}) {
+  const [open, setOpen] = useState<Set<string>>(new Set());
   return (
-    <div className="view" data-testid="maintenance-view">
-      <div className="panel panel-body placeholder">
-        <h3>Coming in a later release</h3>
-        <p>
-          Planning a host evacuation — placement by capacity and anti-affinity, order, per-VM ETA, blockers, a preview, a scheduled start, concurrency limits,
-          pause and cancel, and a report — is not available in this version of Ferry.
-        </p>
-        <p className="muted">
-          Until then, move VMs off a host from the <a href="#/map">cluster map</a>: select several VMs with Ctrl/Cmd-click or Shift-click and drag them
-          together onto another host.
-        </p>
+    <div className="rack-list" data-testid="maint-hosts">
+      {groups.map((g) => {
+        const key = `${g.cluster}/${g.rack}`;
+        const ids = g.hosts.map((h) => h.id);
+        const all = ids.every((id) => selected.has(id));
+        const some = !all && ids.some((id) => selected.has(id));
+        const isOpen = open.has(key);
+        return (
+          <div key={key} className="rack" data-rack={g.rack}>
+            <div className="rack-head">
+              <input
+                type="checkbox"
+                aria-label={`Select rack ${g.rack}`}
+                checked={all}
+                ref={(el) => {
+                  if (el) el.indeterminate = some;
+                }}
+                onChange={(e) => toggle(ids, e.target.checked)}
+              />
+              <button type="button" className="btn ghost small" aria-expanded={isOpen} onClick={() => setOpen((s) => { const n = new Set(s); if (n.has(key)) n.delete(key); else n.add(key); return n; })}>
+                {isOpen ? '▾' : '▸'} {g.rack}
+              </button>
+              <span className="muted">
+                {g.cluster} · {g.hosts.length} hosts · {g.hosts.reduce((a, h) => a + (vmsOn.get(h.id) ?? 0), 0)} VMs
+              </span>
+            </div>
+            {isOpen && (
+              <ul className="rack-hosts">
+                {g.hosts.map((h) => (
+                  <li key={h.id} data-testid={`maint-host-${h.id}`}>
+                    <label className="check">
+                      <input type="checkbox" checked={selected.has(h.id)} onChange={(e) => toggle([h.id], e.target.checked)} />
+                      <strong>{h.name}</strong>
+                    </label>
+                    <span className="muted">{vmsOn.get(h.id) ?? 0} VMs</span>
+                    {h.state === 'down' && <span className="badge bad">down</span>}
+                    {h.maintenance && <span className="badge warn">maintenance</span>}
+                    <button
+                      type="button"
+                      className="btn small"
+                      aria-label={`${h.maintenance ? 'Leave' : 'Enter'} maintenance on ${h.name}`}
+                      title={h.maintenance ? 'Give the host back to placement' : 'Hold the host out of placement: it takes no new VMs'}
+                      onClick={() => onMaintenance(h, !h.maintenance)}
+                    >
+                      {h.maintenance ? 'Leave' : 'Enter'}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+function Timeline({ plan }: { plan: EvacuationPlan }) {
+  const span = Math.max(1, plan.etaMs);
+  return (
+    <div className="gantt" role="table" aria-label="Evacuation timeline" data-testid="maint-timeline">
+      <div className="gantt-axis" aria-hidden>
+        <span>0</span>
+        <span>{formatMs(span / 2)}</span>
+        <span>{formatMs(span)}</span>
+      </div>
+      {plan.steps.map((s) => (
+        <div key={s.vmId} className="gantt-row" role="row" data-vm={s.vm}>
+          <div className="gantt-label" role="cell">
+            <span className="muted">{s.order}.</span> <strong>{s.vm}</strong> → {s.to}
+          </div>
+          <div className="gantt-track" role="cell">
+            <div
+              className={`gantt-bar s-${s.strategy}`}
+              style={{ left: `${(s.startMs / span) * 100}%`, width: `${Math.max(0.5, (s.predicted.totalMs / span) * 100)}%` }}
+              title={`${s.vm}: ${STRATEGY_LABEL[s.strategy]}, starts at ${formatMs(s.startMs)}, takes ${formatMs(s.predicted.totalMs)}, pause ~${formatMs(s.predicted.downtimeMs)}`}
+            />
+          </div>
+          <div className="gantt-fig num" role="cell">
+            {formatMs(s.predicted.totalMs)} · pause {formatMs(s.predicted.downtimeMs)}
+          </div>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function PlanView({ plan }: { plan: EvacuationPlan }) {
+  const pause = plan.steps.reduce((a, s) => a + s.predicted.downtimeMs, 0);
+  return (
+    <div className="plan" data-testid="maint-plan">
+      <div className="summary-cards">
+        {[
+          ['Moves', String(plan.steps.length)],
+          ['Blockers', String(plan.blockers.length)],
+          ['Done in', formatMs(plan.etaMs)],
+          ['Total pause', formatMs(pause)],
+        ].map(([k, v]) => (
+          <div key={k} className={`panel stat${k === 'Blockers' && plan.blockers.length ? ' bad' : ''}`}>
+            <span className="stat-label">{k}</span>
+            <strong className="stat-value">{v}</strong>
+          </div>
+        ))}
+      </div>
+      <p className="muted" data-testid="maint-order">
+        Order: {plan.orderReason}. Destinations keep {Math.round(plan.headroom * 100)} % of their memory free.
+      </p>
+      {plan.blockers.length > 0 && (
+        <ul className="blockers" data-testid="maint-blockers">
+          {plan.blockers.map((b) => (
+            <li key={b.vmId}>
+              <strong>{b.vm}</strong> on {b.host}: {b.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+      {plan.steps.length > 0 && <Timeline plan={plan} />}
+    </div>
+  );
+}
+
+function EvacuationRow({ e }: { e: EvacuationStatus }) {
+  const pct = e.total ? (e.done / e.total) * 100 : 100;
+  return (
+    <li className="evac" data-testid={`evac-${e.state}`}>
+      <div className="evac-head">
+        <strong>{e.hosts.join(', ')}</strong>
+        <span className={`badge ${e.state === 'completed' ? 'ok' : e.state === 'running' ? 'info' : 'warn'}`}>{e.state}</span>
+        <span className="muted">
+          {e.done} of {e.total} moved ·{' '}
+          {e.actualMs !== null ? `took ${formatMs(e.actualMs)}, predicted ${formatMs(e.plan.etaMs)}` : `predicted ${formatMs(e.plan.etaMs)}`}
+        </span>
+      </div>
+      <div className="bar" aria-label={`${e.done} of ${e.total} moved`}>
+        <i style={{ width: `${pct}%` }} />
+      </div>
+      {e.left.length > 0 && (
+        <ul className="blockers">
+          {e.left.map((b) => (
+            <li key={b.vmId}>
+              <strong>{b.vm}</strong> stays on {b.host}: {b.reason}
+            </li>
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}
+
+export function MaintenanceView() {
+  const { index } = useInventory();
+  const evacuations = useEvacuations();
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [plan, setPlan] = useState<EvacuationPlan | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const { groups, vmsOn } = useMemo(() => {
+    const hosts = index?.inventory.hosts ?? [];
+    const byRack = new Map<string, RackGroup>();
+    for (const h of hosts) {
+      const key = `${h.cluster}/${h.rack}`;
+      let g = byRack.get(key);
+      if (!g) byRack.set(key, (g = { cluster: h.cluster, rack: h.rack, hosts: [] }));
+      g.hosts.push(h);
+    }
+    const vmsOn = new Map<string, number>();
+    for (const v of index?.inventory.vms ?? []) vmsOn.set(v.host, (vmsOn.get(v.host) ?? 0) + 1);
+    return { groups: [...byRack.values()].sort((a, b) => a.cluster.localeCompare(b.cluster) || a.rack.localeCompare(b.rack)), vmsOn };
+  }, [index]);
+
+  const toggle = (ids: string[], on: boolean) => {
+    setPlan(null);
+    setSelected((s) => {
+      const n = new Set(s);
+      for (const id of ids) if (on) n.add(id); else n.delete(id);
+      return n;
+    });
+  };
+  const act = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const hosts = [...selected];
+  return (
+    <div className="view maintenance-view" data-testid="maintenance-view">
+      <div className="maint-grid">
+        <section className="panel panel-body">
+          <h3>Hosts and racks</h3>
+          <p className="muted">Pick the hosts to empty: a whole rack, or hosts in it.</p>
+          {!index && <p className="muted">Loading…</p>}
+          <HostPicker groups={groups} vmsOn={vmsOn} selected={selected} toggle={toggle} onMaintenance={(h, on) => act(async () => void (await ferry.maintenance.set({ host: h.id, on })))} />
+        </section>
+        <section className="panel panel-body">
+          <div className="maint-actions">
+            <h3>Evacuation plan</h3>
+            <span className="muted">{hosts.length ? `${hosts.length} hosts selected` : 'no hosts selected'}</span>
+            <button type="button" className="btn" disabled={!hosts.length || busy} onClick={() => act(async () => setPlan(await ferry.maintenance.plan({ hosts })))}>
+              Preview plan
+            </button>
+            <button
+              type="button"
+              className="btn primary"
+              disabled={!plan || busy}
+              onClick={() =>
+                act(async () => {
+                  await ferry.maintenance.evacuate({ hosts });
+                  setPlan(null);
+                  setSelected(new Set());
+                })
+              }
+            >
+              Evacuate now
+            </button>
+          </div>
+          {error && <p className="error-text" role="alert">{error}</p>}
+          {plan ? <PlanView plan={plan} /> : <p className="muted">Preview a plan to see every move, its predicted start, duration and pause, and what cannot move.</p>}
+          {evacuations.length > 0 && (
+            <>
+              <h3>Evacuations</h3>
+              <ul className="evac-list" data-testid="maint-evacuations">
+                {evacuations.map((e) => (
+                  <EvacuationRow key={e.id} e={e} />
+                ))}
+              </ul>
+            </>
+          )}
+        </section>
       </div>
     </div>
   );

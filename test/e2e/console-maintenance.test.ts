@@ -1,0 +1,59 @@
+// The Maintenance view: pick a host, preview the plan (timeline, order, totals), run it on
+// the simulated datacenter, watch it finish, and see the host in maintenance on the map.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
+
+let served: Served;
+let browser: Browser;
+
+beforeAll(async () => {
+  const dataDir = tempDataDir();
+  const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', 'small-lab.json')], { dataDir });
+  expect(load.code, load.stderr).toBe(0);
+  served = await startServe({ speed: '20', dataDir });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+describe('maintenance view', () => {
+  it('previews an evacuation, runs it, and puts the host in maintenance', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(30_000);
+    try {
+      await page.goto(served.url);
+      await page.getByTestId('nav-maintenance').click();
+      const rack = page.locator('[data-rack="lab-r01"]');
+      await rack.getByRole('button', { name: /lab-r01/ }).click();
+      await page.getByTestId('maint-host-lab-h1').getByRole('checkbox').check();
+      await page.getByRole('button', { name: 'Preview plan' }).click();
+      const plan = page.getByTestId('maint-plan');
+      await plan.waitFor();
+      // big-db (16 GiB) only fits on lab-h2; small-web goes wherever there is room.
+      await expect(page.locator('.gantt-row[data-vm="big-db"]').textContent()).resolves.toMatch(/big-db → lab-h2/);
+      await expect(page.locator('.gantt-row[data-vm="small-web"]').count()).resolves.toBe(1);
+      await expect(page.getByTestId('maint-order').textContent()).resolves.toMatch(/Order: .*ends in.*keep 10 % of their memory free/);
+      await expect(plan.locator('.stat').first().textContent()).resolves.toMatch(/Moves\s*2/);
+      await page.screenshot({ path: screenshotPath('maintenance-plan.png') });
+
+      await page.getByRole('button', { name: 'Evacuate now' }).click();
+      await page.getByTestId('evac-completed').waitFor({ timeout: 60_000 });
+      await expect(page.getByTestId('evac-completed').textContent()).resolves.toMatch(/lab-h1.*completed.*2 of 2 moved · took \d+(\.\d)? s, predicted \d+(\.\d)? s/);
+      // The inventory follows within its change batch.
+      await page.getByTestId('maint-host-lab-h1').filter({ hasText: '0 VMs' }).waitFor();
+      await expect(page.getByTestId('maint-host-lab-h1').textContent()).resolves.toMatch(/0 VMs.*maintenance.*Leave/);
+      expect(await page.getByRole('button', { name: 'Leave maintenance on lab-h1' }).count()).toBe(1);
+      await page.screenshot({ path: screenshotPath('maintenance-done.png') });
+
+      await page.getByTestId('nav-map').click();
+      await expect(page.getByTestId('host-lab-h1').textContent()).resolves.toMatch(/maintenance/);
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { parseSimDatacenter } from '../sim/format';
 import { serve } from '../server/serve';
 import { table, mib, ms, bytes } from './format';
 import { readFileOrFail, type Ctx } from './context';
-import { toCsv } from '../services/export';
+import { fetchAllRows, toCsv } from '../../common/history-export';
 import { reportPdf } from './pdf';
 import path from 'node:path';
 import { evacuate, maintenance } from './maintenance-commands';
@@ -168,15 +168,16 @@ export const commands: Record<string, Command> = {
 
   async history(ctx) {
     const limit = num(ctx, 'limit');
-    const page = await ctx.api.history.list({
+    const filter = {
       ...(typeof ctx.flags.since === 'string' ? { since: ctx.flags.since } : {}),
       ...(Array.isArray(ctx.flags.vm) && ctx.flags.vm[0] ? { vm: ctx.flags.vm[0] } : {}),
       ...(typeof ctx.flags.host === 'string' ? { host: ctx.flags.host } : {}),
       ...(typeof ctx.flags.outcome === 'string' ? { outcome: ctx.flags.outcome as 'completed' } : {}),
-      limit: limit ?? 100,
-    });
+    };
+    // Every matching row, as the console's Export CSV writes them (--limit caps it): the same bytes.
+    if (ctx.flags.csv) return process.stdout.write(toCsv(await fetchAllRows((f) => ctx.api.history.list(f), filter, limit ?? 100_000))), 0;
+    const page = await ctx.api.history.list({ ...filter, limit: limit ?? 100 });
     if (ctx.json) return json(ctx, page.rows), 0;
-    if (ctx.flags.csv) return ctx.out(toCsv(page.rows)), 0;
     ctx.out(table(page.rows.map((r) => ({
       id: r.id, when: r.queuedAt.replace('T', ' ').slice(0, 19), vm: r.vm, from: r.from, to: r.to,
       strategy: r.strategy, outcome: r.outcome, downtime: ms(r.downtimeMs), total: ms(r.totalMs), bytes: bytes(r.bytes),

@@ -59,6 +59,18 @@ describe('history', () => {
       const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
       expect(csv[0]).toMatch(/^id,queued_at,.*downtime_ms/);
       expect(csv).toHaveLength(RUNS.length + 1);
+      // The CLI writes the very same bytes for the same filter (one exporter for both).
+      const all = await runCli(['history', '--csv'], { dataDir: served.dataDir });
+      expect(all.code, all.stderr).toBe(0);
+      expect(all.stdout).toBe(fs.readFileSync((await download.path())!, 'utf8'));
+      await page.getByLabel('Outcome').selectOption('failed');
+      await expect.poll(() => rows.count()).toBe(1);
+      const [failedOnly] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+      const cliFailed = await runCli(['history', '--csv', '--outcome', 'failed'], { dataDir: served.dataDir });
+      expect(cliFailed.stdout).toBe(fs.readFileSync((await failedOnly.path())!, 'utf8'));
+      expect(cliFailed.stdout.split('\r\n')).toHaveLength(3); // header, one row, the final CRLF
+      await page.getByRole('button', { name: 'Reset' }).click();
+      await expect.poll(() => rows.count()).toBe(RUNS.length);
 
       // Downtime, largest first: stop-and-copy pauses the guest for the whole copy.
       await page.getByRole('button', { name: /Downtime/ }).click();

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HistoryFilter } from '../../../preload/contract';
 import type { MigrationRecord } from '../../../preload/model';
+import { fetchAllRows } from '../../../common/history-export';
 import { ferry } from '../api';
 import { errorText } from '../format';
 
@@ -79,14 +80,7 @@ export function useHistoryRows(filter: HistoryFilter, refreshKey: number): Histo
   return { total, row, need, error, version };
 }
 
-/** Every row matching the filter (for export), in pages of the API's maximum. */
-export async function fetchAll(filter: HistoryFilter, max = 100_000): Promise<MigrationRecord[]> {
-  const out: MigrationRecord[] = [];
-  for (let offset = 0; offset < max; ) {
-    const res = await ferry.history.list({ ...filter, limit: 10_000, offset });
-    out.push(...res.rows);
-    offset += res.rows.length;
-    if (!res.rows.length || offset >= res.total) break;
-  }
-  return out;
+/** Every row matching the filter (for export), as `ferry history --csv` fetches them. */
+export function fetchAll(filter: HistoryFilter, max = 100_000): Promise<MigrationRecord[]> {
+  return fetchAllRows((f) => ferry.history.list(f), filter, max);
 }

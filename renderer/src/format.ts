@@ -101,6 +101,12 @@ export const PHASE_LABEL: Record<string, string> = {
   done: 'Done',
 };
 
+/** A NIC by its line rate, as people name it: 1192 MiB/s is "10 GbE". */
+export function linkName(nicMiBps: number): string {
+  const gbps = (nicMiBps * 1.048576 * 8) / 1000;
+  return gbps >= 1 ? `${Math.round(gbps)} GbE` : `${Math.round(gbps * 1000)} MbE`;
+}
+
 export function errorText(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
   return String(e);

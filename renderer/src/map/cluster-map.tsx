@@ -13,7 +13,8 @@ import { buildLayout, chipsPerLine, columnsFor, estimateHeight, type MapItem, ty
 import { MapLegend } from './legend';
 import { MapToolbar } from './map-toolbar';
 import { useSelection } from './selection';
-import { useMapDrag, type DropRequest } from './use-map-drag';
+import { useMapDrag } from './use-map-drag';
+import type { DropRequest } from '../migrate/migrate-dialog';
 import { difficultyOf } from './difficulty';
 import type { Vm } from '../../../preload/model';
 

@@ -3,7 +3,7 @@ import { useDroppable } from '@dnd-kit/core';
 import type { Destination } from '../../../preload/contract';
 import type { Host, Vm } from '../../../preload/model';
 import { Meter } from '../components/meter';
-import { formatMiB, formatMs, formatRate, STRATEGY_LABEL } from '../format';
+import { formatMiB, formatMs, formatRate, linkName, STRATEGY_LABEL } from '../format';
 import { VmChip, type SelectMode } from './vm-chip';
 
 export type DragInfo =
@@ -23,11 +23,6 @@ interface Props {
   selected: Set<string>;
   lifted: Set<string> | null;
   onSelect(vm: Vm, mode: SelectMode): void;
-}
-
-export function linkName(nicMiBps: number): string {
-  const gbps = (nicMiBps * 1.048576 * 8) / 1000;
-  return gbps >= 1 ? `${Math.round(gbps)} GbE` : `${Math.round(gbps * 1000)} MbE`;
 }
 
 function Metrics({ host }: { host: Host }) {

@@ -21,6 +21,7 @@ import type { InventoryIndex } from '../state/inventory';
 import { toast } from '../state/toasts';
 import type { DragInfo } from './host-card';
 import { neighbour, type MapLayout } from './layout';
+import type { DropRequest } from '../migrate/migrate-dialog';
 
 export interface ActiveDrag {
   vmIds: string[];
@@ -28,10 +29,6 @@ export interface ActiveDrag {
   source: string;
 }
 
-export interface DropRequest {
-  vmIds: string[];
-  to: string;
-}
 
 interface Options {
   index: InventoryIndex | null;

@@ -3,13 +3,17 @@
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { DEFAULT_POLICY, type PolicyOverrides, type PredictResult, type StrategyChoice } from '../../../preload/model';
 import { ferry } from '../api';
-import { errorText, formatMiB, STRATEGY_LABEL, STRATEGY_ORDER } from '../format';
+import { errorText, formatMiB, linkName, STRATEGY_LABEL, STRATEGY_ORDER } from '../format';
 import { addQueued } from '../state/progress';
 import type { InventoryIndex } from '../state/inventory';
 import { toast } from '../state/toasts';
-import type { DropRequest } from '../map/use-map-drag';
-import { linkName } from '../map/host-card';
 import { PredictionView, MultiPredictionTable } from './prediction-view';
+
+/** VMs dropped on a host: what the dialog asks about. */
+export interface DropRequest {
+  vmIds: string[];
+  to: string;
+}
 
 /** More VMs than this are started without a prediction each (the server still checks them). */
 const MAX_PREDICTED = 12;

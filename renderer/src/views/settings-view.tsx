@@ -4,8 +4,7 @@ import type { DriverHealth } from '../../../preload/model';
 import { useAppInfo } from '../state/app-info';
 import { useInventory } from '../state/inventory';
 import { useTheme, type ThemeChoice } from '../theme';
-import { formatMiB, formatPct } from '../format';
-import { linkName } from '../map/host-card';
+import { formatMiB, formatPct, linkName } from '../format';
 
 const ROW = 32;
 

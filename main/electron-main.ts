@@ -5,6 +5,7 @@ import path from 'node:path';
 import { CHANNELS, EVENT_NAMES } from '../preload/contract';
 import { createApp, type FerryApp } from './app';
 import { defaultDataDir } from './data-dir';
+import { REPORT_READY_SELECTOR } from '../common/report-ready';
 
 let ferry: FerryApp | null = null;
 const rendererIndex = path.join(__dirname, '..', 'renderer', 'index.html');
@@ -56,12 +57,9 @@ async function printReport(id: string): Promise<Buffer> {
   });
   try {
     await win.loadFile(rendererIndex, { hash: `/report/${encodeURIComponent(id)}` });
-    // Wait for the report's timeline (the page fetched the report over IPC), then charts' layout.
-    for (let i = 0; i < 100; i++) {
-      if (await win.webContents.executeJavaScript('!!document.querySelector(\'[data-testid="report-timeline"]\')')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await new Promise((r) => setTimeout(r, 500));
+    // The report view marks itself ready once it fetched the report over IPC and its charts laid out.
+    const ready = `!!document.querySelector(${JSON.stringify(REPORT_READY_SELECTOR)})`;
+    for (let i = 0; i < 300 && !(await win.webContents.executeJavaScript(ready)); i++) await new Promise((r) => setTimeout(r, 100));
     return await win.webContents.printToPDF({ printBackground: true, pageSize: 'A4' });
   } finally {
     win.destroy();

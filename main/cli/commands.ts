@@ -7,7 +7,8 @@ import type { MigrationRecord, PolicyOverrides, StrategyChoice } from '../../pre
 import { strategyChoice } from '../../preload/model';
 import { parseSimDatacenter } from '../sim/format';
 import { serve } from '../server/serve';
-import { table, mib, ms, bytes } from './format';
+import { formatBytes, formatMiB, formatMs } from '../../common/units';
+import { table } from './format';
 import { readFileOrFail, type Ctx } from './context';
 import { fetchAllRows, toCsv } from '../../common/history-export';
 import { reportPdf } from './pdf';
@@ -70,7 +71,7 @@ const json = (ctx: Ctx, value: unknown) => ctx.out(JSON.stringify(value, null, 2
 
 function recordLine(r: MigrationRecord): string {
   const head = `${r.id}  ${r.vm}: ${r.from} -> ${r.to}  ${r.strategy}  ${r.outcome}`;
-  const figures = `downtime ${ms(r.downtimeMs)}, total ${ms(r.totalMs)}, ${bytes(r.bytes)}, ${r.rounds} rounds`;
+  const figures = `downtime ${formatMs(r.downtimeMs)}, total ${formatMs(r.totalMs)}, ${formatBytes(r.bytes)}, ${r.rounds} rounds`;
   return `${head}\n  ${figures}\n  ${r.reason}`;
 }
 
@@ -105,7 +106,7 @@ export const commands: Record<string, Command> = {
     for (const v of inv.vms) vmsOn.set(v.host, (vmsOn.get(v.host) ?? 0) + 1);
     ctx.out(table(inv.hosts.map((h) => ({
       id: h.id, cluster: h.cluster, rack: h.rack, driver: h.driver, cores: h.cores,
-      memory: `${mib(h.usage.memUsedMiB)} / ${mib(h.memoryMiB)}`, nic: `${h.nicMiBps} MiB/s`,
+      memory: `${formatMiB(h.usage.memUsedMiB)} / ${formatMiB(h.memoryMiB)}`, nic: `${h.nicMiBps} MiB/s`,
       vms: vmsOn.get(h.id) ?? 0, state: h.maintenance ? 'maintenance' : h.state,
     })), ['id', 'cluster', 'rack', 'driver', 'cores', 'memory', 'nic', 'vms', 'state']));
     return 0;
@@ -115,8 +116,8 @@ export const commands: Record<string, Command> = {
     const inv = await ctx.api.inventory.get();
     if (ctx.json) return json(ctx, inv.vms), 0;
     ctx.out(table(inv.vms.map((v) => ({
-      id: v.id, host: v.host, memory: mib(v.memoryMiB), vcpus: v.vcpus, state: v.state,
-      'dirty rate': `${v.workload.dirtyMiBps} MiB/s`, 'working set': mib(v.workload.wssMiB),
+      id: v.id, host: v.host, memory: formatMiB(v.memoryMiB), vcpus: v.vcpus, state: v.state,
+      'dirty rate': `${v.workload.dirtyMiBps} MiB/s`, 'working set': formatMiB(v.workload.wssMiB),
     })), ['id', 'host', 'memory', 'vcpus', 'state', 'dirty rate', 'working set']));
     return 0;
   },
@@ -130,7 +131,7 @@ export const commands: Record<string, Command> = {
     ctx.out(`${res.vm}: ${res.from} -> ${res.to}`);
     if (!res.fit.ok) ctx.out(`  does not fit: ${res.fit.reason}`);
     ctx.out(`  auto picks ${res.auto.strategy}: ${res.auto.reason}`);
-    ctx.out(`  ${p.strategy}: ${p.converges ? 'converges' : 'does NOT converge'}; downtime ${ms(p.downtimeMs)}, total ${ms(p.totalMs)}, ${bytes(p.bytes)}, ${p.rounds} rounds`);
+    ctx.out(`  ${p.strategy}: ${p.converges ? 'converges' : 'does NOT converge'}; downtime ${formatMs(p.downtimeMs)}, total ${formatMs(p.totalMs)}, ${formatBytes(p.bytes)}, ${p.rounds} rounds`);
     ctx.out(`  ${p.note}`);
     return 0;
   },
@@ -151,7 +152,7 @@ export const commands: Record<string, Command> = {
           if (now - lastLine < 1000) return;
           lastLine = now;
           for (const p of batch) {
-            process.stderr.write(`  ${p.vm} ${p.phase} round ${p.round}: ${bytes(p.remainingBytes)} left, ${Math.round(p.dirtyMiBps)} MiB/s dirty vs ${Math.round(p.bandwidthMiBps)} MiB/s, ETA ${ms(p.etaMs)}\n`);
+            process.stderr.write(`  ${p.vm} ${p.phase} round ${p.round}: ${formatBytes(p.remainingBytes)} left, ${Math.round(p.dirtyMiBps)} MiB/s dirty vs ${Math.round(p.bandwidthMiBps)} MiB/s, ETA ${formatMs(p.etaMs)}\n`);
           }
         });
     try {
@@ -180,7 +181,7 @@ export const commands: Record<string, Command> = {
     if (ctx.json) return json(ctx, page.rows), 0;
     ctx.out(table(page.rows.map((r) => ({
       id: r.id, when: r.queuedAt.replace('T', ' ').slice(0, 19), vm: r.vm, from: r.from, to: r.to,
-      strategy: r.strategy, outcome: r.outcome, downtime: ms(r.downtimeMs), total: ms(r.totalMs), bytes: bytes(r.bytes),
+      strategy: r.strategy, outcome: r.outcome, downtime: formatMs(r.downtimeMs), total: formatMs(r.totalMs), bytes: formatBytes(r.bytes),
     })), ['id', 'when', 'vm', 'from', 'to', 'strategy', 'outcome', 'downtime', 'total', 'bytes']));
     if (page.total > page.rows.length) ctx.out(`(${page.rows.length} of ${page.total}; --limit shows more)`);
     return 0;
@@ -197,8 +198,8 @@ export const commands: Record<string, Command> = {
     const rep = await ctx.api.history.report({ id });
     if (ctx.json) return json(ctx, { ...rep.record, rounds: rep.rounds, roundCount: rep.record.rounds }), 0;
     ctx.out(recordLine(rep.record));
-    ctx.out(`  predicted: ${rep.record.predicted.converges ? 'converges' : 'does not converge'}, downtime ${ms(rep.record.predicted.downtimeMs)}, total ${ms(rep.record.predicted.totalMs)}`);
-    for (const e of rep.record.events) ctx.out(`  ${ms(e.t).padStart(8)}  ${e.text}`);
+    ctx.out(`  predicted: ${rep.record.predicted.converges ? 'converges' : 'does not converge'}, downtime ${formatMs(rep.record.predicted.downtimeMs)}, total ${formatMs(rep.record.predicted.totalMs)}`);
+    for (const e of rep.record.events) ctx.out(`  ${formatMs(e.t).padStart(8)}  ${e.text}`);
     return 0;
   },
 

@@ -3,7 +3,8 @@
 import { FerryError } from '../../preload/contract';
 import type { EvacuationPlan, EvacuationStatus } from '../../preload/model';
 import type { Ctx } from './context';
-import { ms, table } from './format';
+import { formatMs } from '../../common/units';
+import { table } from './format';
 
 const json = (ctx: Ctx, value: unknown) => ctx.out(JSON.stringify(value, null, 2));
 
@@ -19,12 +20,12 @@ export function planJson(p: EvacuationPlan) {
 }
 
 function planText(p: EvacuationPlan): string {
-  const lines = [`evacuate ${p.hosts.join(', ')}: ${p.steps.length} moves, ${p.blockers.length} blockers, done in ${ms(p.etaMs)} (predicted)`];
+  const lines = [`evacuate ${p.hosts.join(', ')}: ${p.steps.length} moves, ${p.blockers.length} blockers, done in ${formatMs(p.etaMs)} (predicted)`];
   if (p.steps.length) {
     lines.push(`  order: ${p.orderReason}`);
     lines.push(table(p.steps.map((s) => ({
-      '#': s.order, vm: s.vm, from: s.from, to: s.to, strategy: s.strategy, start: ms(s.startMs),
-      duration: ms(s.predicted.totalMs), downtime: ms(s.predicted.downtimeMs),
+      '#': s.order, vm: s.vm, from: s.from, to: s.to, strategy: s.strategy, start: formatMs(s.startMs),
+      duration: formatMs(s.predicted.totalMs), downtime: formatMs(s.predicted.downtimeMs),
     })), ['#', 'vm', 'from', 'to', 'strategy', 'start', 'duration', 'downtime']));
   }
   for (const b of p.blockers) lines.push(`  BLOCKED ${b.vm} on ${b.host}: ${b.reason}`);

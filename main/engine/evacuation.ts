@@ -10,7 +10,8 @@ import { fit, type PlacementView } from './placement';
 import { chooseAuto, linkMiBps, predictStrategies } from './predict';
 import type { Limits } from './queue';
 import { predictSchedule, type ScheduleInput } from './schedule';
-import { msText, plural } from './words';
+import { formatMs } from '../../common/units';
+import { plural } from './words';
 
 export const DEFAULT_HEADROOM = 0.1;
 
@@ -106,7 +107,7 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
     const by = predictStrategies(vm, from, best.host, opts.policy, { bandwidthMiBps: linkMiBps(from, best.host, opts.policy), calibration: cal });
     const auto = chooseAuto(by, opts.policy);
     if (!by[auto.strategy].converges) {
-      block(vm, `cannot meet its ${msText(opts.policy.downtimeLimitMs)} downtime limit with any strategy: ${by[auto.strategy].note}`);
+      block(vm, `cannot meet its ${formatMs(opts.policy.downtimeLimitMs)} downtime limit with any strategy: ${by[auto.strategy].note}`);
       continue;
     }
     const list = incoming.get(best.host.id);
@@ -147,10 +148,10 @@ function bestOrder(placed: Placed[], opts: PlanOptions): { steps: PlanStep[]; et
   ];
   const tried = orders.map((o) => ({ ...o, schedule: predictSchedule(o.list.map(input), opts.limits) }));
   const best = tried.reduce((x, y) => (y.schedule.etaMs < x.schedule.etaMs ? y : x));
-  const others = tried.filter((t) => t !== best).map((t) => `${msText(t.schedule.etaMs)} ${t.name}`);
+  const others = tried.filter((t) => t !== best).map((t) => `${formatMs(t.schedule.etaMs)} ${t.name}`);
   const reason = placed.length === 1
     ? 'one move'
-    : `${best.name}: ends in ${msText(best.schedule.etaMs)}, against ${others.join(' and ')} (${plural(placed.length, 'move')} under ${opts.limits.perHostOut} out and ${opts.limits.perHostIn} in per host)`;
+    : `${best.name}: ends in ${formatMs(best.schedule.etaMs)}, against ${others.join(' and ')} (${plural(placed.length, 'move')} under ${opts.limits.perHostOut} out and ${opts.limits.perHostIn} in per host)`;
   const byId = new Map(best.list.map((p) => [p.vm.id, p]));
   const steps = best.schedule.moves
     .map((m) => ({ m, p: byId.get(m.id)! }))

@@ -7,7 +7,8 @@ import type { DriverMigration, DriverResult, DriverSample, HostDriver } from './
 import { MiB, POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
 import { canSwitchToPostcopy, ConvergenceWatch, raceLost, throttleStep, timeoutDecision } from './policy';
 import { EtaSmoother, rawEtaMs } from './progress';
-import { bytesText, msText, plural, rateText } from './words';
+import { formatBytes, formatMs, formatRate } from '../../common/units';
+import { plural } from './words';
 
 export interface MigrationRecorder {
   insert(rec: MigrationRecord): void;
@@ -70,7 +71,7 @@ export class Job {
     this.state = 'running';
     Object.assign(this.rec, { outcome: 'running', phase: 'setup', startedAt: now });
     this.progress.phase = 'setup';
-    this.event(0, `started: ${this.rec.strategy} from ${this.rec.from} to ${this.rec.to}; predicted ${msText(this.rec.predicted.totalMs)}, pause ~${msText(this.rec.predicted.downtimeMs)}`);
+    this.event(0, `started: ${this.rec.strategy} from ${this.rec.from} to ${this.rec.to}; predicted ${formatMs(this.rec.predicted.totalMs)}, pause ~${formatMs(this.rec.predicted.downtimeMs)}`);
     const { rec } = this;
     let mig: DriverMigration;
     try {
@@ -132,7 +133,7 @@ export class Job {
     const prevPhase = this.progress.phase;
     this.updateProgress(s);
     if (s.phase === 'switchover' && prevPhase === 'precopy') {
-      this.event(s.t, `round ${s.round}: ${bytesText(s.remainingBytes)} left, a ~${msText(s.expectedDowntimeMs)} pause fits the ${msText(this.rec.policy.downtimeLimitMs)} limit; switching over`);
+      this.event(s.t, `round ${s.round}: ${formatBytes(s.remainingBytes)} left, a ~${formatMs(s.expectedDowntimeMs)} pause fits the ${formatMs(this.rec.policy.downtimeLimitMs)} limit; switching over`);
     }
     // The first sample too, so a report's round chart starts where the copy started.
     if (s.roundEnded || (!this.firstRecorded && s.phase !== 'setup')) this.recordRound(s);
@@ -160,7 +161,7 @@ export class Job {
     this.passes++;
     const left = s.expectedDowntimeMs > policy.downtimeLimitMs;
     if (strategy === 'postcopy' && this.passes === 1 && left) {
-      this.switchToPostcopy(s.t, `round ${s.round}: first pass done, ${bytesText(s.remainingBytes)} still dirty; switching to post-copy`);
+      this.switchToPostcopy(s.t, `round ${s.round}: first pass done, ${formatBytes(s.remainingBytes)} still dirty; switching to post-copy`);
       return;
     }
     this.watch.observe(s.remainingBytes, raceLost(s.dirtyMiBps, s.bandwidthMiBps));
@@ -171,14 +172,14 @@ export class Job {
       this.throttleOnRound(s);
     } else if (strategy === 'precopy' && this.watch.stalled && !this.stallNoted) {
       this.stallNoted = true;
-      this.event(s.t, `round ${s.round}: ${this.stallText(s)}; pre-copy goes on until the ${msText(policy.timeoutS * 1000)} timeout (auto-converge is off)`);
+      this.event(s.t, `round ${s.round}: ${this.stallText(s)}; pre-copy goes on until the ${formatMs(policy.timeoutS * 1000)} timeout (auto-converge is off)`);
     }
   }
 
   private stallText(s: DriverSample): string {
-    const rem = `remaining ${bytesText(s.remainingBytes)}`;
+    const rem = `remaining ${formatBytes(s.remainingBytes)}`;
     if (this.watch.raceLost && this.watch.flatRounds < this.rec.policy.stallRounds) {
-      return `${rem} did not shrink and the guest dirties ${rateText(s.dirtyMiBps)} against a ${rateText(s.bandwidthMiBps)} link, so pre-copy cannot win`;
+      return `${rem} did not shrink and the guest dirties ${formatRate(s.dirtyMiBps)} against a ${formatRate(s.bandwidthMiBps)} link, so pre-copy cannot win`;
     }
     return `${rem} has not shrunk for ${plural(this.watch.flatRounds, 'round')}`;
   }
@@ -186,7 +187,7 @@ export class Job {
   private throttleOnRound(s: DriverSample): void {
     const next = this.throttleAfterTimeout && this.throttlePct === 0 ? THROTTLE_INITIAL_PCT : throttleStep(this.throttlePct, this.watch);
     if (next === null) return;
-    const why = this.throttlePct === 0 ? this.stallText(s) : `remaining ${bytesText(s.remainingBytes)} still not shrinking`;
+    const why = this.throttlePct === 0 ? this.stallText(s) : `remaining ${formatBytes(s.remainingBytes)} still not shrinking`;
     this.setThrottle(s.t, next, `round ${s.round}: ${why}; throttling the guest's vCPUs to ${next}%`);
   }
 
@@ -207,19 +208,19 @@ export class Job {
     const { policy, strategy } = this.rec;
     const limitMs = policy.timeoutS * 1000;
     if (this.throttleAfterTimeout && s.t >= limitMs * THROTTLE_GRACE_FACTOR && s.phase === 'precopy' && !this.failReason) {
-      this.abort(s, `did not converge in ${msText(limitMs * THROTTLE_GRACE_FACTOR)} even with the guest throttled to ${this.throttlePct}%: dirty rate ${rateText(s.dirtyMiBps)} vs ${rateText(s.bandwidthMiBps)} link`);
+      this.abort(s, `did not converge in ${formatMs(limitMs * THROTTLE_GRACE_FACTOR)} even with the guest throttled to ${this.throttlePct}%: dirty rate ${formatRate(s.dirtyMiBps)} vs ${formatRate(s.bandwidthMiBps)} link`);
     }
     if (this.timedOut || s.t < limitMs) return;
     this.timedOut = true;
     const at = `${policy.timeoutS} s timeout`;
     switch (timeoutDecision(policy, strategy, s.phase)) {
       case 'abort':
-        return this.abort(s, `did not ${strategy === 'stop-and-copy' ? 'finish' : 'converge'} in ${policy.timeoutS} s: dirty rate ${rateText(s.dirtyMiBps)} vs ${rateText(s.bandwidthMiBps)} link`);
+        return this.abort(s, `did not ${strategy === 'stop-and-copy' ? 'finish' : 'converge'} in ${policy.timeoutS} s: dirty rate ${formatRate(s.dirtyMiBps)} vs ${formatRate(s.bandwidthMiBps)} link`);
       case 'postcopy':
-        return this.switchToPostcopy(s.t, `${at}: remaining ${bytesText(s.remainingBytes)}; switching to post-copy`);
+        return this.switchToPostcopy(s.t, `${at}: remaining ${formatBytes(s.remainingBytes)}; switching to post-copy`);
       case 'throttle':
         this.throttleAfterTimeout = true;
-        if (this.throttlePct === 0) this.setThrottle(s.t, THROTTLE_INITIAL_PCT, `${at}: throttling the guest's vCPUs to ${THROTTLE_INITIAL_PCT}%; giving up at ${msText(limitMs * THROTTLE_GRACE_FACTOR)}`);
+        if (this.throttlePct === 0) this.setThrottle(s.t, THROTTLE_INITIAL_PCT, `${at}: throttling the guest's vCPUs to ${THROTTLE_INITIAL_PCT}%; giving up at ${formatMs(limitMs * THROTTLE_GRACE_FACTOR)}`);
         return;
       case 'none':
         return this.event(s.t, `${at} passed in ${s.phase}; letting it finish (the VM already runs on ${this.rec.to})`);
@@ -279,8 +280,8 @@ export class Job {
   private endText(r: DriverResult): string {
     const { rec } = this;
     if (rec.outcome !== 'completed') return `${rec.outcome}: ${rec.reason}`;
-    const pause = r.downtimeMs === null ? '' : `, pause ${msText(r.downtimeMs)} (predicted ${msText(rec.predicted.downtimeMs)})`;
-    return `completed in ${msText(r.totalMs)} (predicted ${msText(rec.predicted.totalMs)})${pause}; ${bytesText(r.bytes)} in ${plural(r.rounds, 'round')}`;
+    const pause = r.downtimeMs === null ? '' : `, pause ${formatMs(r.downtimeMs)} (predicted ${formatMs(rec.predicted.downtimeMs)})`;
+    return `completed in ${formatMs(r.totalMs)} (predicted ${formatMs(rec.predicted.totalMs)})${pause}; ${formatBytes(r.bytes)} in ${plural(r.rounds, 'round')}`;
   }
 }
 

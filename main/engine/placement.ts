@@ -5,7 +5,7 @@ import type { Destination } from '../../preload/contract';
 import type { Fit, Host, Policy, Strategy, Vm } from '../../preload/model';
 import { GREEN_MAX_TOTAL_MS, HOST_MEMORY_RESERVE, VCPU_OVERCOMMIT } from './constants';
 import { chooseAuto, predictStrategies, type PredictOptions } from './predict';
-import { mibText } from './words';
+import { formatMiB } from '../../common/units';
 
 export interface PlacementView {
   hosts: Host[];
@@ -65,8 +65,8 @@ function blocker(vm: Vm, host: Host, others: Vm[], freeMemMiB: number, freeCores
   }
   if (vm.memoryMiB > freeMemMiB) {
     const inMiB = incoming.filter((v) => v.id !== vm.id).reduce((s, v) => s + v.memoryMiB, 0);
-    const spoken = inMiB > 0 ? ` and ${mibText(inMiB)} for VMs moving in` : '';
-    return `${vm.name} needs ${mibText(vm.memoryMiB)}; ${host.name} has ${mibText(freeMemMiB)} free (after a ${HOST_MEMORY_RESERVE * 100}% reserve${spoken})`;
+    const spoken = inMiB > 0 ? ` and ${formatMiB(inMiB)} for VMs moving in` : '';
+    return `${vm.name} needs ${formatMiB(vm.memoryMiB)}; ${host.name} has ${formatMiB(freeMemMiB)} free (after a ${HOST_MEMORY_RESERVE * 100}% reserve${spoken})`;
   }
   if (vm.vcpus > freeCores) {
     return `${vm.name} needs ${vm.vcpus} vCPUs; ${host.name} has ${freeCores} left under its ${VCPU_OVERCOMMIT}x overcommit of ${host.cores} cores`;

@@ -23,7 +23,8 @@ import {
   type WorkloadFigures,
 } from './model';
 import { timeoutDecision } from './policy';
-import { bytesText, mibText, msText, plural, rateText } from './words';
+import { formatBytes, formatMiB, formatMs, formatRate } from '../../common/units';
+import { plural } from './words';
 
 export { seedConvergenceTime } from './model';
 
@@ -93,7 +94,7 @@ function stopAndCopy(ctx: Ctx): Prediction {
   const downtimeMs = ((ctx.w.firstPassBytes + DEVICE_STATE_BYTES) / ctx.bps) * 1000 + SWITCHOVER_FIXED_MS;
   const timeoutMs = ctx.policy.timeoutS * 1000;
   const fits = downtimeMs <= timeoutMs;
-  const copy = `${bytesText(ctx.w.nonZeroBytes)} at ${rateText(ctx.bw)}`;
+  const copy = `${formatBytes(ctx.w.nonZeroBytes)} at ${formatRate(ctx.bw)}`;
   return {
     ...base(ctx, 'stop-and-copy'),
     converges: fits,
@@ -102,8 +103,8 @@ function stopAndCopy(ctx: Ctx): Prediction {
     downtimeMs,
     bytes: ctx.w.firstPassBytes + DEVICE_STATE_BYTES,
     note: fits
-      ? `the guest is paused for the whole copy: ${copy} takes ${msText(downtimeMs)}`
-      : `the copy (${copy}, ${msText(downtimeMs)}) would not finish within the ${msText(timeoutMs)} timeout`,
+      ? `the guest is paused for the whole copy: ${copy} takes ${formatMs(downtimeMs)}`
+      : `the copy (${copy}, ${formatMs(downtimeMs)}) would not finish within the ${formatMs(timeoutMs)} timeout`,
   };
 }
 
@@ -122,16 +123,16 @@ function precopy(ctx: Ctx): Prediction {
     totalMs: giveUpMs,
     downtimeMs: switchoverMs(run.remainingBytes, ctx.bps),
     bytes: (giveUpMs / 1000) * ctx.bps,
-    note: `${precopyCause(ctx, run)}: pre-copy cannot converge${throttleText(run)} (remaining stays near ${bytesText(run.remainingBytes)}, a ${msText(switchoverMs(run.remainingBytes, ctx.bps))} pause against the ${msText(policy.downtimeLimitMs)} limit)`,
+    note: `${precopyCause(ctx, run)}: pre-copy cannot converge${throttleText(run)} (remaining stays near ${formatBytes(run.remainingBytes)}, a ${formatMs(switchoverMs(run.remainingBytes, ctx.bps))} pause against the ${formatMs(policy.downtimeLimitMs)} limit)`,
   };
 }
 
 /** Why pre-copy does not converge, in the terms of the seed's race. */
 function precopyCause(ctx: Ctx, run: PrecopyRun): string {
-  const race = `dirty rate ${rateText(ctx.dirty)} over a ${mibText(ctx.vm.workload.wssMiB)} working set`;
-  if (ctx.dirty > ctx.bw) return `${race} exceeds the ${rateText(ctx.bw)} link`;
-  if (run.end === 'timeout') return `${race} against the ${rateText(ctx.bw)} link would still be copying at the ${msText(ctx.policy.timeoutS * 1000)} timeout`;
-  return `${race} is too close to the ${rateText(ctx.bw)} link`;
+  const race = `dirty rate ${formatRate(ctx.dirty)} over a ${formatMiB(ctx.vm.workload.wssMiB)} working set`;
+  if (ctx.dirty > ctx.bw) return `${race} exceeds the ${formatRate(ctx.bw)} link`;
+  if (run.end === 'timeout') return `${race} against the ${formatRate(ctx.bw)} link would still be copying at the ${formatMs(ctx.policy.timeoutS * 1000)} timeout`;
+  return `${race} is too close to the ${formatRate(ctx.bw)} link`;
 }
 
 function throttleText(run: PrecopyRun): string {
@@ -146,10 +147,10 @@ function converged(ctx: Ctx, strategy: Strategy, run: PrecopyRun): Prediction {
   const bytes = run.bytes + wireBytes(run.remainingBytes) + DEVICE_STATE_BYTES;
   // Like QEMU's dirty-sync count, the final pass (guest paused) counts as a round.
   const rounds = run.rounds + 1;
-  let note = `converges after ${plural(rounds, 'round')}: ${bytesText(bytes)} in ${msText(totalMs)}, final pause ~${msText(downtimeMs)} (limit ${msText(ctx.policy.downtimeLimitMs)})`;
+  let note = `converges after ${plural(rounds, 'round')}: ${formatBytes(bytes)} in ${formatMs(totalMs)}, final pause ~${formatMs(downtimeMs)} (limit ${formatMs(ctx.policy.downtimeLimitMs)})`;
   if (run.throttlePct > 0) note += `, with the guest throttled to ${run.throttlePct}%`;
   else if (ctx.dirty > ctx.bw) {
-    note += `; the dirty rate ${rateText(ctx.dirty)} exceeds the ${rateText(ctx.bw)} link, but the ${mibText(ctx.vm.workload.wssMiB)} working set is small enough`;
+    note += `; the dirty rate ${formatRate(ctx.dirty)} exceeds the ${formatRate(ctx.bw)} link, but the ${formatMiB(ctx.vm.workload.wssMiB)} working set is small enough`;
   }
   if (strategy !== 'precopy') note += '; post-copy not needed';
   return { ...base(ctx, strategy), converges: true, rounds, totalMs, downtimeMs, bytes, note };
@@ -167,7 +168,7 @@ function postcopy(ctx: Ctx): Prediction {
       totalMs: ctx.policy.timeoutS * 1000,
       downtimeMs: 0,
       bytes: (ctx.policy.timeoutS * ctx.bps),
-      note: `the first pass alone (${bytesText(ctx.w.nonZeroBytes)} at ${rateText(ctx.bw)}) outlasts the ${msText(ctx.policy.timeoutS * 1000)} timeout`,
+      note: `the first pass alone (${formatBytes(ctx.w.nonZeroBytes)} at ${formatRate(ctx.bw)}) outlasts the ${formatMs(ctx.policy.timeoutS * 1000)} timeout`,
     };
   }
   return switched(ctx, 'postcopy', run, 'one pre-copy pass');
@@ -186,8 +187,8 @@ function switched(ctx: Ctx, strategy: Strategy, run: PrecopyRun, before: string)
   const tail = { ...raw, downtimeMs: raw.downtimeMs - POSTCOPY_SWITCH_FIXED_MS + ctx.cal.postcopySwitchFixedMs };
   const totalMs = run.elapsedMs + tail.downtimeMs + tail.pushMs;
   let note =
-    `${before} (${msText(run.elapsedMs)}), then post-copy: ${bytesText(run.remainingBytes)} follow on demand in ${msText(tail.pushMs)}, ` +
-    `pause ~${msText(tail.downtimeMs)}; ~${Math.round(tail.faultRate)} faults/s against ${Math.round(tail.faultServiceRate)}/s the link can serve`;
+    `${before} (${formatMs(run.elapsedMs)}), then post-copy: ${formatBytes(run.remainingBytes)} follow on demand in ${formatMs(tail.pushMs)}, ` +
+    `pause ~${formatMs(tail.downtimeMs)}; ~${Math.round(tail.faultRate)} faults/s against ${Math.round(tail.faultServiceRate)}/s the link can serve`;
   if (tail.stormRisk === 'high') {
     note += ctx.policy.postcopyFaultThrottle
       ? ': risk of a page-fault storm, the guest will be slowed while faults are served'
@@ -221,38 +222,38 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
   const pre = by.precopy;
   const post = by.postcopy;
   const hy = by.hybrid;
-  const limit = msText(policy.downtimeLimitMs);
+  const limit = formatMs(policy.downtimeLimitMs);
   if (pre.converges && (!post.converges || comparable(pre.totalMs, post.totalMs))) {
     return {
       strategy: 'precopy',
-      reason: `pre-copy converges in ${plural(pre.rounds, 'round')} (${msText(pre.totalMs)}, pause ~${msText(pre.downtimeMs)}, limit ${limit}); chosen over post-copy, which would lose the VM if the link died mid-way`,
+      reason: `pre-copy converges in ${plural(pre.rounds, 'round')} (${formatMs(pre.totalMs)}, pause ~${formatMs(pre.downtimeMs)}, limit ${limit}); chosen over post-copy, which would lose the VM if the link died mid-way`,
     };
   }
   if (pre.converges) {
     return {
       strategy: 'postcopy',
-      reason: `pre-copy would converge but only after ${msText(pre.totalMs)} (dirty rate ${rateText(pre.dirtyMiBps)} vs the ${rateText(pre.bandwidthMiBps)} link); post-copy: one pre-copy pass, then pages on demand, done in ${msText(post.totalMs)}${riskText(post)}`,
+      reason: `pre-copy would converge but only after ${formatMs(pre.totalMs)} (dirty rate ${formatRate(pre.dirtyMiBps)} vs the ${formatRate(pre.bandwidthMiBps)} link); post-copy: one pre-copy pass, then pages on demand, done in ${formatMs(post.totalMs)}${riskText(post)}`,
     };
   }
   const cause = pre.dirtyMiBps > pre.bandwidthMiBps
-    ? `dirty rate ${rateText(pre.dirtyMiBps)} exceeds the ${rateText(pre.bandwidthMiBps)} link`
-    : `dirty rate ${rateText(pre.dirtyMiBps)} is too close to the ${rateText(pre.bandwidthMiBps)} link`;
+    ? `dirty rate ${formatRate(pre.dirtyMiBps)} exceeds the ${formatRate(pre.bandwidthMiBps)} link`
+    : `dirty rate ${formatRate(pre.dirtyMiBps)} is too close to the ${formatRate(pre.bandwidthMiBps)} link`;
   if (hy.converges && post.converges && hy.totalMs > post.totalMs * HYBRID_MAX_SLOWDOWN) {
     return {
       strategy: 'postcopy',
-      reason: `${cause}: pre-copy cannot converge; post-copy after one pre-copy pass (${msText(post.totalMs)}, pause ~${msText(post.downtimeMs)}) instead of hybrid, whose ${hy.rounds} pre-copy rounds would take ${msText(hy.totalMs)}${riskText(post)}`,
+      reason: `${cause}: pre-copy cannot converge; post-copy after one pre-copy pass (${formatMs(post.totalMs)}, pause ~${formatMs(post.downtimeMs)}) instead of hybrid, whose ${hy.rounds} pre-copy rounds would take ${formatMs(hy.totalMs)}${riskText(post)}`,
     };
   }
   if (hy.converges) {
     const passes = hy.rounds === 1 ? 'one pre-copy pass' : `${hy.rounds} pre-copy rounds`;
     return {
       strategy: 'hybrid',
-      reason: `${cause}: pre-copy cannot converge; hybrid: ${passes}, then post-copy (${msText(hy.totalMs)}, pause ~${msText(hy.downtimeMs)})${riskText(hy)}`,
+      reason: `${cause}: pre-copy cannot converge; hybrid: ${passes}, then post-copy (${formatMs(hy.totalMs)}, pause ~${formatMs(hy.downtimeMs)})${riskText(hy)}`,
     };
   }
   return {
     strategy: 'precopy',
-    reason: `${cause} and no strategy finishes within the ${msText(policy.timeoutS * 1000)} timeout: ${by['stop-and-copy'].note}`,
+    reason: `${cause} and no strategy finishes within the ${formatMs(policy.timeoutS * 1000)} timeout: ${by['stop-and-copy'].note}`,
   };
 }
 

@@ -3,6 +3,7 @@
 // printToPDF instead.)
 import fs from 'node:fs';
 import { FerryError } from '../../preload/contract';
+import { REPORT_READY_SELECTOR } from '../../common/report-ready';
 
 /**
  * Headless Chromium on a closed network, as root: no sandbox (root), no GPU, and none of
@@ -41,8 +42,7 @@ export function chromiumPrinter(consoleUrl: string): (id: string) => Promise<Buf
     try {
       const page = await browser.newPage();
       await page.goto(`${consoleUrl}#/report/${encodeURIComponent(id)}`);
-      await page.waitForSelector('[data-testid="report-timeline"]', { timeout: 30_000 });
-      await page.waitForTimeout(500); // charts finish their first layout
+      await page.waitForSelector(REPORT_READY_SELECTOR, { timeout: 30_000 });
       return await page.pdf({ format: 'A4', printBackground: true, margin: { top: '12mm', bottom: '12mm', left: '10mm', right: '10mm' } });
     } finally {
       await browser.close();

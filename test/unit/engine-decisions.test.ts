@@ -33,7 +33,7 @@ describe('engine decisions', () => {
     const done = await engine.wait(rec.id);
     expect(done.outcome).toBe('completed');
     expect(done.strategy).toBe('hybrid');
-    expect(done.events.map((e) => e.text)).toContain('round 5: remaining 2 GiB has not shrunk for 3 rounds; switching to post-copy');
+    expect(done.events.map((e) => e.text)).toContain('round 5: remaining 1.95 GiB has not shrunk for 3 rounds; switching to post-copy');
   });
 
   it('hybrid: one flat round is enough when the dirty rate beats the link', () => {
@@ -99,7 +99,7 @@ describe('engine decisions', () => {
     expect(mig.calls).toEqual(['throttle:20', 'throttle:30']);
     mig.sample({}, 9000);
     expect(mig.calls.at(-1)).toBe('cancel');
-    expect((await engine.wait(rec.id)).reason).toMatch(/^did not converge in 20 s even with the guest throttled to 30%/);
+    expect((await engine.wait(rec.id)).reason).toMatch(/^did not converge in 20.0 s even with the guest throttled to 30%/);
   });
 
   it('cancelling a running pre-copy works; during post-copy it is refused', async () => {
@@ -157,7 +157,7 @@ describe('engine recording and progress', () => {
     const done = await engine.wait(rec.id);
     expect(recorder.updates.at(-1)).toEqual({ id: rec.id, outcome: 'completed' });
     expect(done).toMatchObject({ downtimeMs: 42, totalMs: 5000, bytes: 9e9, rounds: 3, phase: 'done' });
-    expect(done.events.at(-1)!.text).toMatch(/^completed in 5 s \(predicted .*\), pause 42 ms/);
+    expect(done.events.at(-1)!.text).toMatch(/^completed in 5.00 s \(predicted .*\), pause 42 ms/);
   });
 
   it('auto keeps the request and the reason', () => {

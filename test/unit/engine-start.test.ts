@@ -31,7 +31,7 @@ describe('engine start', () => {
   it('accounts for several VMs going to the same host, and queues none if one does not fit', () => {
     const { engine, driver, recorder } = setup();
     expect(code(() => engine.start({ vms: ['v1', 'v2', 'v3'], to: 'b', strategy: 'precopy' }))).toBe(
-      'conflict: v3 cannot move to b: v3 needs 8 GiB; b has 2.6 GiB free (after a 5% reserve and 16 GiB for VMs moving in)',
+      'conflict: v3 cannot move to b: v3 needs 8 GiB; b has 2.55 GiB free (after a 5% reserve and 16 GiB for VMs moving in)',
     );
     expect(driver.migrations).toEqual([]);
     expect(recorder.inserted).toEqual([]);

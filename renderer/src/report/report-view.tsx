@@ -8,6 +8,10 @@ import { errorText, formatBytes, formatCount, formatMs, formatRate, formatTime, 
 import { OutcomeBadge } from '../history/history-table';
 import { RoundCharts } from './report-charts';
 import { downloadBytes } from '../history/export';
+import { REPORT_READY_ATTR } from '../../../common/report-ready';
+
+/** Charts (ResponsiveContainer) measure and draw in the frames after mount. */
+const CHART_LAYOUT_MS = 400;
 
 function diff(actual: number | null, predicted: number, fmt: (n: number) => string): string {
   if (actual == null) return '—';
@@ -116,10 +120,19 @@ export function ReportView({ id }: { id: string }) {
     );
   }
   if (!report) return <div className="view empty">Loading the report…</div>;
+  return <ReportPage report={report} />;
+}
+
+function ReportPage({ report }: { report: Report }) {
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setReady(true), CHART_LAYOUT_MS);
+    return () => clearTimeout(t);
+  }, [report]);
   const r = report.record;
   const faults = r.postcopyFaults ?? report.rounds.reduce((s, x) => s + (x.faults ?? 0), 0);
   return (
-    <div className="view report" data-testid="report-view">
+    <div className="view report" data-testid="report-view" {...{ [REPORT_READY_ATTR]: String(ready) }}>
       <div className="view-head no-print">
         <a href="#/history">← History</a>
         <span className="spacer" />

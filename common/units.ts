@@ -1,0 +1,48 @@
+// Figures as people read them, the one definition for the console, the CLI and the
+// engine's notes and reasons: binary byte units with three significant digits, durations
+// from ms to hours, rates in MiB/s. Unknown is "—"; unbounded and forever are said so.
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+const MiB = 1024 * 1024;
+
+/** 1536 -> "1.5 KiB"; three significant digits, binary units. */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === Infinity) return 'unbounded';
+  if (bytes == null || !Number.isFinite(bytes)) return '—';
+  let v = Math.abs(bytes);
+  let u = 0;
+  while (v >= 1024 && u < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return `${bytes < 0 ? '-' : ''}${v.toFixed(digits).replace(/\.0+$|(\.\d*?)0+$/, '$1')} ${BYTE_UNITS[u]}`;
+}
+
+/** Memory given in MiB: 4096 -> "4 GiB". */
+export function formatMiB(mib: number | null | undefined): string {
+  return mib == null ? '—' : formatBytes(mib * MiB);
+}
+
+/** Durations: "42 ms", "3.40 s", "12.5 s", "2 min 05 s", "1 h 02 min". */
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === Infinity) return 'forever';
+  if (ms == null || !Number.isFinite(ms)) return '—';
+  if (ms < 0) return `-${formatMs(-ms)}`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(2)} s`;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const totalS = Math.round(s);
+  const min = Math.floor(totalS / 60);
+  if (min < 60) return `${min} min ${String(totalS % 60).padStart(2, '0')} s`;
+  return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
+}
+
+/** Rates in MiB/s, switching to GiB/s above 10 GiB/s. */
+export function formatRate(mibps: number | null | undefined): string {
+  if (mibps == null || !Number.isFinite(mibps)) return '—';
+  if (mibps >= 10240) return `${(mibps / 1024).toFixed(1)} GiB/s`;
+  if (mibps >= 100) return `${Math.round(mibps)} MiB/s`;
+  return `${mibps.toFixed(mibps >= 10 ? 0 : 1)} MiB/s`;
+}

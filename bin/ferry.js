@@ -7,7 +7,9 @@ if (!fs.existsSync(cli)) {
   process.stderr.write('ferry: not built yet; run `npm run build` in ' + path.join(__dirname, '..') + '\n');
   process.exit(1);
 }
-require(cli)
+const ferry = require(cli);
+ferry.quietOnClosedPipe();
+ferry
   .main(process.argv.slice(2))
   .then((code) => {
     process.exitCode = code;

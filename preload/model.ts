@@ -88,16 +88,49 @@ export interface Inventory {
 
 export const TIMEOUT_ACTIONS = ['abort', 'postcopy', 'throttle'] as const;
 
+/**
+ * The numeric policy fields' bounds, the one definition the request schema, the migrate
+ * dialog and the CLI's flags all check against. `min` is exclusive where `minExclusive`.
+ */
+export const POLICY_BOUNDS = {
+  /** Longest acceptable pause at switchover (QEMU's default: 300 ms). */
+  downtimeLimitMs: { label: 'Downtime limit', unit: 'ms', min: 1, max: 60_000, integer: true, minExclusive: false },
+  /** Cap on the migration stream, MiB/s; null: as fast as the link allows. */
+  bandwidthMiBps: { label: 'Bandwidth cap', unit: 'MiB/s', min: 0, max: 1_000_000, integer: false, minExclusive: true },
+  /** Pre-copy has stalled when remaining dirty memory has not shrunk for this many rounds. */
+  stallRounds: { label: 'Stall rounds', unit: 'rounds', min: 1, max: 100, integer: true, minExclusive: false },
+  /** Give up, switch to post-copy or throttle after this long. */
+  timeoutS: { label: 'Timeout', unit: 's', min: 0, max: 86_400, integer: false, minExclusive: true },
+} as const;
+export type PolicyNumberField = keyof typeof POLICY_BOUNDS;
+
+function bounded(f: PolicyNumberField) {
+  const b = POLICY_BOUNDS[f];
+  let n = b.integer ? z.number().int() : z.number();
+  n = b.minExclusive ? n.gt(b.min) : n.min(b.min);
+  return n.max(b.max);
+}
+
+/** What a field accepts, in words: "a whole number of ms from 1 to 60000". */
+export function policyBoundsText(f: PolicyNumberField): string {
+  const b = POLICY_BOUNDS[f];
+  const kind = b.integer ? 'a whole number of' : 'a number of';
+  return b.minExclusive ? `${kind} ${b.unit} above ${b.min} and at most ${b.max}` : `${kind} ${b.unit} from ${b.min} to ${b.max}`;
+}
+
+/** Parses a typed value of a policy field: the number, or why it is not acceptable. */
+export function parsePolicyField(f: PolicyNumberField, text: string): { value: number } | { error: string } {
+  const v = Number(text.trim());
+  const ok = text.trim() !== '' && bounded(f).safeParse(v).success;
+  return ok ? { value: v } : { error: `${POLICY_BOUNDS[f].label} must be ${policyBoundsText(f)}, not "${text}"` };
+}
+
 export const policySchema = z
   .object({
-    /** Longest acceptable pause at switchover (QEMU's default: 300 ms). */
-    downtimeLimitMs: z.number().int().min(1).max(60_000),
-    /** Cap on the migration stream, MiB/s; null: as fast as the link allows. */
-    bandwidthMiBps: z.number().positive().max(1_000_000).nullable(),
-    /** Pre-copy has stalled when remaining dirty memory has not shrunk for this many rounds. */
-    stallRounds: z.number().int().min(1).max(100),
-    /** Give up, switch to post-copy or throttle after this long. */
-    timeoutS: z.number().positive().max(86_400),
+    downtimeLimitMs: bounded('downtimeLimitMs'),
+    bandwidthMiBps: bounded('bandwidthMiBps').nullable(),
+    stallRounds: bounded('stallRounds'),
+    timeoutS: bounded('timeoutS'),
     timeoutAction: z.enum(TIMEOUT_ACTIONS),
     /** Progressive vCPU throttling when pre-copy stalls. */
     autoConverge: z.boolean(),

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { FerryError } from '../../preload/contract';
 import type { MigrationRecord, PolicyOverrides, StrategyChoice } from '../../preload/model';
-import { strategyChoice } from '../../preload/model';
+import { parsePolicyField, strategyChoice } from '../../preload/model';
 import { parseSimDatacenter } from '../sim/format';
 import { serve } from '../server/serve';
 import { formatBytes, formatMiB, formatMs } from '../../common/units';
@@ -44,14 +44,17 @@ function num(ctx: Ctx, flag: string): number | undefined {
   return n;
 }
 
+/** The policy flags, checked against the policy's one table of bounds. */
 function policyFlags(ctx: Ctx): PolicyOverrides {
   const p: PolicyOverrides = {};
-  const dl = num(ctx, 'downtime-limit');
-  if (dl !== undefined) p.downtimeLimitMs = Math.round(dl);
-  const bw = num(ctx, 'bandwidth');
-  if (bw !== undefined) p.bandwidthMiBps = bw;
-  const to = num(ctx, 'timeout');
-  if (to !== undefined) p.timeoutS = to;
+  const flags = [['downtime-limit', 'downtimeLimitMs'], ['bandwidth', 'bandwidthMiBps'], ['timeout', 'timeoutS']] as const;
+  for (const [flag, field] of flags) {
+    const v = ctx.flags[flag];
+    if (v === undefined) continue;
+    const r = parsePolicyField(field, String(v));
+    if ('error' in r) throw new FerryError('bad-request', `--${flag}: ${r.error}`);
+    p[field] = r.value;
+  }
   return p;
 }
 

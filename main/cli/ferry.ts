@@ -125,7 +125,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** `ferry history | head`: a reader that stops early is not an error. */
+export function quietOnClosedPipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 if (require.main === module) {
+  quietOnClosedPipe();
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -33,9 +33,26 @@ describe('ferry CLI', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toMatch(/no-such-vm/);
-    const evac = await ferry('evacuate', 'ams-h01', '--dry-run');
-    expect(evac.code).not.toBe(0);
-    expect(evac.stderr).toMatch(/not built yet/);
+    const later = await ferry('evacuate', 'ams-h01', '--at', '2030-01-01T00:00:00Z');
+    expect(later.code).not.toBe(0);
+    expect(later.stderr).toMatch(/scheduled evacuations \(--at\) are not built yet/);
+    const bad = await ferry('predict', 'web-001', '--to', 'ams-h02', '--downtime-limit', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('ferry: --downtime-limit: Downtime limit must be a whole number of ms from 1 to 60000, not "0"');
+  });
+
+  it('evacuate --dry-run --json prints the plan: steps on a timeline, blockers, ETA', async () => {
+    const r = await ferry('evacuate', 'ams-h01', '--dry-run', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as { hosts: string[]; steps: { vm: string; from: string; to: string; strategy: string; predicted: { downtimeMs: number; totalMs: number }; startMs: number; order: number }[]; blockers: { vm: string; reason: string }[]; etaMs: number };
+    expect(plan.hosts).toEqual(['ams-h01']);
+    expect(plan.steps.length).toBeGreaterThan(0);
+    expect(plan.steps.every((s) => s.from === 'ams-h01' && s.to !== 'ams-h01' && s.predicted.totalMs > 0)).toBe(true);
+    expect(plan.steps.map((s) => s.order)).toEqual(plan.steps.map((_, i) => i + 1));
+    expect(Math.max(...plan.steps.map((s) => s.startMs + s.predicted.totalMs))).toBeLessThanOrEqual(plan.etaMs + 1);
+    // Nothing moved: a dry run changes nothing.
+    const vms = JSON.parse((await ferry('vms', '--json')).stdout) as { host: string }[];
+    expect(vms.filter((v) => v.host === 'ams-h01').length).toBe(plan.steps.length + plan.blockers.length);
   });
 
   it('predicts, migrates in virtual time, and the placement and record persist', async () => {

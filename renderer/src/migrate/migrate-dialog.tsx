@@ -1,7 +1,7 @@
 // The confirmation after a drop: route, prediction, auto's pick and why, overrides.
 // Predictions are refreshed (debounced) when an override changes.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
-import { DEFAULT_POLICY, type PolicyOverrides, type PredictResult, type StrategyChoice } from '../../../preload/model';
+import { DEFAULT_POLICY, parsePolicyField, type PolicyOverrides, type PredictResult, type StrategyChoice } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText, formatMiB, linkName, STRATEGY_LABEL, STRATEGY_ORDER } from '../format';
 import { addQueued } from '../state/progress';
@@ -28,15 +28,11 @@ type Predictions = Map<string, PredictResult | { error: string }>;
 
 function parsePolicy(limit: string, bandwidth: string): { policy: PolicyOverrides; problem: string | null } {
   const policy: PolicyOverrides = {};
-  if (limit.trim()) {
-    const v = Number(limit);
-    if (!Number.isInteger(v) || v < 1 || v > 60_000) return { policy, problem: 'Downtime limit: a whole number of milliseconds from 1 to 60000.' };
-    policy.downtimeLimitMs = v;
-  }
-  if (bandwidth.trim()) {
-    const v = Number(bandwidth);
-    if (!Number.isFinite(v) || v <= 0 || v > 1_000_000) return { policy, problem: 'Bandwidth cap: a positive number of MiB/s.' };
-    policy.bandwidthMiBps = v;
+  for (const [field, text] of [['downtimeLimitMs', limit], ['bandwidthMiBps', bandwidth]] as const) {
+    if (!text.trim()) continue;
+    const r = parsePolicyField(field, text);
+    if ('error' in r) return { policy, problem: `${r.error}.` };
+    policy[field] = r.value;
   }
   return { policy, problem: null };
 }

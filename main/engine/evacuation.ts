@@ -152,10 +152,9 @@ function bestOrder(placed: Placed[], opts: PlanOptions): { steps: PlanStep[]; et
   const reason = placed.length === 1
     ? 'one move'
     : `${best.name}: ends in ${formatMs(best.schedule.etaMs)}, against ${others.join(' and ')} (${plural(placed.length, 'move')} under ${opts.limits.perHostOut} out and ${opts.limits.perHostIn} in per host)`;
-  const byId = new Map(best.list.map((p) => [p.vm.id, p]));
+  // In queue order: started in this order, the engine's queue reproduces the schedule.
   const steps = best.schedule.moves
-    .map((m) => ({ m, p: byId.get(m.id)! }))
-    .sort((x, y) => x.m.startMs - y.m.startMs)
+    .map((m, i) => ({ m, p: best.list[i]! }))
     .map(({ m, p }, i) => ({
       vm: p.vm.name, vmId: p.vm.id, from: p.from.name, fromId: p.from.id, to: p.to.name, toId: p.to.id,
       strategy: m.strategy, predicted: { downtimeMs: m.downtimeMs, totalMs: m.endMs - m.startMs }, startMs: m.startMs, order: i + 1,

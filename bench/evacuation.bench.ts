@@ -76,6 +76,10 @@ async function run(): Promise<void> {
   const strat = recs.filter((r) => r.strategy !== byVm.get(r.vmId)!.strategy).length;
   console.log(`  start time, actual minus predicted: median ${pct(late, 50).toFixed(1)} s, p90 ${pct(late, 90).toFixed(1)} s; strategy differs from the plan's for ${strat} of ${recs.length}`);
   console.log(`  per-VM duration error (in the schedule, with link sharing): median ${pct(errT, 50).toFixed(1)} %, p90 ${pct(errT, 90).toFixed(1)} %; downtime error median ${pct(errD, 50).toFixed(0)} ms, p90 ${pct(errD, 90).toFixed(0)} ms`);
+  if (process.env.EVAC_BENCH_WORST) {
+    const worst = ok.map((r) => ({ r, s: byVm.get(r.vmId)! })).sort((a, b) => b.r.totalMs! / b.s.predicted.totalMs - a.r.totalMs! / a.s.predicted.totalMs).slice(0, 6);
+    for (const { r, s } of worst) console.log(`    ${r.vm}: ${s.strategy}->${r.strategy} predicted ${(s.predicted.totalMs / 1000).toFixed(1)} s from ${(s.startMs / 1000).toFixed(1)} s, took ${(r.totalMs! / 1000).toFixed(1)} s from ${((startedAt.get(r.id)! - sim0) / 1000).toFixed(1)} s, ${r.rounds} rounds; ${r.reason.slice(0, 120)}`);
+  }
   engine.dispose();
   sim.dispose();
 }

@@ -118,11 +118,14 @@ export function policyBoundsText(f: PolicyNumberField): string {
   return b.minExclusive ? `${kind} ${b.unit} above ${b.min} and at most ${b.max}` : `${kind} ${b.unit} from ${b.min} to ${b.max}`;
 }
 
-/** Parses a typed value of a policy field: the number, or why it is not acceptable. */
-export function parsePolicyField(f: PolicyNumberField, text: string): { value: number } | { error: string } {
+/**
+ * Parses a typed value of a policy field: the number, or why it is not acceptable, naming
+ * the field as the person typed it (the dialog's label, or the CLI's flag).
+ */
+export function parsePolicyField(f: PolicyNumberField, text: string, name: string = POLICY_BOUNDS[f].label): { value: number } | { error: string } {
   const v = Number(text.trim());
   const ok = text.trim() !== '' && bounded(f).safeParse(v).success;
-  return ok ? { value: v } : { error: `${POLICY_BOUNDS[f].label} must be ${policyBoundsText(f)}, not "${text}"` };
+  return ok ? { value: v } : { error: `${name} must be ${policyBoundsText(f)}, not "${text}"` };
 }
 
 export const policySchema = z

@@ -51,8 +51,8 @@ function policyFlags(ctx: Ctx): PolicyOverrides {
   for (const [flag, field] of flags) {
     const v = ctx.flags[flag];
     if (v === undefined) continue;
-    const r = parsePolicyField(field, String(v));
-    if ('error' in r) throw new FerryError('bad-request', `--${flag}: ${r.error}`);
+    const r = parsePolicyField(field, String(v), `--${flag}`);
+    if ('error' in r) throw new FerryError('bad-request', r.error);
     p[field] = r.value;
   }
   return p;

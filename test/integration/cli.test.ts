@@ -38,7 +38,7 @@ describe('ferry CLI', () => {
     expect(later.stderr).toMatch(/scheduled evacuations \(--at\) are not built yet/);
     const bad = await ferry('predict', 'web-001', '--to', 'ams-h02', '--downtime-limit', '0');
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe('ferry: --downtime-limit: Downtime limit must be a whole number of ms from 1 to 60000, not "0"');
+    expect(bad.stderr.trim()).toBe('ferry: --downtime-limit must be a whole number of ms from 1 to 60000, not "0"');
   });
 
   it('evacuate --dry-run --json prints the plan: steps on a timeline, blockers, ETA', async () => {

@@ -1,4 +1,4 @@
-// `ferry lab up`, `ferry migrate --json` and `ferry lab down` from the command line, as a
+// `ferry lab up`, `ferry migrate --json`, `ferry evacuate` and `ferry lab down` from the command line, as a
 // user runs them: the built CLI, a temp data dir, real QEMU guests that outlive each
 // `ferry` process, and a `lab down` that stops exactly the processes `lab up` started.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,22 @@ describe.skipIf(missing !== null)('ferry lab and migrate on real QEMU, from the 
     await expectGuestAlive(dataDir, 'web', 'lab-h2');
     const after = JSON.parse((await ferry('vms', '--json')).stdout) as { id: string; host: string }[];
     expect(after.find((v) => v.id === 'web')!.host).toBe('lab-h2');
+
+    // Maintenance on real QEMU: evacuating lab-h2 (web and db now) empties it and holds it.
+    const plan = JSON.parse((await ferry('evacuate', 'lab-h2', '--dry-run', '--json')).stdout) as { steps: { vm: string; to: string }[]; blockers: unknown[] };
+    expect(plan.steps.map((x) => [x.vm, x.to]).sort()).toEqual([['db', 'lab-h1'], ['web', 'lab-h1']]);
+    expect(plan.blockers).toEqual([]);
+    const evac = await ferry('evacuate', 'lab-h2', '--json');
+    expect(evac.code, evac.stderr).toBe(0);
+    const report = JSON.parse(evac.stdout) as { state: string; done: number; total: number; actualMs: number; plan: { etaMs: number } };
+    console.log(`ferry evacuate lab-h2: ${report.state}, ${report.done} of ${report.total} in ${report.actualMs} ms (predicted ${report.plan.etaMs} ms)`);
+    expect(report).toMatchObject({ state: 'completed', done: 2, total: 2 });
+    await expectGuestAlive(dataDir, 'web', 'lab-h1');
+    await expectGuestAlive(dataDir, 'db', 'lab-h1');
+    const held = JSON.parse((await ferry('hosts', '--json')).stdout) as { id: string; maintenance: boolean }[];
+    expect(held.find((h) => h.id === 'lab-h2')!.maintenance).toBe(true);
+    const refused = await ferry('migrate', 'web', '--to', 'lab-h2');
+    expect(refused.stderr).toMatch(/lab-h2 is in maintenance/);
 
     const pids = readLab(dataDir)!.vms.map((v) => v.proc);
     const down = await ferry('lab', 'down', '--json');

@@ -8,6 +8,8 @@ import {
   HYBRID_MAX_SLOWDOWN,
   MiB,
   MODEL_CALIBRATION,
+  NEAR_CLIFF_MIN_ROUNDS,
+  NEAR_CLIFF_RATIO,
   POSTCOPY_SWITCH_FIXED_MS,
   SWITCHOVER_FIXED_MS,
   THROTTLE_GRACE_FACTOR,
@@ -224,6 +226,16 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
   const hy = by.hybrid;
   const limit = formatMs(policy.downtimeLimitMs);
   if (pre.converges && (!post.converges || comparable(pre.totalMs, post.totalMs))) {
+    // Near the cliff a small change (a second stream on the link, a busier guest) turns a
+    // converging pre-copy into one that runs to its timeout: arm post-copy, so a stall
+    // becomes a switch. Hybrid stays pre-copy for as long as the rounds shrink.
+    const ratio = pre.dirtyMiBps / Math.max(1e-9, pre.bandwidthMiBps);
+    if (ratio >= NEAR_CLIFF_RATIO && pre.rounds >= NEAR_CLIFF_MIN_ROUNDS && hy.converges) {
+      return {
+        strategy: 'hybrid',
+        reason: `pre-copy converges in ${plural(pre.rounds, 'round')} (${formatMs(pre.totalMs)}), but the dirty rate ${formatRate(pre.dirtyMiBps)} is ${Math.round(ratio * 100)} % of the ${formatRate(pre.bandwidthMiBps)} link: hybrid, pre-copy with post-copy armed, switches if the rounds stop shrinking instead of running to the timeout${riskText(hy)}`,
+      };
+    }
     return {
       strategy: 'precopy',
       reason: `pre-copy converges in ${plural(pre.rounds, 'round')} (${formatMs(pre.totalMs)}, pause ~${formatMs(pre.downtimeMs)}, limit ${limit}); chosen over post-copy, which would lose the VM if the link died mid-way`,

@@ -137,3 +137,29 @@ describe('model pieces', () => {
     expect(seedConvergenceTime(1000, 99, 100)).toBeGreaterThan(seedConvergenceTime(1000, 90, 100) * 1.5);
   });
 });
+
+describe('auto near the cliff', () => {
+  const link = host('a', { nicMiBps: 1000 });
+  const other = host('b', { nicMiBps: 1000 });
+  const pol = policy({ bandwidthMiBps: 100, timeoutS: 120 });
+
+  it('arms post-copy (hybrid) when pre-copy converges only slowly with dirtying close to the link', () => {
+    // A 224 MiB set rewritten at 85 MiB/s against a 100 MiB/s cap: converges, in many rounds.
+    const g = vm('cliff', 'a', { memoryMiB: 512 }, { wssMiB: 224, dirtyMiBps: 85, zeroFraction: 0.5 });
+    const by = predictStrategies(g, link, other, pol);
+    expect(by.precopy.converges).toBe(true);
+    expect(by.precopy.rounds).toBeGreaterThanOrEqual(5);
+    const c = chooseAuto(by, pol);
+    expect(c.strategy).toBe('hybrid');
+    expect(c.reason).toMatch(/dirty rate 85 MiB\/s is 85 % of the 100 MiB\/s link: hybrid, pre-copy with post-copy armed/);
+  });
+
+  it('keeps plain pre-copy far from the cliff, and for a small set rewritten faster than the link', () => {
+    const calm = vm('calm', 'a', { memoryMiB: 512 }, { wssMiB: 128, dirtyMiBps: 20, zeroFraction: 0.5 });
+    expect(chooseAuto(predictStrategies(calm, link, other, pol), pol).strategy).toBe('precopy');
+    const tiny = vm('tiny', 'a', { memoryMiB: 512 }, { wssMiB: 4, dirtyMiBps: 400, zeroFraction: 0.5 });
+    const by = predictStrategies(tiny, link, other, pol);
+    expect(by.precopy.rounds).toBeLessThan(5);
+    expect(chooseAuto(by, pol).strategy).toBe('precopy');
+  });
+});

@@ -158,6 +158,12 @@ export const NEAR_CLIFF_RATIO = 0.8;
  * than the link still converges in a pass or two (what stays dirty is the set, not the rate).
  */
 export const NEAR_CLIFF_MIN_ROUNDS = 5;
+/**
+ * ...or when its predicted last pause takes this share of the downtime limit: a little less
+ * bandwidth (another migration starting on the link) and it no longer fits. In the simulated
+ * rack evacuation, pre-copies predicted at 77-97 % of the limit took 2-7x their prediction.
+ */
+export const NEAR_CLIFF_PAUSE_SHARE = 0.75;
 
 /**
  * When pre-copy cannot converge, auto takes hybrid (more pre-copy rounds shrink what

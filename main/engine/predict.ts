@@ -9,6 +9,7 @@ import {
   MiB,
   MODEL_CALIBRATION,
   NEAR_CLIFF_MIN_ROUNDS,
+  NEAR_CLIFF_PAUSE_SHARE,
   NEAR_CLIFF_RATIO,
   POSTCOPY_SWITCH_FIXED_MS,
   SWITCHOVER_FIXED_MS,
@@ -230,10 +231,14 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
     // converging pre-copy into one that runs to its timeout: arm post-copy, so a stall
     // becomes a switch. Hybrid stays pre-copy for as long as the rounds shrink.
     const ratio = pre.dirtyMiBps / Math.max(1e-9, pre.bandwidthMiBps);
-    if (ratio >= NEAR_CLIFF_RATIO && pre.rounds >= NEAR_CLIFF_MIN_ROUNDS && hy.converges) {
+    const tight = pre.downtimeMs >= NEAR_CLIFF_PAUSE_SHARE * policy.downtimeLimitMs;
+    if ((ratio >= NEAR_CLIFF_RATIO || tight) && pre.rounds >= NEAR_CLIFF_MIN_ROUNDS && hy.converges) {
+      const why = ratio >= NEAR_CLIFF_RATIO
+        ? `the dirty rate ${formatRate(pre.dirtyMiBps)} is ${Math.round(ratio * 100)} % of the ${formatRate(pre.bandwidthMiBps)} link`
+        : `its last pause (~${formatMs(pre.downtimeMs)}) barely fits the ${limit} limit`;
       return {
         strategy: 'hybrid',
-        reason: `pre-copy converges in ${plural(pre.rounds, 'round')} (${formatMs(pre.totalMs)}), but the dirty rate ${formatRate(pre.dirtyMiBps)} is ${Math.round(ratio * 100)} % of the ${formatRate(pre.bandwidthMiBps)} link: hybrid, pre-copy with post-copy armed, switches if the rounds stop shrinking instead of running to the timeout${riskText(hy)}`,
+        reason: `pre-copy converges in ${plural(pre.rounds, 'round')} (${formatMs(pre.totalMs)}), but ${why}: hybrid, pre-copy with post-copy armed, switches if the rounds stop shrinking instead of running to the timeout${riskText(hy)}`,
       };
     }
     return {

@@ -163,3 +163,23 @@ describe('auto near the cliff', () => {
     expect(chooseAuto(by, pol).strategy).toBe('precopy');
   });
 });
+
+describe('auto when the last pause barely fits', () => {
+  const pol = policy({ bandwidthMiBps: 100, timeoutS: 120 });
+  const from = host('a', { nicMiBps: 1000 });
+  const to = host('b', { nicMiBps: 1000 });
+  it('arms post-copy when pre-copy needs 5+ rounds and its last pause takes 75 % of the limit or more', () => {
+    const g = vm('tight', 'a', { memoryMiB: 4096 }, { wssMiB: 192, dirtyMiBps: 60, zeroFraction: 0.5 });
+    const by = predictStrategies(g, from, to, pol);
+    expect(by.precopy.rounds).toBeGreaterThanOrEqual(5);
+    expect(by.precopy.downtimeMs).toBeGreaterThanOrEqual(225);
+    const c = chooseAuto(by, pol);
+    expect(c.strategy).toBe('hybrid');
+    expect(c.reason).toMatch(/its last pause \(~\d+ ms\) barely fits the 300 ms limit/);
+    // Same rounds, a pause well inside the limit: plain pre-copy.
+    const roomy = vm('roomy', 'a', { memoryMiB: 4096 }, { wssMiB: 1024, dirtyMiBps: 30, zeroFraction: 0.5 });
+    const by2 = predictStrategies(roomy, from, to, pol);
+    expect(by2.precopy.downtimeMs).toBeLessThan(225);
+    expect(chooseAuto(by2, pol).strategy).toBe('precopy');
+  });
+});

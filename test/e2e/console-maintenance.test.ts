@@ -1,18 +1,14 @@
 // The Maintenance view: pick a host, preview the plan (timeline, order, totals), run it on
 // the simulated datacenter, watch it finish, and see the host in maintenance on the map.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
+import { launchBrowser, screenshotPath, serveSmallLab, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
 
 beforeAll(async () => {
-  const dataDir = tempDataDir();
-  const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', 'small-lab.json')], { dataDir });
-  expect(load.code, load.stderr).toBe(0);
-  served = await startServe({ speed: '20', dataDir });
+  served = await serveSmallLab('20');
   browser = await launchBrowser();
 });
 

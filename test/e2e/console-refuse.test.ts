@@ -1,18 +1,14 @@
 // A destination without room refuses the drop with its reason in words; several VMs
 // selected with ctrl-click move together. A three-host lab loaded with `ferry sim load`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
+import { launchBrowser, screenshotPath, serveSmallLab, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
 
 beforeAll(async () => {
-  const dataDir = tempDataDir();
-  const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', 'small-lab.json')], { dataDir });
-  expect(load.code, load.stderr).toBe(0);
-  served = await startServe({ speed: '5', dataDir });
+  served = await serveSmallLab('5');
   browser = await launchBrowser();
 });
 

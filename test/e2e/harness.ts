@@ -97,3 +97,11 @@ export function screenshotPath(name: string): string {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   return path.join(SCREENSHOTS, name);
 }
+
+/** `ferry serve` on a fresh data dir loaded with the three-host lab fixture (`ferry sim load`). */
+export async function serveSmallLab(speed: string): Promise<Served> {
+  const dataDir = tempDataDir();
+  const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', 'small-lab.json')], { dataDir });
+  if (load.code !== 0) throw new Error(`ferry sim load failed: ${load.stderr}`);
+  return startServe({ speed, dataDir });
+}

@@ -208,14 +208,14 @@ export class Job {
     const { policy, strategy } = this.rec;
     const limitMs = policy.timeoutS * 1000;
     if (this.throttleAfterTimeout && s.t >= limitMs * THROTTLE_GRACE_FACTOR && s.phase === 'precopy' && !this.failReason) {
-      this.abort(s, `did not converge in ${formatMs(limitMs * THROTTLE_GRACE_FACTOR)} even with the guest throttled to ${this.throttlePct}%: dirty rate ${formatRate(s.dirtyMiBps)} vs ${formatRate(s.bandwidthMiBps)} link`);
+      this.abort(s, `did not converge in ${formatMs(limitMs * THROTTLE_GRACE_FACTOR)} even with the guest throttled to ${this.throttlePct}%: ${this.notConverging(s)}`);
     }
     if (this.timedOut || s.t < limitMs) return;
     this.timedOut = true;
-    const at = `${policy.timeoutS} s timeout`;
+    const at = `${formatMs(limitMs)} timeout`;
     switch (timeoutDecision(policy, strategy, s.phase)) {
       case 'abort':
-        return this.abort(s, `did not ${strategy === 'stop-and-copy' ? 'finish' : 'converge'} in ${policy.timeoutS} s: dirty rate ${formatRate(s.dirtyMiBps)} vs ${formatRate(s.bandwidthMiBps)} link`);
+        return this.abort(s, strategy === 'stop-and-copy' ? `did not finish in ${formatMs(limitMs)}: ${formatBytes(s.remainingBytes)} still to copy at ${formatRate(s.bandwidthMiBps)}` : `did not converge in ${formatMs(limitMs)}: ${this.notConverging(s)}`);
       case 'postcopy':
         return this.switchToPostcopy(s.t, `${at}: remaining ${formatBytes(s.remainingBytes)}; switching to post-copy`);
       case 'throttle':
@@ -225,6 +225,17 @@ export class Job {
       case 'none':
         return this.event(s.t, `${at} passed in ${s.phase}; letting it finish (the VM already runs on ${this.rec.to})`);
     }
+  }
+
+  /**
+   * What stopped convergence, in the user's terms: the memory that stays dirty every pass
+   * against what the link moves within the downtime limit. (Not the hypervisor's dirty
+   * rate: QEMU counts distinct pages per pass, which a saturated working set caps.)
+   */
+  private notConverging(s: DriverSample): string {
+    const limit = this.rec.policy.downtimeLimitMs;
+    const fits = (s.bandwidthMiBps * 1024 * 1024 * limit) / 1000;
+    return `${formatBytes(s.remainingBytes)} stayed dirty after ${plural(s.round, 'pass', 'passes')}, a ~${formatMs(s.expectedDowntimeMs)} pause at ${formatRate(s.bandwidthMiBps)}, where the ${formatMs(limit)} limit allows ${formatBytes(fits)}`;
   }
 
   private abort(s: DriverSample, reason: string): void {

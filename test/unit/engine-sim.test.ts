@@ -103,7 +103,7 @@ describe('engine over the simulator', () => {
     const { sim, run } = setup([{ id: 'db', wssMiB: 512, dirtyMiBps: 3000 }]);
     const r = await run('db', 'precopy', { timeoutS: 5 });
     expect(r.outcome).toBe('failed');
-    expect(r.reason).toMatch(/^did not converge in 5 s: dirty rate \d+ MiB\/s vs \d+ MiB\/s link$/);
+    expect(r.reason).toMatch(/^did not converge in 5\.00 s: [\d.]+ [KMG]iB stayed dirty after \d+ pass(es)?, a ~.+ pause at [\d.]+ [MG]iB\/s, where the 300 ms limit allows [\d.]+ [KMG]iB$/);
     expect(hostOf(sim, 'db')).toBe('a');
   });
 

@@ -5,6 +5,14 @@ import type { Host, Policy, Vm } from '../../preload/model';
 import type { HostDriver } from './driver';
 import type { FairQueue, Schedulable } from './queue';
 
+/**
+ * Hosts with Ferry's maintenance marks applied, as the engine and the views both see them.
+ * (Copies: a driver may cache its inventory objects.)
+ */
+export function markMaintenance(hosts: Host[], inMaintenance: (hostId: string) => boolean): Host[] {
+  return hosts.map((h) => (!h.maintenance && inMaintenance(h.id) ? { ...h, maintenance: true } : h));
+}
+
 export class Snapshot {
   readonly hosts: Host[] = [];
   readonly vms: Vm[] = [];
@@ -15,8 +23,7 @@ export class Snapshot {
     for (const d of drivers) {
       const inv = d.inventory();
       for (const h of inv.hosts) this.owner.set(h.id, d);
-      // (Copies: a driver may cache its inventory objects.)
-      this.hosts.push(...(inMaintenance ? inv.hosts.map((h) => (!h.maintenance && inMaintenance(h.id) ? { ...h, maintenance: true } : h)) : inv.hosts));
+      this.hosts.push(...(inMaintenance ? markMaintenance(inv.hosts, inMaintenance) : inv.hosts));
       this.vms.push(...inv.vms);
     }
   }

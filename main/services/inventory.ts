@@ -3,6 +3,7 @@
 import type { Events } from '../../preload/contract';
 import type { DriverInfo, Host, Inventory } from '../../preload/model';
 import type { DriverChange, HostDriver, InventoryFilter } from '../engine/driver';
+import { markMaintenance } from '../engine/snapshot';
 import { InventoryChanges } from '../inventory-changes';
 
 export class InventoryService {
@@ -15,7 +16,7 @@ export class InventoryService {
   ) {}
 
   private marked(hosts: Host[]): Host[] {
-    return hosts.map((h) => (!h.maintenance && this.inMaintenance(h.id) ? { ...h, maintenance: true } : h));
+    return markMaintenance(hosts, this.inMaintenance);
   }
 
   /** Starts the change events; before this, drivers' changes are not reported. */

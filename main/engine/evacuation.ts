@@ -68,7 +68,16 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
     if (list) list.push(h);
     else byCluster.set(h.cluster, [h]);
   }
+  // VMs bound for each destination: those already on their way (asked once per host), then
+  // the ones this plan sends there.
   const incoming = new Map<string, Vm[]>();
+  const incomingOf = (hostId: string): Vm[] => {
+    let list = incoming.get(hostId);
+    if (!list) incoming.set(hostId, (list = [...(opts.busy?.(hostId) ?? [])]));
+    return list;
+  };
+  /** Moves this plan sends to each host (the spread's tie-break). */
+  const planned = new Map<string, number>();
   const placed: Placed[] = [];
   for (const vm of movable) {
     const from = hostById.get(vm.host)!;
@@ -81,7 +90,7 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
     let closest: { free: number; reason: string } | null = null;
     let affinity: string | null = null;
     for (const to of candidates) {
-      const f = fit(vm, to, view, [...(opts.busy?.(to.id) ?? []), ...(incoming.get(to.id) ?? [])]);
+      const f = fit(vm, to, view, incomingOf(to.id));
       const keep = headroom * to.memoryMiB;
       if (!f.ok) {
         if (/anti-affinity/.test(f.reason ?? '')) affinity ??= f.reason;
@@ -95,7 +104,7 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
         }
         continue;
       }
-      const score: [number, number, number] = [to.rack === from.rack ? 0 : 1, 1 - after / to.memoryMiB, incoming.get(to.id)?.length ?? 0];
+      const score: [number, number, number] = [to.rack === from.rack ? 0 : 1, 1 - after / to.memoryMiB, planned.get(to.id) ?? 0];
       if (!best || less(score, best.score)) best = { host: to, score };
     }
     if (!best) {
@@ -110,9 +119,8 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
       block(vm, `cannot meet its ${formatMs(opts.policy.downtimeLimitMs)} downtime limit with any strategy: ${by[auto.strategy].note}`);
       continue;
     }
-    const list = incoming.get(best.host.id);
-    if (list) list.push(vm);
-    else incoming.set(best.host.id, [vm]);
+    incomingOf(best.host.id).push(vm);
+    planned.set(best.host.id, (planned.get(best.host.id) ?? 0) + 1);
     placed.push({ vm, from, to: best.host });
   }
 
@@ -153,11 +161,12 @@ function bestOrder(placed: Placed[], opts: PlanOptions): { steps: PlanStep[]; et
     ? 'one move'
     : `${best.name}: ends in ${formatMs(best.schedule.etaMs)}, against ${others.join(' and ')} (${plural(placed.length, 'move')} under ${opts.limits.perHostOut} out and ${opts.limits.perHostIn} in per host)`;
   // In queue order: started in this order, the engine's queue reproduces the schedule.
-  const steps = best.schedule.moves
-    .map((m, i) => ({ m, p: best.list[i]! }))
-    .map(({ m, p }, i) => ({
+  const steps = best.schedule.moves.map((m, i) => {
+    const p = best.list[i]!;
+    return {
       vm: p.vm.name, vmId: p.vm.id, from: p.from.name, fromId: p.from.id, to: p.to.name, toId: p.to.id,
       strategy: m.strategy, predicted: { downtimeMs: m.downtimeMs, totalMs: m.endMs - m.startMs }, startMs: m.startMs, order: i + 1,
-    }));
+    };
+  });
   return { steps, etaMs: best.schedule.etaMs, reason };
 }

@@ -18,6 +18,8 @@ import { inventoryHandlers } from './handlers/inventory';
 import { migrationHandlers } from './handlers/migrations';
 import { historyHandlers } from './handlers/history';
 import { maintenanceHandlers } from './handlers/maintenance';
+import { hostHandlers } from './handlers/hosts';
+import { HostsService } from './services/hosts';
 import { operator } from './data-dir';
 import { VERSION } from './version';
 
@@ -100,6 +102,7 @@ export function createApp(options: AppOptions): FerryApp {
     ...migrationHandlers(engine, store, startedBy),
     ...historyHandlers(history, printer),
     ...maintenanceHandlers(engine, maintenance),
+    ...hostHandlers(new HostsService(drivers, inv)),
   });
 
   return {

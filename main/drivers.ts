@@ -3,5 +3,6 @@
 import type { DriverFactory } from './engine/driver';
 import { simDriver } from './sim/sim-driver';
 import { qemuDriver } from './qemu/driver';
+import { libvirtDriver } from './libvirt/driver';
 
-export const DRIVER_FACTORIES: readonly DriverFactory[] = [simDriver, qemuDriver];
+export const DRIVER_FACTORIES: readonly DriverFactory[] = [simDriver, qemuDriver, libvirtDriver];

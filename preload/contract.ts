@@ -8,6 +8,9 @@ import {
   policyOverrides,
   strategyChoice,
   type DriverInfo,
+  type HostConnection,
+  type HostTestResult,
+  hostAddRequest,
   type EvacuationPlan,
   type EvacuationStatus,
   type Inventory,
@@ -71,6 +74,10 @@ export const requests = {
   'maintenance:evacuate': z.object({ hosts: z.array(id).min(1).max(2500) }).strict(),
   'maintenance:set': z.object({ host: id, on: z.boolean() }).strict(),
   'maintenance:evacuations': empty,
+  'hosts:connections': empty,
+  'hosts:test': z.object({ uri: z.string().min(1).max(2000), acceptHostKey: hostAddRequest.shape.acceptHostKey }).strict(),
+  'hosts:add': hostAddRequest,
+  'hosts:remove': z.object({ name: id }).strict(),
 } as const;
 
 export type Channel = keyof typeof requests;
@@ -145,6 +152,10 @@ export interface Responses {
   'maintenance:evacuate': EvacuationStatus;
   'maintenance:set': Host;
   'maintenance:evacuations': EvacuationStatus[];
+  'hosts:connections': HostConnection[];
+  'hosts:test': HostTestResult;
+  'hosts:add': HostConnection;
+  'hosts:remove': { removed: string };
 }
 export type Res<C extends Channel> = Responses[C];
 

@@ -25,6 +25,54 @@ export interface DriverInfo extends DriverHealth {
   label: string;
 }
 
+/** One host connection a driver keeps (libvirt hosts added by URI), as the Hosts view shows it. */
+export interface HostConnection {
+  name: string;
+  uri: string;
+  driver: DriverKind;
+  state: 'connecting' | 'up' | 'down';
+  /** Why it is down, in words; null when up. */
+  error: string | null;
+  /** "libvirt 9.0.0, QEMU 7.2.22" once connected. */
+  versions: string | null;
+  /** How it authenticated: "SSH key ~/.ssh/id_ed25519 as root, host key SHA256:...". */
+  auth: string | null;
+  /** When the next attempt is, while down (epoch ms). */
+  retryAt: number | null;
+}
+
+/** What `ferry hosts test <uri>` found. */
+export interface HostTestResult {
+  uri: string;
+  reachable: boolean;
+  error: string | null;
+  auth: string | null;
+  hostname: string | null;
+  libvirtVersion: string | null;
+  hypervisorVersion: string | null;
+  cpus: number | null;
+  memoryMiB: number | null;
+  runningDomains: number | null;
+  /** The SSH host key seen, for the user to compare and accept. */
+  hostKey: { type: string; fingerprint: string } | null;
+  /** True when only an unknown SSH host key stood in the way (accept it to go on). */
+  hostKeyUnknown: boolean;
+}
+
+export const hostAddRequest = z
+  .object({
+    uri: z.string().min(1).max(2000),
+    name: z.string().min(1).max(63).optional(),
+    /** How the other hosts' daemons reach this one (default: derived from uri). */
+    peerUri: z.string().min(1).max(2000).optional(),
+    nicMiBps: z.number().positive().max(1_000_000).optional(),
+    rack: z.string().min(1).max(64).optional(),
+    /** An SSH host key fingerprint the user compared and accepts ("SHA256:..."). */
+    acceptHostKey: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a host key fingerprint looks like SHA256: and 43 characters').optional(),
+  })
+  .strict();
+export type HostAddRequest = z.infer<typeof hostAddRequest>;
+
 export interface Cluster {
   id: string;
   name: string;

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { FerryError } from '../../preload/contract';
-import type { MigrationRecord, PolicyOverrides, StrategyChoice } from '../../preload/model';
+import type { HostConnection, HostTestResult, MigrationRecord, PolicyOverrides, StrategyChoice } from '../../preload/model';
 import { parsePolicyField, strategyChoice } from '../../preload/model';
 import { parseSimDatacenter } from '../sim/format';
 import { serve } from '../server/serve';
@@ -78,6 +78,55 @@ function recordLine(r: MigrationRecord): string {
   return `${head}\n  ${figures}\n  ${r.reason}`;
 }
 
+function hostTestText(t: HostTestResult): string {
+  if (!t.reachable) {
+    const key = t.hostKey ? `\n  host key: ${t.hostKey.type} ${t.hostKey.fingerprint}` : '';
+    return `${t.uri}: not reachable\n  ${t.error}${key}`;
+  }
+  return [
+    `${t.uri}: reachable (${t.hostname})`,
+    `  auth: ${t.auth}`,
+    `  libvirt ${t.libvirtVersion}, QEMU ${t.hypervisorVersion}`,
+    `  ${t.cpus} CPUs, ${formatMiB(t.memoryMiB ?? 0)} memory, ${t.runningDomains} running guests`,
+  ].join('\n');
+}
+
+function connectionLine(c: HostConnection): string {
+  const state = c.state === 'up' ? `up (${c.versions})` : c.state === 'connecting' ? 'connecting' : `unreachable: ${c.error}`;
+  return `${c.name}  ${c.uri}  ${state}`;
+}
+
+/** `ferry hosts add|test|remove|connections`: hosts added by URI (libvirt). */
+async function hostsAdmin(ctx: Ctx, sub: 'add' | 'test' | 'remove' | 'connections'): Promise<number> {
+  const accept = typeof ctx.flags['accept-host-key'] === 'string' ? (ctx.flags['accept-host-key'] as string) : undefined;
+  if (sub === 'connections') {
+    const list = await ctx.api.hosts.connections();
+    if (ctx.json) return json(ctx, list), 0;
+    ctx.out(list.length ? list.map(connectionLine).join('\n') : 'no hosts added by URI (ferry hosts add qemu+ssh://user@host/system)');
+    return 0;
+  }
+  if (sub === 'test') {
+    const t = await ctx.api.hosts.test({ uri: arg(ctx, 1, '<uri>'), acceptHostKey: accept });
+    if (ctx.json) json(ctx, t);
+    else ctx.out(hostTestText(t));
+    return t.reachable ? 0 : 1;
+  }
+  if (sub === 'remove') {
+    const r = await ctx.api.hosts.remove({ name: arg(ctx, 1, '<name>') });
+    if (ctx.json) json(ctx, r);
+    else ctx.out(`removed ${r.removed}`);
+    return 0;
+  }
+  const nic = num(ctx, 'nic-mibps');
+  const c = await ctx.api.hosts.add({
+    uri: arg(ctx, 1, '<uri>'), name: ctx.flags.name as string | undefined, peerUri: ctx.flags['peer-uri'] as string | undefined,
+    rack: ctx.flags.rack as string | undefined, nicMiBps: nic, acceptHostKey: accept,
+  });
+  if (ctx.json) json(ctx, c);
+  else ctx.out(`added ${connectionLine(c)}`);
+  return 0;
+}
+
 export const commands: Record<string, Command> = {
   async lab(ctx) {
     const sub = arg(ctx, 0, 'lab up|down|add-vm|status');
@@ -103,6 +152,9 @@ export const commands: Record<string, Command> = {
     throw new FerryError('bad-request', `unknown lab command "${sub}": up, down, add-vm or status`);
   },
   async hosts(ctx) {
+    const sub = ctx.args[0];
+    if (sub === 'add' || sub === 'test' || sub === 'remove' || sub === 'connections') return hostsAdmin(ctx, sub);
+    if (sub) throw new FerryError('bad-request', `unknown hosts command "${sub}": add, test, remove or connections (no argument lists the hosts)`);
     const inv = await ctx.api.inventory.get();
     if (ctx.json) return json(ctx, inv.hosts), 0;
     const vmsOn = new Map<string, number>();

@@ -15,6 +15,11 @@ Usage: ferry <command> [options]
 
 Commands:
   hosts                                  list hosts
+  hosts add <uri> [--name <n>] [--peer-uri <uri>] [--nic-mibps <n>] [--rack <r>] [--accept-host-key <SHA256:..>]
+                                         add a libvirt host: qemu+ssh://user@host/system, qemu+tls://, qemu+tcp://
+  hosts test <uri> [--accept-host-key <SHA256:..>]
+                                         what is reachable there, the auth used, libvirt and QEMU versions
+  hosts remove <name> | hosts connections
   vms                                    list VMs
   predict <vm> --to <host>               predict a migration and the strategy auto would pick
   migrate <vm> --to <host>               live-migrate and wait for the end
@@ -35,6 +40,9 @@ Global options:
   --data-dir <dir>    where Ferry keeps its database (default: ${defaultDataDir()}; env FERRY_DATA_DIR)
   --speed <virtual|N> simulated clock: as fast as the CPU allows, or N times real time
 `;
+
+/** Commands that never look at hosts, so they do not wait for network hosts to connect. */
+const NO_HOSTS_NEEDED = new Set(['history', 'report', 'lab', 'sim', 'serve']);
 
 export function parseSpeed(s: string | undefined): Speed | undefined {
   if (s === undefined) return undefined;
@@ -84,6 +92,11 @@ export async function main(argv: string[]): Promise<number> {
         out: { type: 'string' },
         pdf: { type: 'string' },
         open: { type: 'boolean' },
+        name: { type: 'string' },
+        'peer-uri': { type: 'string' },
+        'nic-mibps': { type: 'string' },
+        rack: { type: 'string' },
+        'accept-host-key': { type: 'string' },
       },
     });
   } catch (e) {
@@ -114,6 +127,9 @@ export async function main(argv: string[]): Promise<number> {
       out: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),
       staticDir: path.resolve(__dirname, '..', 'renderer'),
     };
+    // Hosts reached over the network (libvirt) connect in the background; a command that
+    // reads or moves them waits for each host's first attempt (bounded by its timeout).
+    if (!NO_HOSTS_NEEDED.has(name)) await Promise.all(app.drivers.map((d) => d.ready?.()));
     const code = await command(ctx);
     return code;
   } catch (e) {

@@ -3,7 +3,7 @@
 // mechanics (copy rounds, post-copy switch, throttling) and bring what the model needs to
 // know about them (their calibration); the engine makes the decisions. A driver is its
 // own folder plus one line in main/drivers.ts.
-import type { Cluster, DriverHealth, Host, Vm, VmState, Strategy, Policy, SampleFigures, DriverKind } from '../../preload/model';
+import type { Cluster, DriverHealth, Host, Vm, VmState, Strategy, Policy, SampleFigures, DriverKind, HostAddRequest, HostConnection, HostTestResult } from '../../preload/model';
 import type { DriverCalibration } from './constants';
 
 export type { DriverCalibration } from './constants';
@@ -80,6 +80,14 @@ export interface RecoveredMigration {
   recordId: string | null;
 }
 
+/** A driver whose hosts the user adds and removes by address (libvirt). */
+export interface HostAdmin {
+  connections(): HostConnection[];
+  test(uri: string, acceptHostKey?: string): Promise<HostTestResult>;
+  add(req: HostAddRequest): Promise<HostConnection>;
+  remove(name: string): void;
+}
+
 export interface HostDriver {
   readonly kind: DriverKind;
   /** What the console calls it: "Simulated datacenter", "QEMU lab". */
@@ -105,6 +113,10 @@ export interface HostDriver {
    * watched to their end from now on. Called once, by the long-lived console.
    */
   recover(): RecoveredMigration[];
+  /** Present on drivers whose hosts are added by address. */
+  readonly hostAdmin?: HostAdmin;
+  /** Resolves once every host had its first connection attempt (a CLI command waits for it). */
+  ready?(): Promise<void>;
   /** Milliseconds on the driver's clock (virtual for sim tests, real for QEMU). */
   now(): number;
   /** Stops watching; migrations a hypervisor runs on its own go on without Ferry. */

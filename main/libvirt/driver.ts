@@ -1,0 +1,352 @@
+// The `libvirt` host driver: the hosts the user added by URI (libvirt-hosts.json), each
+// behind one long-lived connection that is retried with back-off while its daemon is
+// away; their running domains as VMs; peer-to-peer live migrations between them. The
+// inventory is kept from polls and domain events, so inventory() never waits on a host.
+import type { DriverFactory, DriverInventory, DriverMigration, HostAdmin, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
+import type { Cluster, DriverHealth, Host, HostAddRequest, HostConnection, HostTestResult, Vm } from '../../preload/model';
+import { QEMU_CALIBRATION } from '../qemu/calibration';
+import { LibvirtClient, type NodeInfo } from './client';
+import { addHost, readHosts, removeHost, type LibvirtHostRecord } from './hosts';
+import { LibvirtMigration } from './migration';
+import { type Domain, LIST_DOMAINS_ACTIVE } from './protocol';
+import { HostKeyError } from './transport';
+import { acceptHostKey, knownHostsFile } from './trust';
+import { parseLibvirtUri } from './uri';
+
+export const LIBVIRT_CLUSTER: Cluster = { id: 'libvirt', name: 'libvirt hosts' };
+
+interface DomainState {
+  dom: Domain;
+  memoryMiB: number;
+  vcpus: number;
+  state: number;
+  cpuPct: number;
+  cpuTimeNs: number;
+  at: number;
+  dirtyMiBps: number | null;
+}
+
+interface HostConn {
+  rec: LibvirtHostRecord;
+  client: LibvirtClient | null;
+  state: 'connecting' | 'up' | 'down';
+  error: string | null;
+  retryMs: number;
+  retryTimer: NodeJS.Timeout | null;
+  retryAt: number | null;
+  /** Resolves when the first connection attempt ended. */
+  first: Promise<void>;
+  settleFirst: () => void;
+  node: NodeInfo | null;
+  domains: Map<string, DomainState>;
+  versions: string | null;
+}
+
+export interface LibvirtDriverOptions {
+  dataDir: string;
+  pollMs?: number;
+  /** Inventory refresh period, ms (default 3000). */
+  refreshMs?: number;
+  onChange?: () => void;
+}
+
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30000;
+
+export class LibvirtDriver implements HostDriver {
+  readonly kind = 'libvirt';
+  readonly label = 'libvirt hosts';
+  /** libvirt drives QEMU: the QEMU model's calibration applies. */
+  readonly calibration = QEMU_CALIBRATION;
+  /** The source daemon carries a peer-to-peer migration on without Ferry. */
+  readonly migrationsOutliveFerry = true;
+  private readonly conns = new Map<string, HostConn>();
+  private readonly active = new Map<string, LibvirtMigration>();
+  private readonly refreshTimer: NodeJS.Timeout;
+  private disposed = false;
+
+  constructor(private readonly opts: LibvirtDriverOptions) {
+    this.sync();
+    this.refreshTimer = setInterval(() => {
+      this.sync();
+      for (const c of this.conns.values()) if (c.state === 'up') void this.refresh(c);
+    }, opts.refreshMs ?? 3000);
+    this.refreshTimer.unref();
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  /** Picks up hosts added or removed since (the CLI edits the file while the console runs). */
+  private sync(): void {
+    let recs: LibvirtHostRecord[];
+    try {
+      recs = readHosts(this.opts.dataDir);
+    } catch {
+      return;
+    }
+    const names = new Set(recs.map((r) => r.name));
+    for (const [name, c] of this.conns) {
+      if (!names.has(name)) {
+        this.drop(c);
+        this.conns.delete(name);
+        this.opts.onChange?.();
+      }
+    }
+    for (const rec of recs) {
+      if (this.conns.has(rec.name)) continue;
+      let settleFirst = () => {};
+      const first = new Promise<void>((r) => (settleFirst = r));
+      const c: HostConn = { rec, client: null, state: 'connecting', error: null, retryMs: RETRY_MIN_MS, retryTimer: null, retryAt: null, first, settleFirst, node: null, domains: new Map(), versions: null };
+      this.conns.set(rec.name, c);
+      void this.connect(c);
+    }
+  }
+
+  private drop(c: HostConn): void {
+    if (c.retryTimer) clearTimeout(c.retryTimer);
+    c.client?.close();
+    c.client = null;
+  }
+
+  private async connect(c: HostConn): Promise<void> {
+    if (this.disposed) return;
+    try {
+      const client = await LibvirtClient.connect(c.rec.uri, { label: c.rec.name, knownHosts: [knownHostsFile(this.opts.dataDir)] });
+      if (this.disposed || this.conns.get(c.rec.name) !== c) {
+        client.close();
+        return;
+      }
+      c.client = client;
+      c.node = await client.nodeInfo();
+      c.versions = `libvirt ${client.info.libvirtVersion}, QEMU ${client.info.hypervisorVersion}`;
+      await client.subscribe();
+      client.onLifecycle(() => void this.refresh(c));
+      client.onClose((reason) => {
+        if (c.client !== client) return;
+        c.client = null;
+        c.state = 'down';
+        c.error = reason;
+        this.opts.onChange?.();
+        this.retry(c);
+      });
+      c.state = 'up';
+      c.error = null;
+      c.retryMs = RETRY_MIN_MS;
+      await this.refresh(c);
+      this.opts.onChange?.();
+    } catch (e) {
+      c.client?.close();
+      c.client = null;
+      c.state = 'down';
+      c.error = (e as Error).message;
+      this.opts.onChange?.();
+      this.retry(c);
+    } finally {
+      c.settleFirst();
+    }
+  }
+
+  async ready(): Promise<void> {
+    this.sync();
+    await Promise.all([...this.conns.values()].map((c) => c.first));
+  }
+
+  private retry(c: HostConn): void {
+    if (this.disposed || c.retryTimer) return;
+    c.retryAt = Date.now() + c.retryMs;
+    c.retryTimer = setTimeout(() => {
+      c.retryTimer = null;
+      c.retryAt = null;
+      void this.connect(c);
+    }, c.retryMs);
+    c.retryTimer.unref();
+    c.retryMs = Math.min(RETRY_MAX_MS, c.retryMs * 2);
+  }
+
+  private async refresh(c: HostConn): Promise<void> {
+    const client = c.client;
+    if (!client) return;
+    try {
+      const doms = await client.listDomains(LIST_DOMAINS_ACTIVE);
+      const next = new Map<string, DomainState>();
+      await Promise.all(
+        doms.map(async (dom) => {
+          const info = await client.domainInfo(dom);
+          const prev = c.domains.get(dom.name);
+          const at = Date.now();
+          const cpuPct = prev && at > prev.at ? Math.min(100, ((info.cpuTimeNs - prev.cpuTimeNs) / 1e6 / (at - prev.at) / Math.max(1, info.vcpus)) * 100) : 0;
+          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null });
+        }),
+      );
+      const changed = next.size !== c.domains.size || [...next.keys()].some((k) => !c.domains.has(k) || c.domains.get(k)!.state !== next.get(k)!.state);
+      c.domains = next;
+      if (changed) this.opts.onChange?.();
+    } catch {
+      // the connection's close handler marks the host down; a busy daemon answers next time
+    }
+  }
+
+  clusters(): Cluster[] {
+    return this.conns.size ? [LIBVIRT_CLUSTER] : [];
+  }
+
+  health(): DriverHealth {
+    const all = [...this.conns.values()];
+    if (!all.length) return { state: 'empty', hosts: 0, hostsUp: 0, detail: 'no libvirt hosts added (ferry hosts add qemu+ssh://user@host/system)' };
+    const up = all.filter((c) => c.state === 'up');
+    const down = all.filter((c) => c.state !== 'up');
+    const detail = down.length
+      ? `${up.length} of ${all.length} reachable; ${down.map((c) => `${c.rec.name}: ${c.state === 'connecting' ? 'connecting' : c.error ?? 'unreachable'}`).join('; ')}`
+      : `${all.length} hosts, all reachable (${[...new Set(up.map((c) => c.versions))].join('; ')})`;
+    return { state: up.length === all.length ? 'ok' : up.length ? 'degraded' : 'unreachable', hosts: all.length, hostsUp: up.length, detail };
+  }
+
+  private connectionOf(c: HostConn): HostConnection {
+    return { name: c.rec.name, uri: c.rec.uri, driver: this.kind, state: c.state, error: c.error, versions: c.versions, auth: c.client?.info.auth ?? null, retryAt: c.retryAt };
+  }
+
+  /** Adding, testing and removing hosts by URI, for `ferry hosts` and the Hosts view. */
+  readonly hostAdmin: HostAdmin = {
+    connections: () => [...this.conns.values()].map((c) => this.connectionOf(c)),
+    test: (uri, accept) => this.test(uri, accept),
+    add: async (req) => {
+      const t = await this.test(req.uri, req.acceptHostKey);
+      if (!t.reachable) throw new Error(t.error ?? `${req.uri} is not reachable`);
+      const rec = addHost(this.opts.dataDir, req, t.hostname ?? '');
+      this.sync();
+      const c = this.conns.get(rec.name)!;
+      await c.first;
+      return this.connectionOf(c);
+    },
+    remove: (name) => {
+      if ([...this.active.values()].some((m) => m.spec.fromId === name || m.spec.toId === name)) throw new Error(`${name} has a migration running; wait for it or cancel it first`);
+      removeHost(this.opts.dataDir, name);
+      this.sync();
+    },
+  };
+
+  /** Connects once to `uri` and says what is there; accepts the SSH host key when `accept` matches it. */
+  private async test(uriText: string, accept?: string): Promise<HostTestResult> {
+    const uri = parseLibvirtUri(uriText);
+    const res: HostTestResult = {
+      uri: uri.uri, reachable: false, error: null, auth: null, hostname: null, libvirtVersion: null, hypervisorVersion: null, cpus: null, memoryMiB: null, runningDomains: null, hostKey: null, hostKeyUnknown: false,
+    };
+    let client: LibvirtClient | null = null;
+    try {
+      client = await LibvirtClient.connect(uri, { knownHosts: [knownHostsFile(this.opts.dataDir)], trustFingerprint: accept });
+      const node = await client.nodeInfo();
+      const doms = await client.listDomains(LIST_DOMAINS_ACTIVE);
+      Object.assign(res, {
+        reachable: true, auth: client.info.auth, hostname: client.info.hostname, libvirtVersion: client.info.libvirtVersion, hypervisorVersion: client.info.hypervisorVersion,
+        cpus: node.cpus, memoryMiB: Math.floor(node.memoryKiB / 1024), runningDomains: doms.length,
+      });
+      if (client.info.hostKey) {
+        res.hostKey = { type: client.info.hostKey.type, fingerprint: client.info.hostKey.fingerprint };
+        if (accept && accept === client.info.hostKey.fingerprint) acceptHostKey(this.opts.dataDir, client.info.hostKey);
+      }
+    } catch (e) {
+      res.error = (e as Error).message;
+      if (e instanceof HostKeyError) {
+        res.hostKey = { type: e.hostKey.type, fingerprint: e.hostKey.fingerprint };
+        res.hostKeyUnknown = !e.changed;
+      }
+    } finally {
+      client?.close();
+    }
+    return res;
+  }
+
+  inventory(only?: InventoryFilter): DriverInventory {
+    const hosts: Host[] = [];
+    const vms: Vm[] = [];
+    const migrating = new Set([...this.active.values()].map((m) => m.spec.vmId));
+    for (const c of this.conns.values()) {
+      const mine: Vm[] = [];
+      if (c.state === 'up') {
+        for (const d of c.domains.values()) {
+          const state = migrating.has(d.dom.name) ? 'migrating' : d.state === 1 ? 'running' : d.state === 3 ? 'paused' : 'stopped';
+          mine.push({
+            id: d.dom.name, name: d.dom.name, host: c.rec.name, memoryMiB: d.memoryMiB, vcpus: d.vcpus, state, cpuPct: d.cpuPct, antiAffinity: null,
+            // libvirt does not know a guest's working set: assume all of its memory may be
+            // written (the cautious case), at the rate libvirt last measured.
+            workload: { zeroFraction: 0, wssMiB: d.memoryMiB, dirtyMiBps: d.dirtyMiBps ?? 0, readWssMiB: d.memoryMiB, readMiBps: d.dirtyMiBps ?? 0 },
+          });
+        }
+      }
+      vms.push(...mine);
+      const memUsed = mine.reduce((a, v) => a + v.memoryMiB, 0);
+      hosts.push({
+        id: c.rec.name, name: c.rec.name, cluster: LIBVIRT_CLUSTER.id, rack: c.rec.rack, driver: 'libvirt',
+        cores: c.node?.cpus ?? 0, memoryMiB: c.node ? Math.floor(c.node.memoryKiB / 1024) : 0, nicMiBps: c.rec.nicMiBps, maintenance: false,
+        state: c.state === 'up' ? 'up' : 'down',
+        usage: { cpuPct: c.node ? Math.min(100, mine.reduce((a, v) => a + v.cpuPct * v.vcpus, 0) / Math.max(1, c.node.cpus)) : 0, memUsedMiB: memUsed, nicOutMiBps: 0, nicInMiBps: 0 },
+      });
+    }
+    if (!only) return { hosts, vms };
+    return { hosts: hosts.filter((h) => only.hosts.has(h.id)), vms: vms.filter((v) => only.vms.has(v.id)) };
+  }
+
+  private where(vmId: string): { c: HostConn; d: DomainState } | null {
+    for (const c of this.conns.values()) {
+      const d = c.domains.get(vmId);
+      if (d) return { c, d };
+    }
+    return null;
+  }
+
+  async measureDirtyRate(vmId: string): Promise<number> {
+    const w = this.where(vmId);
+    if (!w || !w.c.client) throw new Error(`no running libvirt domain ${vmId}`);
+    const rate = await w.c.client.measureDirtyRate(w.d.dom, 1);
+    w.d.dirtyMiBps = rate;
+    return rate;
+  }
+
+  migrate(spec: MigrationSpec): DriverMigration {
+    const w = this.where(spec.vmId);
+    if (!w) throw new Error(`no running libvirt domain ${spec.vmId}`);
+    if (w.c.rec.name !== spec.fromId) throw new Error(`${spec.vmId} runs on ${w.c.rec.name}, not ${spec.fromId}`);
+    const dst = this.conns.get(spec.toId);
+    if (!dst) throw new Error(`no libvirt host ${spec.toId}`);
+    if (spec.toId === spec.fromId) throw new Error(`${spec.vmId} already runs on ${spec.toId}`);
+    if (!w.c.client) throw new Error(`${spec.fromId} is unreachable: ${w.c.error ?? 'not connected'}`);
+    if (!dst.client) throw new Error(`${spec.toId} is unreachable: ${dst.error ?? 'not connected'}`);
+    if ([...this.active.values()].some((m) => m.spec.vmId === spec.vmId)) throw new Error(`${spec.vmId} is already migrating`);
+    const id = `${spec.vmId}->${spec.toId}@${Date.now()}`;
+    const mig = new LibvirtMigration(
+      {
+        src: w.c.client, dst: dst.client, destPeerUri: dst.rec.peerUri, srcName: w.c.rec.name, dstName: dst.rec.name,
+        linkMiBps: Math.min(w.c.rec.nicMiBps, dst.rec.nicMiBps), pollMs: this.opts.pollMs ?? 200,
+        ended: () => {
+          this.active.delete(id);
+          void this.refresh(w.c);
+          void this.refresh(dst);
+          this.opts.onChange?.();
+        },
+      },
+      spec,
+      w.d.dom,
+    );
+    this.active.set(id, mig);
+    mig.run();
+    this.opts.onChange?.();
+    return mig;
+  }
+
+  recover(): RecoveredMigration[] {
+    return [];
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearInterval(this.refreshTimer);
+    for (const c of this.conns.values()) this.drop(c);
+  }
+}
+
+export const libvirtDriver: DriverFactory = {
+  kind: 'libvirt',
+  create: (ctx) => new LibvirtDriver({ dataDir: ctx.dataDir, onChange: () => ctx.changed() }),
+};

@@ -115,6 +115,8 @@ export interface HostDriver {
   recover(): RecoveredMigration[];
   /** Present on drivers whose hosts are added by address. */
   readonly hostAdmin?: HostAdmin;
+  /** Measures these VMs' workloads now if the figures are old (ids or names; others ignored). */
+  freshen?(vmRefs: string[]): Promise<void>;
   /** Resolves once every host had its first connection attempt (a CLI command waits for it). */
   ready?(): Promise<void>;
   /** Milliseconds on the driver's clock (virtual for sim tests, real for QEMU). */

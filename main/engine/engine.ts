@@ -63,6 +63,15 @@ export class MigrationEngine {
     this.batcher = new ProgressBatcher(opts.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS, () => this.collect(), opts.onProgress);
   }
 
+  /**
+   * Lets drivers that measure workloads on demand (libvirt's dirty-rate calculation) bring
+   * these VMs' figures up to date before a prediction. Never fails: stale figures are
+   * still figures, and the prediction says which rate it used.
+   */
+  async freshen(vmRefs: string[]): Promise<void> {
+    await Promise.all(this.opts.drivers.map((d) => d.freshen?.(vmRefs).catch(() => undefined)));
+  }
+
   predict(vmRef: string, toRef: string, strategy: StrategyChoice = 'auto', overrides?: PolicyOverrides): PredictResult {
     const policy = resolvePolicy(overrides);
     const snap = this.snapshot();

@@ -11,10 +11,17 @@ type MigrationChannels =
   | 'migrations:postcopy';
 
 export const migrationHandlers = (engine: MigrationEngine, store: Pick<Store, 'audit'>, actor: string): Pick<Handlers, MigrationChannels> => ({
-  'migrations:predict': (r) => engine.predict(r.vm, r.to, r.strategy, r.policy),
-  'migrations:destinations': (r) => engine.destinations(r.vm),
-  'migrations:start': (r) => {
+  'migrations:predict': async (r) => {
+    await engine.freshen([r.vm]);
+    return engine.predict(r.vm, r.to, r.strategy, r.policy);
+  },
+  'migrations:destinations': async (r) => {
+    await engine.freshen([r.vm]);
+    return engine.destinations(r.vm);
+  },
+  'migrations:start': async (r) => {
     store.audit(actor, 'migrate', { vms: r.vms, to: r.to, strategy: r.strategy, policy: r.policy ?? {} });
+    await engine.freshen(r.vms);
     return engine.start(r);
   },
   'migrations:active': () => engine.active(),

@@ -24,6 +24,8 @@ interface DomainState {
   cpuTimeNs: number;
   at: number;
   dirtyMiBps: number | null;
+  /** When libvirt last measured it (epoch ms). */
+  measuredAt: number;
 }
 
 interface HostConn {
@@ -40,6 +42,7 @@ interface HostConn {
   node: NodeInfo | null;
   domains: Map<string, DomainState>;
   versions: string | null;
+  measuring: boolean;
 }
 
 export interface LibvirtDriverOptions {
@@ -52,6 +55,8 @@ export interface LibvirtDriverOptions {
 
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30000;
+/** How often a running guest's dirty rate is measured again. */
+const DIRTY_RATE_EVERY_MS = 30000;
 
 export class LibvirtDriver implements HostDriver {
   readonly kind = 'libvirt';
@@ -98,7 +103,7 @@ export class LibvirtDriver implements HostDriver {
       if (this.conns.has(rec.name)) continue;
       let settleFirst = () => {};
       const first = new Promise<void>((r) => (settleFirst = r));
-      const c: HostConn = { rec, client: null, state: 'connecting', error: null, retryMs: RETRY_MIN_MS, retryTimer: null, retryAt: null, first, settleFirst, node: null, domains: new Map(), versions: null };
+      const c: HostConn = { rec, client: null, state: 'connecting', error: null, retryMs: RETRY_MIN_MS, retryTimer: null, retryAt: null, first, settleFirst, node: null, domains: new Map(), versions: null, measuring: false };
       this.conns.set(rec.name, c);
       void this.connect(c);
     }
@@ -177,15 +182,42 @@ export class LibvirtDriver implements HostDriver {
           const prev = c.domains.get(dom.name);
           const at = Date.now();
           const cpuPct = prev && at > prev.at ? Math.min(100, ((info.cpuTimeNs - prev.cpuTimeNs) / 1e6 / (at - prev.at) / Math.max(1, info.vcpus)) * 100) : 0;
-          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null });
+          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null, measuredAt: prev?.measuredAt ?? 0 });
         }),
       );
       const changed = next.size !== c.domains.size || [...next.keys()].some((k) => !c.domains.has(k) || c.domains.get(k)!.state !== next.get(k)!.state);
       c.domains = next;
       if (changed) this.opts.onChange?.();
+      this.measureOne(c);
     } catch {
       // the connection's close handler marks the host down; a busy daemon answers next time
     }
+  }
+
+  /**
+   * Keeps each running guest's dirty rate fresh for the predictions: libvirt's dirty-rate
+   * calculation (page sampling, 1 s) on the guest measured longest ago, one at a time per
+   * host, never on a guest that is migrating.
+   */
+  private measureOne(c: HostConn): void {
+    if (c.measuring || !c.client) return;
+    const migrating = new Set([...this.active.values()].map((m) => m.spec.vmId));
+    const due = [...c.domains.values()].filter((d) => d.state === 1 && !migrating.has(d.dom.name) && Date.now() - d.measuredAt > DIRTY_RATE_EVERY_MS).sort((a, b) => a.measuredAt - b.measuredAt)[0];
+    if (!due) return;
+    c.measuring = true;
+    const client = c.client;
+    void client
+      .measureDirtyRate(due.dom, 1)
+      .then((rate) => {
+        const d = c.domains.get(due.dom.name);
+        if (d) Object.assign(d, { dirtyMiBps: rate, measuredAt: Date.now() });
+        this.opts.onChange?.();
+      })
+      .catch(() => {
+        const d = c.domains.get(due.dom.name);
+        if (d) d.measuredAt = Date.now();
+      })
+      .finally(() => (c.measuring = false));
   }
 
   clusters(): Cluster[] {
@@ -296,11 +328,22 @@ export class LibvirtDriver implements HostDriver {
     return null;
   }
 
+  async freshen(vmRefs: string[]): Promise<void> {
+    const migrating = new Set([...this.active.values()].map((m) => m.spec.vmId));
+    await Promise.all(
+      vmRefs.map(async (ref) => {
+        const w = this.where(ref);
+        if (!w || w.d.state !== 1 || migrating.has(ref) || Date.now() - w.d.measuredAt < DIRTY_RATE_EVERY_MS) return;
+        await this.measureDirtyRate(ref).catch(() => undefined);
+      }),
+    );
+  }
+
   async measureDirtyRate(vmId: string): Promise<number> {
     const w = this.where(vmId);
     if (!w || !w.c.client) throw new Error(`no running libvirt domain ${vmId}`);
     const rate = await w.c.client.measureDirtyRate(w.d.dom, 1);
-    w.d.dirtyMiBps = rate;
+    Object.assign(w.d, { dirtyMiBps: rate, measuredAt: Date.now() });
     return rate;
   }
 

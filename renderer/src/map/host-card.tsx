@@ -6,6 +6,9 @@ import { Meter } from '../components/meter';
 import { formatMiB, formatMs, formatRate, linkName, STRATEGY_LABEL } from '../format';
 import { VmChip, type SelectMode } from './vm-chip';
 
+/** Free memory under this share of a host's memory is shown as low (the planner keeps 10 % headroom). */
+const LOW_FREE_SHARE = 0.1;
+
 export type DragInfo =
   | { phase: 'idle' }
   | { phase: 'loading' | 'error'; source: string; message?: string }
@@ -140,7 +143,7 @@ export const HostCard = memo(function HostCard(p: Props) {
         <span>
           {vms.length} {vms.length === 1 ? 'VM' : 'VMs'} · {formatMiB(allocated)} allocated
         </span>
-        <span className={freeMiB < 16384 ? 'low' : undefined}>{formatMiB(freeMiB)} free</span>
+        <span className={freeMiB < host.memoryMiB * LOW_FREE_SHARE ? 'low' : undefined}>{formatMiB(freeMiB)} free</span>
       </div>
     </div>
   );

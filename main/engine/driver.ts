@@ -112,7 +112,7 @@ export interface HostDriver {
    * Migrations still running in the hypervisor that no live Ferry watches: adopted, and
    * watched to their end from now on. Called once, by the long-lived console.
    */
-  recover(): RecoveredMigration[];
+  recover(): RecoveredMigration[] | Promise<RecoveredMigration[]>;
   /** Present on drivers whose hosts are added by address. */
   readonly hostAdmin?: HostAdmin;
   /** Measures these VMs' workloads now if the figures are old (ids or names; others ignored). */

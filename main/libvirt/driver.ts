@@ -8,6 +8,8 @@ import { QEMU_CALIBRATION } from '../qemu/calibration';
 import { LibvirtClient, type NodeInfo } from './client';
 import { addHost, readHosts, removeHost, type LibvirtHostRecord } from './hosts';
 import { LibvirtMigration } from './migration';
+import { readMigrations, updateMigrations, type LibvirtMigrationEntry } from './migrations-state';
+import { pidAlive } from '../pid';
 import { type Domain, LIST_DOMAINS_ACTIVE } from './protocol';
 import { HostKeyError } from './transport';
 import { acceptHostKey, knownHostsFile } from './trust';
@@ -357,33 +359,66 @@ export class LibvirtDriver implements HostDriver {
     if (!w.c.client) throw new Error(`${spec.fromId} is unreachable: ${w.c.error ?? 'not connected'}`);
     if (!dst.client) throw new Error(`${spec.toId} is unreachable: ${dst.error ?? 'not connected'}`);
     if ([...this.active.values()].some((m) => m.spec.vmId === spec.vmId)) throw new Error(`${spec.vmId} is already migrating`);
-    const id = `${spec.vmId}->${spec.toId}@${Date.now()}`;
-    const mig = new LibvirtMigration(
-      {
-        src: w.c.client, dst: dst.client, destPeerUri: dst.rec.peerUri, srcName: w.c.rec.name, dstName: dst.rec.name,
-        linkMiBps: Math.min(w.c.rec.nicMiBps, dst.rec.nicMiBps), pollMs: this.opts.pollMs ?? 200,
-        ended: () => {
-          this.active.delete(id);
-          void this.refresh(w.c);
-          void this.refresh(dst);
-          this.opts.onChange?.();
-        },
-      },
-      spec,
-      w.d.dom,
-    );
-    this.active.set(id, mig);
+    const entry: LibvirtMigrationEntry = { id: `${spec.vmId}->${spec.toId}@${Date.now()}`, recordId: spec.recordId ?? null, spec, startedAt: Date.now(), ownerPid: process.pid };
+    updateMigrations(this.opts.dataDir, (l) => [...l, entry]);
+    const mig = this.track(entry, w.c, dst, w.d.dom);
     mig.run();
     this.opts.onChange?.();
     return mig;
   }
 
-  recover(): RecoveredMigration[] {
-    return [];
+  private track(entry: LibvirtMigrationEntry, src: HostConn, dst: HostConn, dom: Domain): LibvirtMigration {
+    const mig = new LibvirtMigration(
+      {
+        src: src.client!, dst: dst.client!, destPeerUri: dst.rec.peerUri, srcName: src.rec.name, dstName: dst.rec.name,
+        linkMiBps: Math.min(src.rec.nicMiBps, dst.rec.nicMiBps), pollMs: this.opts.pollMs ?? 200,
+        ended: () => {
+          this.active.delete(entry.id);
+          updateMigrations(this.opts.dataDir, (l) => l.filter((e) => e.id !== entry.id));
+          void this.refresh(src);
+          void this.refresh(dst);
+          this.opts.onChange?.();
+        },
+      },
+      entry.spec,
+      dom,
+      entry.startedAt,
+    );
+    this.active.set(entry.id, mig);
+    return mig;
+  }
+
+  /**
+   * Migrations a stopped Ferry left to the source daemons: once the hosts answer, each is
+   * watched to its end (it finishes its own record). Entries whose hosts are gone are dropped.
+   */
+  async recover(): Promise<RecoveredMigration[]> {
+    const left = readMigrations(this.opts.dataDir).filter((e) => e.ownerPid !== process.pid && !pidAlive(e.ownerPid));
+    if (!left.length) return [];
+    await this.ready();
+    const out: RecoveredMigration[] = [];
+    for (const e of left) {
+      const src = this.conns.get(e.spec.fromId);
+      const dst = this.conns.get(e.spec.toId);
+      const dom = src?.client ? await src.client.lookup(e.spec.vmId).catch(() => null) : null;
+      const domDst = dst?.client ? await dst.client.lookup(e.spec.vmId).catch(() => null) : null;
+      if (!src?.client || !dst?.client || !(dom ?? domDst)) {
+        updateMigrations(this.opts.dataDir, (l) => l.filter((x) => x.id !== e.id));
+        continue;
+      }
+      updateMigrations(this.opts.dataDir, (l) => l.map((x) => (x.id === e.id ? { ...x, ownerPid: process.pid } : x)));
+      const mig = this.track({ ...e, ownerPid: process.pid }, src, dst, (dom ?? domDst)!);
+      mig.adopt();
+      out.push({ migration: mig, recordId: e.recordId });
+    }
+    return out;
   }
 
   dispose(): void {
     this.disposed = true;
+    // The daemons carry their migrations on; the next console recovers them.
+    for (const m of this.active.values()) m.detach();
+    this.active.clear();
     clearInterval(this.refreshTimer);
     for (const c of this.conns.values()) this.drop(c);
   }

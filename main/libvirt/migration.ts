@@ -72,7 +72,7 @@ export class LibvirtMigration implements DriverMigration {
   readonly done: Promise<LibvirtDriverResult>;
   private resolve!: (r: LibvirtDriverResult) => void;
   private listeners: ((s: DriverSample) => void)[] = [];
-  private readonly startedAt = Date.now();
+  private readonly startedAt: number;
   private timer: NodeJS.Timeout | null = null;
   private finished = false;
   private cancelRequested = false;
@@ -88,7 +88,9 @@ export class LibvirtMigration implements DriverMigration {
     private readonly ctx: LibvirtMigrationContext,
     readonly spec: MigrationSpec,
     private readonly dom: Domain,
+    startedAt = Date.now(),
   ) {
+    this.startedAt = startedAt;
     this.done = new Promise((r) => (this.resolve = r));
     const onDone = (e: { dom: Domain; stats: Record<string, TypedValue> }) => {
       if (e.dom.name === dom.name && !this.completedStats) this.completedStats = e.stats;
@@ -149,6 +151,38 @@ export class LibvirtMigration implements DriverMigration {
     );
   }
 
+  /**
+   * Watches a migration a stopped Ferry left running in the source daemon: polls its job
+   * until it ends, then says where the guest is and takes libvirt's figures from the
+   * destination's completed job.
+   */
+  adopt(): void {
+    const tick = async () => {
+      if (this.finished) return;
+      const j = await this.ctx.src.jobStats(this.dom).catch(() => null);
+      if (j && j.type !== 'none' && j.type !== 'completed' && j.type !== 'failed' && j.type !== 'cancelled') {
+        this.emit(this.sample(num(j.stats, 'memory_postcopy_requests') > 0 ? 'postcopy' : 'precopy', j.stats));
+        return;
+      }
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      const dstDom = await this.ctx.dst.lookup(this.dom.name).catch(() => null);
+      const dstInfo = dstDom ? await this.ctx.dst.domainInfo(dstDom).catch(() => null) : null;
+      if (dstInfo?.state === 1) return this.complete();
+      const errmsg = j?.stats.errmsg;
+      return this.fail(new Error(typeof errmsg === 'string' ? errmsg : 'the migration ended while Ferry was not running, and the guest is not on the destination'));
+    };
+    this.timer = setInterval(() => void tick(), this.ctx.pollMs);
+    void tick();
+  }
+
+  /** Stops watching without touching the migration (Ferry stops; the daemon goes on). */
+  detach(): void {
+    this.detachedFlag = true;
+    this.finished = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
   private sample(phase: Phase, s: Record<string, TypedValue>): DriverSample {
     const page = num(s, 'memory_page_size') || 4096;
     const bw = num(s, 'memory_bps') / MiB;
@@ -185,6 +219,11 @@ export class LibvirtMigration implements DriverMigration {
     }
   }
 
+  private detachedFlag = false;
+  private detached(): boolean {
+    return this.detachedFlag;
+  }
+
   private stop(): void {
     this.finished = true;
     if (this.timer) clearInterval(this.timer);
@@ -192,6 +231,7 @@ export class LibvirtMigration implements DriverMigration {
   }
 
   private async complete(): Promise<void> {
+    if (this.detached()) return;
     this.stop();
     // libvirt's own figures: the job-completed event, else the destination's completed job.
     for (let i = 0; i < 20 && !this.completedStats; i++) await new Promise((r) => setTimeout(r, 50));
@@ -212,6 +252,7 @@ export class LibvirtMigration implements DriverMigration {
   }
 
   private async fail(e: Error): Promise<void> {
+    if (this.detached()) return;
     this.stop();
     const cancelled = this.cancelRequested || (e instanceof LibvirtError && e.code === ERR.operationAborted);
     // Where is the guest now? libvirt resumes it on the source unless post-copy had begun.

@@ -6,7 +6,7 @@
 // the guest on the source when the destination daemon goes away, reconnects after a
 // daemon restart, and the console migrates a guest dragged between the two hosts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -250,6 +250,34 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
       await expectAlive(l, 'lv-guest1', 'lv-h2');
     } finally {
       await browser.close();
+      await served.stop();
+    }
+  });
+
+  it('a migration that outlives Ferry is found by the next console, finished, and recorded once', async () => {
+    // `ferry migrate` starts it and is killed; the source daemon carries it on.
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'ferry.js'), '--data-dir', dataDir, 'migrate', 'lv-guest1', '--to', 'lv-h1', '--strategy', 'precopy', '--bandwidth', '40'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 3500));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(spawnSync('virsh', ['-q', '-c', l.hosts[1]!.tcpUri, 'domjobinfo', 'lv-guest1'], { encoding: 'utf8' }).stdout).toMatch(/Outgoing migration/);
+    const served = await startServe({ dataDir });
+    try {
+      let rec: MigrationRecord | undefined;
+      const end = Date.now() + 90_000;
+      while (Date.now() < end) {
+        const rows = JSON.parse((await ferry('history', '--vm', 'lv-guest1', '--json')).stdout) as MigrationRecord[];
+        const mine = rows.filter((r) => r.to === 'lv-h1' && r.policy.bandwidthMiBps === 40);
+        expect(mine, 'one record, never two').toHaveLength(1);
+        rec = mine[0];
+        if (rec && rec.outcome !== 'running' && rec.outcome !== 'queued') break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      console.log(`libvirt migration across a Ferry restart: ${rec?.outcome}, downtime ${rec?.downtimeMs} ms, total ${rec?.totalMs} ms`);
+      expect(rec).toMatchObject({ outcome: 'completed', from: 'lv-h2', to: 'lv-h1' });
+      expect(rec!.events.map((e) => e.text).join('\n')).toMatch(/Ferry restarted and found this migration still running in libvirt/);
+      await expectAlive(l, 'lv-guest1', 'lv-h1');
+    } finally {
       await served.stop();
     }
   });

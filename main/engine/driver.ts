@@ -115,6 +115,12 @@ export interface HostDriver {
   recover(): RecoveredMigration[] | Promise<RecoveredMigration[]>;
   /** Present on drivers whose hosts are added by address. */
   readonly hostAdmin?: HostAdmin;
+  /**
+   * Why this hypervisor would refuse to move the VM to the host, from checks it made ahead
+   * (CPU compatibility, machine type, storage), in words; null when nothing stands in the way.
+   * Synchronous: shown while a VM is dragged, like the capacity check.
+   */
+  refusal?(vmId: string, toHostId: string): string | null;
   /** Measures these VMs' workloads now if the figures are old (ids or names; others ignored). */
   freshen?(vmRefs: string[]): Promise<void>;
   /** Resolves once every host had its first connection attempt (a CLI command waits for it). */

@@ -10,6 +10,8 @@ import { formatMiB } from '../../common/units';
 export interface PlacementView {
   hosts: Host[];
   vms: Vm[];
+  /** What the destination's hypervisor would refuse (CPU, machine type, storage), in words; null: nothing. */
+  refusal?(vm: Vm, host: Host): string | null;
 }
 
 /** VMs whose memory a host holds: stopped and lost VMs hold none. */
@@ -48,7 +50,7 @@ export function fit(vm: Vm, host: Host, inventory: PlacementView, incoming: Vm[]
   const freeMemMiB = Math.max(0, host.memoryMiB - reserveMiB - usedMiB);
   const vcpuSlots = host.cores * VCPU_OVERCOMMIT;
   const freeCores = Math.max(0, vcpuSlots - others.reduce((s, v) => s + v.vcpus, 0));
-  const reason = blocker(vm, host, others, freeMemMiB, freeCores, incoming);
+  const reason = blocker(vm, host, others, freeMemMiB, freeCores, incoming) ?? inventory.refusal?.(vm, host) ?? null;
   return { ok: reason === null, reason, freeMemMiB, freeCores };
 }
 

@@ -41,6 +41,11 @@ export class Snapshot {
     return h;
   }
 
+  /** The destination driver's own pre-checks (CPU, machine type, storage). */
+  refusal(vm: Vm, host: Host): string | null {
+    return this.owner.get(host.id)?.refusal?.(vm.id, host.id) ?? null;
+  }
+
   driverOf(hostId: string): HostDriver {
     const d = this.owner.get(hostId);
     if (!d) throw new FerryError('not-found', `no driver manages host "${hostId}"`);

@@ -185,6 +185,17 @@ export class LibvirtClient {
     return paramsToRecord(r.retStats[0]?.params ?? []);
   }
 
+  /** Whether one of the daemon's storage pools holds a volume at this path. */
+  async volumeExists(path: string): Promise<boolean> {
+    try {
+      await this.rpc.call(PROC.storageVolLookupByPath, 'storage_vol_lookup_by_path_args', { path }, 'storage_vol_lookup_by_path_ret');
+      return true;
+    } catch (e) {
+      if (e instanceof LibvirtError) return false; // no such volume (or no storage driver there)
+      throw e;
+    }
+  }
+
   /** virConnectCompareHypervisorCPU: -1 error, 0 incompatible, 1 identical, 2 superset. */
   async compareCpu(cpuXml: string, arch: string | null, machine: string | null, virttype: string | null): Promise<number> {
     return (await this.rpc.call<{ result: number }>(PROC.connectCompareHypervisorCpu, 'connect_compare_hypervisor_cpu_args', { emulator: null, arch, machine, virttype, xmlCPU: cpuXml, flags: 0 }, 'connect_compare_hypervisor_cpu_ret')).result;

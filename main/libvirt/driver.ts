@@ -8,6 +8,7 @@ import { QEMU_CALIBRATION } from '../qemu/calibration';
 import { LibvirtClient, type NodeInfo } from './client';
 import { addHost, readHosts, removeHost, type LibvirtHostRecord } from './hosts';
 import { LibvirtMigration } from './migration';
+import { domainFacts, hypervisorRefusal, sharedOn, storageRefusal, type DomainFacts } from './precheck';
 import { readMigrations, updateMigrations, type LibvirtMigrationEntry } from './migrations-state';
 import { pidAlive } from '../pid';
 import { type Domain, LIST_DOMAINS_ACTIVE } from './protocol';
@@ -28,6 +29,8 @@ interface DomainState {
   dirtyMiBps: number | null;
   /** When libvirt last measured it (epoch ms). */
   measuredAt: number;
+  /** From its XML, for the pre-checks (fetched once). */
+  facts: DomainFacts | null;
 }
 
 interface HostConn {
@@ -69,6 +72,9 @@ export class LibvirtDriver implements HostDriver {
   readonly migrationsOutliveFerry = true;
   private readonly conns = new Map<string, HostConn>();
   private readonly active = new Map<string, LibvirtMigration>();
+  /** "vm|host" -> why that host would refuse the VM (null: nothing), from the pre-checks. */
+  private readonly refusals = new Map<string, string | null>();
+  private prechecking = false;
   private readonly refreshTimer: NodeJS.Timeout;
   private disposed = false;
 
@@ -141,6 +147,8 @@ export class LibvirtDriver implements HostDriver {
       c.state = 'up';
       c.error = null;
       c.retryMs = RETRY_MIN_MS;
+      // The host may have been upgraded or reconfigured while away: check again.
+      for (const k of [...this.refusals.keys()]) if (k.endsWith(`|${c.rec.name}`)) this.refusals.delete(k);
       await this.refresh(c);
       this.opts.onChange?.();
     } catch (e) {
@@ -184,16 +192,51 @@ export class LibvirtDriver implements HostDriver {
           const prev = c.domains.get(dom.name);
           const at = Date.now();
           const cpuPct = prev && at > prev.at ? Math.min(100, ((info.cpuTimeNs - prev.cpuTimeNs) / 1e6 / (at - prev.at) / Math.max(1, info.vcpus)) * 100) : 0;
-          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null, measuredAt: prev?.measuredAt ?? 0 });
+          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null, measuredAt: prev?.measuredAt ?? 0, facts: prev?.facts ?? null });
         }),
       );
       const changed = next.size !== c.domains.size || [...next.keys()].some((k) => !c.domains.has(k) || c.domains.get(k)!.state !== next.get(k)!.state);
       c.domains = next;
       if (changed) this.opts.onChange?.();
       this.measureOne(c);
+      void this.precheck(c);
     } catch {
       // the connection's close handler marks the host down; a busy daemon answers next time
     }
+  }
+
+  /**
+   * The pre-checks of each guest on `c` against every other reachable host: CPU, machine
+   * type and storage, asked of the destination's libvirt once and kept until either host
+   * reconnects. refusal() answers from what is known; unknown means nothing in the way.
+   */
+  private async precheck(c: HostConn): Promise<void> {
+    const client = c.client;
+    if (this.prechecking || !client) return;
+    this.prechecking = true;
+    try {
+      for (const d of [...c.domains.values()]) {
+        if (this.disposed) return;
+        d.facts ??= await client.domainXml(d.dom).then(domainFacts).catch(() => null);
+        if (!d.facts) continue;
+        for (const other of [...this.conns.values()]) {
+          const dst = other.client;
+          const key = `${d.dom.name}|${other.rec.name}`;
+          if (other === c || !dst || this.disposed || this.refusals.has(key)) continue;
+          const why = storageRefusal(d.facts, other.rec.name, await sharedOn(d.facts, dst).catch(() => new Set<string>())) ??
+            (await hypervisorRefusal(d.facts, dst, other.rec.name, dst.info.hypervisorVersion).catch(() => null));
+          this.refusals.set(key, why);
+        }
+      }
+    } catch {
+      // a host went away mid-check: the next refresh checks again
+    } finally {
+      this.prechecking = false;
+    }
+  }
+
+  refusal(vmId: string, toHostId: string): string | null {
+    return this.refusals.get(`${vmId}|${toHostId}`) ?? null;
   }
 
   /**

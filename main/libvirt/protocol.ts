@@ -39,6 +39,7 @@ export const PROC = {
   connectSupportsFeature: 60,
   authList: 66,
   authPolkit: 70,
+  storageVolLookupByPath: 97,
   nodeGetFreeMemory: 102,
   connectGetLibVersion: 157,
   domainAbortJob: 164,
@@ -180,6 +181,9 @@ const T = X.config((x) => {
   x.struct('connect_get_domain_capabilities_args', [['emulatorbin', optStr()], ['arch', optStr()], ['machine', optStr()], ['virttype', optStr()], ['flags', x.uint()]]);
   x.struct('connect_get_domain_capabilities_ret', [['capabilities', str()]]);
 
+  x.struct('storage_vol_lookup_by_path_args', [['path', str()]]);
+  x.struct('nonnull_storage_vol', [['pool', str()], ['name', str()], ['key', str()]]);
+  x.struct('storage_vol_lookup_by_path_ret', [['vol', x.lookup('nonnull_storage_vol')]]);
   x.struct('connect_domain_event_callback_register_any_args', [['eventID', x.int()], ['dom', x.option(dom())]]);
   x.struct('connect_domain_event_callback_register_any_ret', [['callbackID', x.int()]]);
   x.struct('connect_domain_event_callback_deregister_any_args', [['callbackID', x.int()]]);

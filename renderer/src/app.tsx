@@ -14,12 +14,14 @@ import { toast } from './state/toasts';
 import { useTheme } from './theme';
 import { MaintenanceView } from './views/maintenance-view';
 import { SettingsView } from './views/settings-view';
+import { HostsView } from './views/hosts-view';
 
 const NAV: { view: Route['view']; label: string; icon: ReactNode }[] = [
   { view: 'map', label: 'Cluster map', icon: <path d="M3 3h6v6H3zM11 3h6v6h-6zM3 11h6v6H3zM11 11h6v6h-6z" /> },
   { view: 'migrations', label: 'Migrations', icon: <path d="M3 7h11l-3-3M17 13H6l3 3" /> },
   { view: 'history', label: 'History', icon: <path d="M10 4a6 6 0 1 1-6 6M10 6v4l3 2M4 4v4h4" /> },
   { view: 'maintenance', label: 'Maintenance', icon: <path d="M13 3a4 4 0 0 0-4 5l-6 6 3 3 6-6a4 4 0 0 0 5-4l-2 2-2-2 2-2z" /> },
+  { view: 'hosts', label: 'Hosts', icon: <path d="M3 4h14v5H3zM3 11h14v5H3zM6 6.5h.01M6 13.5h.01" /> },
   { view: 'settings', label: 'Settings', icon: <path d="M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v3M10 15v3M2 10h3M15 10h3M4.3 4.3l2 2M13.7 13.7l2 2M4.3 15.7l2-2M13.7 6.3l2-2" /> },
 ];
 
@@ -29,6 +31,7 @@ const TITLES: Record<Route['view'], string> = {
   history: 'History',
   report: 'Migration report',
   maintenance: 'Maintenance',
+  hosts: 'Hosts',
   settings: 'Settings',
 };
 
@@ -132,6 +135,8 @@ function View({ route }: { route: Route }) {
       return <ReportView id={route.id} />;
     case 'maintenance':
       return <MaintenanceView />;
+    case 'hosts':
+      return <HostsView />;
     case 'settings':
       return <SettingsView />;
   }

@@ -1,4 +1,4 @@
-// Hash routing: #/map, #/migrations, #/history, #/report/<id>, #/maintenance, #/settings.
+// Hash routing: #/map, #/migrations, #/history, #/report/<id>, #/maintenance, #/hosts, #/settings.
 // The hash keeps `?token=...` of `ferry serve` untouched in the URL's search part.
 import { useSyncExternalStore } from 'react';
 
@@ -8,6 +8,7 @@ export type Route =
   | { view: 'history' }
   | { view: 'report'; id: string }
   | { view: 'maintenance' }
+  | { view: 'hosts' }
   | { view: 'settings' };
 
 export function parseHash(hash: string): Route {
@@ -21,6 +22,8 @@ export function parseHash(hash: string): Route {
       return parts[1] ? { view: 'report', id: parts[1] } : { view: 'history' };
     case 'maintenance':
       return { view: 'maintenance' };
+    case 'hosts':
+      return { view: 'hosts' };
     case 'settings':
       return { view: 'settings' };
     default:

@@ -248,6 +248,11 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
       await expect(ended.textContent()).resolves.toMatch(/lv-guest1 moved to lv-h2/);
       await page.screenshot({ path: screenshotPath('libvirt-migrated.png') });
       await expectAlive(l, 'lv-guest1', 'lv-h2');
+      // The Hosts view: both connections up, with the auth each used.
+      await page.getByTestId('nav-hosts').click();
+      await expect.poll(() => page.locator('[data-testid="host-connections"] li[data-state="up"]').count()).toBe(2);
+      await expect(page.locator('li[data-host="lv-h1"]').textContent()).resolves.toMatch(/libvirt 9\.\d+\.\d+, QEMU .*SSH key/);
+      await page.screenshot({ path: screenshotPath('libvirt-hosts.png') });
     } finally {
       await browser.close();
       await served.stop();

@@ -103,6 +103,10 @@ describe('cluster map', () => {
       const ended = page.locator('[data-testid^="toast-ended-"]').first();
       await ended.waitFor({ timeout: 45_000 });
       await expect(ended.textContent()).resolves.toMatch(/cache-012 moved to ams-h05.*Downtime \d/);
+      // A finished migration leaves the live views: no row, no dock, no count in the sidebar.
+      await expect.poll(() => page.locator('[data-testid^="active-m"]').count(), { timeout: 5000 }).toBe(0);
+      await expect.poll(() => page.getByTestId('nav-migrations').locator('.count').count()).toBe(0);
+      expect(await page.getByTestId('active-dock').count()).toBe(0);
 
       await page.getByTestId('nav-map').click();
       await expect.poll(() => hostOf(page, 'cache-012'), { timeout: 10_000 }).toBe('host-ams-h05');
@@ -145,6 +149,39 @@ describe('cluster map', () => {
       await page.keyboard.press('Escape');
       await expect.poll(() => page.locator('.host-card[data-verdict]').count()).toBe(0);
       expect(await page.getByRole('dialog').count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a cancelled migration leaves the live views, and the counts stay true', async () => {
+    const page = await openConsole();
+    try {
+      // db-005 (32 GiB) takes long enough to cancel on the way.
+      const chip = await page.getByTestId('vm-db-005').boundingBox();
+      const target = await page.getByTestId('host-ams-h04').boundingBox();
+      if (!chip || !target) throw new Error('chip or host not on screen');
+      await page.mouse.move(chip.x + chip.width / 2, chip.y + chip.height / 2);
+      await page.mouse.down();
+      await page.mouse.move(chip.x + 40, chip.y + 30, { steps: 4 });
+      await page.mouse.move(target.x + target.width / 2, target.y + 70, { steps: 8 });
+      await page.locator('[data-testid="host-ams-h04"][data-verdict]').waitFor();
+      await page.mouse.up();
+      const dialog = page.getByRole('dialog', { name: 'Migrate db-005' });
+      await dialog.waitFor();
+      await dialog.getByTestId('dialog-strategy').selectOption('precopy');
+      await expect.poll(() => dialog.getByTestId('dialog-status').textContent()).toBe('');
+      await dialog.getByTestId('dialog-migrate').click();
+      await page.getByTestId('nav-migrations').click();
+      const row = page.locator('[data-testid^="active-m"]').filter({ hasText: 'db-005' }).first();
+      await row.waitFor();
+      await expect.poll(() => page.getByTestId('nav-migrations').locator('.count').textContent()).toBe('1');
+      await row.getByRole('button', { name: 'Cancel', exact: true }).click();
+      await expect.poll(() => page.locator('[data-testid^="active-m"]').count(), { timeout: 15_000 }).toBe(0);
+      await expect.poll(() => page.getByTestId('nav-migrations').locator('.count').count()).toBe(0);
+      expect(await page.getByTestId('active-dock').count()).toBe(0);
+      await page.getByTestId('nav-history').click();
+      await expect.poll(() => page.locator('[data-testid^="history-row-"]', { hasText: 'db-005' }).first().textContent()).toMatch(/cancel/i);
     } finally {
       await page.close();
     }

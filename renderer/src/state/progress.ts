@@ -76,7 +76,20 @@ function flush() {
   dirty.clear();
 }
 
+/**
+ * Migrations that ended: the engine's last progress batch can arrive after the ended event
+ * (both are batched), and must not bring a finished row back into the live views.
+ */
+const ended = new Set<string>();
+const ENDED_KEPT = 2000;
+
+function markEnded(id: string) {
+  ended.add(id);
+  if (ended.size > ENDED_KEPT) ended.delete(ended.values().next().value!);
+}
+
 function apply(p: Progress) {
+  if (ended.has(p.id)) return;
   let slot = slots.get(p.id);
   if (!slot) {
     slot = { progress: p, ring: new Ring(), snapshot: null };
@@ -141,14 +154,17 @@ function start() {
   if (started) return;
   started = true;
   ferry.on('migrations:progress', applyProgress);
-  ferry.on('migrations:ended', (r) => removeActive(r.id));
+  ferry.on('migrations:ended', (r) => {
+    markEnded(r.id);
+    removeActive(r.id);
+  });
   void resync();
 }
 
 /** Replaces the local view with the server's list (at start and after reconnecting). */
 export async function resync(): Promise<void> {
   try {
-    const active = await ferry.migrations.active();
+    const active = (await ferry.migrations.active()).filter((p) => p.phase !== 'done');
     const live = new Set(active.map((p) => p.id));
     for (const id of slots.keys()) if (!live.has(id)) removeActive(id);
     applyProgress(active);

@@ -8,7 +8,8 @@
 #   scripts/libvirt-lab.sh daemon-stop|daemon-start --dir DIR --host 1|2   # one libvirtd away and back
 #
 # From the root namespace:  qemu+tcp://10.213.7.11/system, qemu+ssh://root@10.213.7.11/system
-# (key DIR/id_ed25519, known hosts DIR/known_hosts) and qemu+tcp://10.213.7.12/system.
+# (key DIR/id_ed25519, known hosts DIR/known_hosts) and qemu+tcp://10.213.7.12/system, which
+# also listens for qemu+tls:// (lab CA and client certificate in DIR/pki/client).
 # `up` prints progress on stderr and the path of DIR/lab.json as its last stdout line.
 # Network: bridge ferrylv0 (10.213.7.1/24, its ifalias records the owning DIR), netns
 # ferry-lv1 (.11) and ferry-lv2 (.12). Only one lab at a time; a second `up` is refused.
@@ -154,6 +155,21 @@ guest_xml() { # NAME IMAGE_DIR SERIAL_PATH WSS RATE
 EOF
 }
 
+make_pki() { # a CA, a server certificate for host 2 (its IP in the SAN) and a client certificate
+  local p="$DIR/pki" a2; a2="$(addr 2)"
+  rm -rf "$p" && mkdir -p "$p/client"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Ferry lab CA" -keyout "$p/ca.key" -out "$p/cacert.pem" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+  issue() { # NAME SUBJECT EXTENSION [EXTENSION]
+    openssl req -newkey rsa:2048 -nodes -subj "$2" -keyout "$p/$1key.pem" -out "$p/$1.csr" 2>/dev/null
+    openssl x509 -req -days 2 -in "$p/$1.csr" -CA "$p/cacert.pem" -CAkey "$p/ca.key" -CAcreateserial -out "$p/$1cert.pem" \
+      -extfile <(printf '%s\n' "$3" "${4:-}" "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment") 2>/dev/null
+  }
+  issue server "/O=Ferry lab/CN=$a2" "subjectAltName=IP:$a2" "extendedKeyUsage=serverAuth"
+  issue client "/O=Ferry lab/CN=ferry-client" "extendedKeyUsage=clientAuth"
+  cp "$p/cacert.pem" "$p/clientcert.pem" "$p/clientkey.pem" "$p/client/"
+}
+
 write_host_config() { # N
   local i="$1" h a; h="$(hdir "$i")" a="$(addr "$i")"
   rm -rf "$h" && mkdir -p "$h"/{etc,run,lib,cache,log}
@@ -171,6 +187,11 @@ unix_sock_rw_perms = "0770"
 host_uuid = "$(cat /proc/sys/kernel/random/uuid)"
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
+  if [ "$i" = 2 ]; then # host 2 also listens for TLS; client certificates are checked against the lab CA
+    sed -i '/^listen_tls = 0$/d' "$h/etc/libvirtd.conf"
+    printf '%s\n' 'listen_tls = 1' 'auth_tls = "none"' "ca_file = \"$DIR/pki/cacert.pem\"" \
+      "cert_file = \"$DIR/pki/servercert.pem\"" "key_file = \"$DIR/pki/serverkey.pem\"" >>"$h/etc/libvirtd.conf"
+  fi
   cat >"$h/etc/qemu.conf" <<EOF
 user = "root"
 group = "root"
@@ -238,6 +259,8 @@ lab_up() {
 
   step "starting two libvirtd"
   mkdir -p /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt # mount points
+  command -v openssl >/dev/null || die "openssl not installed: apt-get install openssl"
+  make_pki
   for i in 1 2; do write_host_config "$i"; start_libvirtd "$i" || die "libvirtd $i failed to start; see $(hdir "$i")/log/"; done
   for i in 1 2; do
     wait_for 60 virsh -q -c "$(tcp_uri "$i")" uri || die "libvirtd $i not answering on $(tcp_uri "$i"); see $(hdir "$i")/log/libvirtd.log"
@@ -305,7 +328,7 @@ EOF
   done
   printf '{"hosts":[%s,%s],"ssh":{"key":%s,"knownHosts":%s,"hostKeyFingerprint":"%s"},"guests":[%s]}\n' \
     "{\"name\":\"lv-h1\",\"netns\":\"$(ns 1)\",\"address\":\"$a1\",\"tcpUri\":\"$(tcp_uri 1)\",\"sshUri\":\"qemu+ssh://root@$a1/system\",\"libvirtdPid\":$p1,\"sshdPid\":$sp}" \
-    "{\"name\":\"lv-h2\",\"netns\":\"$(ns 2)\",\"address\":\"$a2\",\"tcpUri\":\"$(tcp_uri 2)\",\"sshUri\":null,\"libvirtdPid\":$p2,\"sshdPid\":null}" \
+    "{\"name\":\"lv-h2\",\"netns\":\"$(ns 2)\",\"address\":\"$a2\",\"tcpUri\":\"$(tcp_uri 2)\",\"tlsUri\":\"qemu+tls://$a2/system?pkipath=$DIR/pki/client\",\"unixSocket\":\"$(hdir 2)/run/libvirt-sock\",\"sshUri\":null,\"libvirtdPid\":$p2,\"sshdPid\":null}" \
     "$(json_str "$DIR/id_ed25519")" "$(json_str "$DIR/known_hosts")" "$fp" "$gj" >"$DIR/lab.json.tmp"
   mv "$DIR/lab.json.tmp" "$DIR/lab.json"
   step "lab up"

@@ -72,6 +72,7 @@ export class RpcConnection {
     this.keepaliveCount = opts.keepaliveCount ?? 5;
     this.callTimeoutMs = opts.callTimeoutMs ?? 30000;
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.resume(); // a transport may hand the stream over paused (TLS, after its check byte)
     stream.on('error', (e: Error) => this.shutdown(`connection to ${opts.label} failed: ${e.message}`));
     stream.on('close', () => this.shutdown(`${opts.label} closed the connection`));
     stream.on('end', () => this.shutdown(`${opts.label} closed the connection`));

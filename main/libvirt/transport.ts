@@ -121,14 +121,43 @@ async function openTls(u: LibvirtUri, timeout: number): Promise<OpenedTransport>
     ca: read('CA certificate', f.ca), cert: read('client certificate', f.cert), key: read('client key', f.key),
     rejectUnauthorized: u.params.no_verify !== '1',
   };
+  let s: tls.TLSSocket;
   try {
-    const s = await connectSocket(() => tls.connect(opts), timeout, `${u.host}:${u.port} (TLS)`);
-    return { stream: s, auth: `TLS client certificate ${path.basename(f.cert)}${opts.rejectUnauthorized ? ', server checked against the CA' : ', server NOT verified (no_verify=1)'}`, close: () => s.destroy() };
+    s = await connectSocket(() => tls.connect(opts), timeout, `${u.host}:${u.port} (TLS)`);
   } catch (e) {
     const m = (e as Error).message;
-    if (/self.signed|unable to verify|certificate/i.test(m)) throw new Error(`${u.host}:${u.port}: its TLS certificate is not signed by the CA in ${f.ca} (${m})`);
+    if (/self.signed|unable to verify|certificate|altnames/i.test(m)) throw new Error(`${u.host}:${u.port}: its TLS certificate does not check out against the CA in ${f.ca} (${m})`);
     throw e;
   }
+  await tlsCheckByte(s, `${u.host}:${u.port}`, timeout);
+  return { stream: s, auth: `TLS client certificate ${path.basename(f.cert)}${opts.rejectUnauthorized ? ', server checked against the CA' : ', server NOT verified (no_verify=1)'}`, close: () => s.destroy() };
+}
+
+/**
+ * After the handshake libvirtd sends one byte: 1 when it accepted our client certificate
+ * (its issuer, and the DN if the host restricts them), anything else when it did not.
+ */
+function tlsCheckByte(s: tls.TLSSocket, where: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`${where} accepted the TLS connection but never said whether it accepts our client certificate`));
+    }, timeoutMs);
+    s.once('data', (b: Buffer) => {
+      clearTimeout(timer);
+      s.pause();
+      if (b[0] !== 1) {
+        s.destroy();
+        return reject(new Error(`${where} refused our TLS client certificate (is it signed by the CA the host trusts, and its name in the host's tls_allowed_dn_list?)`));
+      }
+      if (b.length > 1) s.unshift(b.subarray(1));
+      resolve();
+    });
+    s.once('close', () => {
+      clearTimeout(timer);
+      reject(new Error(`${where} closed the TLS connection: it refused our client certificate, or is not libvirtd`));
+    });
+  });
 }
 
 // ---- SSH ----

@@ -29,7 +29,7 @@ const why = missing();
 if (why) console.log(`skipping the libvirt tests: ${why}`);
 
 interface Lab {
-  hosts: { name: string; address: string; tcpUri: string; sshUri: string | null }[];
+  hosts: { name: string; address: string; tcpUri: string; sshUri: string | null; tlsUri?: string; unixSocket?: string }[];
   ssh: { key: string; knownHosts: string; hostKeyFingerprint: string };
   guests: { name: string; serial: string }[];
 }
@@ -133,6 +133,20 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
     const stored = fs.readFileSync(path.join(dataDir, 'libvirt-hosts.json'), 'utf8');
     expect(stored).toContain(encodeURIComponent(l.ssh.key));
     expect(stored).not.toContain(fs.readFileSync(l.ssh.key, 'utf8').split('\n')[1]!);
+
+    // The other transports reach host 2 too: TLS with the lab's client certificate (and a
+    // CA that did not sign the host's certificate refused), and its unix socket.
+    const tls = JSON.parse((await ferry('hosts', 'test', l.hosts[1]!.tlsUri!, '--json')).stdout);
+    expect(tls).toMatchObject({ reachable: true, auth: expect.stringMatching(/^TLS client certificate clientcert.pem, server checked against the CA/) });
+    const otherCa = path.join(labDir, 'other-ca');
+    fs.mkdirSync(otherCa, { recursive: true });
+    for (const f of ['clientcert.pem', 'clientkey.pem']) fs.copyFileSync(path.join(labDir, 'pki', 'client', f), path.join(otherCa, f));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=not the lab CA', '-keyout', path.join(otherCa, 'ca.key'), '-out', path.join(otherCa, 'cacert.pem')], { stdio: 'ignore' });
+    const badTls = JSON.parse((await ferry('hosts', 'test', `qemu+tls://${l.hosts[1]!.address}/system?pkipath=${otherCa}`, '--json')).stdout);
+    expect(badTls.reachable).toBe(false);
+    expect(badTls.error).toMatch(/TLS certificate does not check out against the CA/);
+    const unix = JSON.parse((await ferry('hosts', 'test', `qemu+unix:///system?socket=${l.hosts[1]!.unixSocket}`, '--json')).stdout);
+    expect(unix).toMatchObject({ reachable: true, auth: 'unix socket' });
 
     const hosts = JSON.parse((await ferry('hosts', '--json')).stdout) as { id: string; driver: string; state: string; cores: number }[];
     expect(hosts.filter((h) => h.driver === 'libvirt').map((h) => [h.id, h.state])).toEqual([['lv-h1', 'up'], ['lv-h2', 'up']]);

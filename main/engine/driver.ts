@@ -121,6 +121,12 @@ export interface HostDriver {
    * Synchronous: shown while a VM is dragged, like the capacity check.
    */
   refusal?(vmId: string, toHostId: string): string | null;
+  /**
+   * What migrations from one host to the other actually reached, MiB/s (the hypervisor's
+   * own throughput figure, from runs no bandwidth cap held back); null: not measured yet.
+   * Predictions take the lower of it and the hosts' link rate.
+   */
+  measuredLinkMiBps?(fromId: string, toId: string): number | null;
   /** Measures these VMs' workloads now if the figures are old (ids or names; others ignored). */
   freshen?(vmRefs: string[]): Promise<void>;
   /** Resolves once every host had its first connection attempt (a CLI command waits for it). */

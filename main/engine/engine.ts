@@ -269,7 +269,10 @@ export class MigrationEngine {
 
   /** What a prediction on this link takes: its bandwidth share and the source driver's calibration. */
   private link(snap: Snapshot, from: Host, to: Host, policy: Policy, extra?: { out: number; in: number }): PredictOptions {
-    return { bandwidthMiBps: linkShare(from, to, policy, this.queue, extra), calibration: snap.driverOf(from.id).calibration };
+    const driver = snap.driverOf(from.id);
+    const share = linkShare(from, to, policy, this.queue, extra);
+    const measured = driver.measuredLinkMiBps?.(from.id, to.id) ?? null;
+    return { bandwidthMiBps: measured !== null && measured > 0 ? Math.min(share, measured) : share, calibration: driver.calibration };
   }
 
   /** VMs already bound for a host (queued or running). */

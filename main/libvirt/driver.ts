@@ -6,8 +6,8 @@ import type { DriverFactory, DriverInventory, DriverMigration, HostAdmin, HostDr
 import type { Cluster, DriverHealth, Host, HostAddRequest, HostConnection, HostTestResult, Vm } from '../../preload/model';
 import { QEMU_CALIBRATION } from '../qemu/calibration';
 import { LibvirtClient, type NodeInfo } from './client';
-import { addHost, readHosts, removeHost, type LibvirtHostRecord } from './hosts';
-import { LibvirtMigration } from './migration';
+import { addHost, readHosts, readLinkRates, removeHost, saveLinkRate, type LibvirtHostRecord, type LinkRate } from './hosts';
+import { LibvirtMigration, migrationRequest } from './migration';
 import { domainFacts, hypervisorRefusal, sharedOn, storageRefusal, type DomainFacts } from './precheck';
 import { readMigrations, updateMigrations, type LibvirtMigrationEntry } from './migrations-state';
 import { pidAlive } from '../pid';
@@ -428,7 +428,23 @@ export class LibvirtDriver implements HostDriver {
       entry.startedAt,
     );
     this.active.set(entry.id, mig);
+    // The pair's real throughput, from libvirt's own figure, when no cap held it back.
+    const capMiBps = migrationRequest(entry.spec, Math.min(src.rec.nicMiBps, dst.rec.nicMiBps)).params.find((p) => p.field === 'bandwidth')!.value.value as number;
+    void mig.done.then((r) => {
+      const bps = r.libvirt?.bpsMiB ?? 0;
+      if (r.outcome === 'completed' && bps > 0 && bps < capMiBps * 0.9) {
+        saveLinkRate(this.opts.dataDir, src.rec.name, dst.rec.name, bps);
+        this.links = null;
+      }
+    });
     return mig;
+  }
+
+  private links: Record<string, LinkRate> | null = null;
+
+  measuredLinkMiBps(fromId: string, toId: string): number | null {
+    this.links ??= readLinkRates(this.opts.dataDir);
+    return this.links[`${fromId}->${toId}`]?.MiBps ?? null;
   }
 
   /**

@@ -78,3 +78,29 @@ export function removeHost(dataDir: string, name: string): LibvirtHostRecord {
   writeHosts(dataDir, hosts.filter((x) => x !== h));
   return h;
 }
+
+/** Measured throughput per host pair ("a->b"), kept in libvirt-links.json. */
+export interface LinkRate {
+  MiBps: number;
+  at: number;
+}
+
+function linksFile(dataDir: string): string {
+  return path.join(dataDir, 'libvirt-links.json');
+}
+
+export function readLinkRates(dataDir: string): Record<string, LinkRate> {
+  try {
+    const v = JSON.parse(fs.readFileSync(linksFile(dataDir), 'utf8')) as Record<string, LinkRate>;
+    return v && typeof v === 'object' ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+export function saveLinkRate(dataDir: string, from: string, to: string, MiBps: number): void {
+  const all = { ...readLinkRates(dataDir), [`${from}->${to}`]: { MiBps, at: Date.now() } };
+  const tmp = `${linksFile(dataDir)}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(tmp, linksFile(dataDir));
+}

@@ -1,4 +1,4 @@
-// Pre-checks that real hosts need, before a drop: the facts read from a domain's XML, the
+// Pre-checks that real hosts need, before a drop, and the link rate a host pair really reached: the facts read from a domain's XML, the
 // storage verdict, and the engine refusing a destination a driver's pre-check refuses,
 // with the driver's reason, in destinations (shown while dragging) and at start.
 import { describe, expect, it } from 'vitest';
@@ -58,5 +58,23 @@ describe('libvirt pre-checks', () => {
     }
     expect(err).toBeInstanceOf(FerryError);
     expect((err as Error).message).toBe("v1 cannot move to b: b's CPU lacks features v1's CPU model needs");
+  });
+});
+
+describe('measured link rate', () => {
+  it('predictions take the lower of the link rate and what the pair measured', () => {
+    class Measured extends FakeDriver {
+      measuredLinkMiBps(from: string, to: string): number | null {
+        return from === 'a' && to === 'b' ? 150 : null;
+      }
+    }
+    const make = (d: FakeDriver) => new MigrationEngine({ drivers: [d], recorder: new MemoryRecorder(), startedBy: 'ops' });
+    const plain = make(new FakeDriver([host('a'), host('b'), host('c')], [vm('v1', 'a', {}, { dirtyMiBps: 5 })]));
+    const measured = make(new Measured([host('a'), host('b'), host('c')], [vm('v1', 'a', {}, { dirtyMiBps: 5 })]));
+    const fast = plain.predict('v1', 'b', 'precopy').predicted.totalMs;
+    const slow = measured.predict('v1', 'b', 'precopy').predicted.totalMs;
+    // 1192 MiB/s nominal against 150 measured: about 8x longer (setup time aside).
+    expect(slow / fast).toBeGreaterThan(4);
+    expect(measured.predict('v1', 'c', 'precopy').predicted.totalMs).toBeCloseTo(plain.predict('v1', 'c', 'precopy').predicted.totalMs, 5);
   });
 });

@@ -39,6 +39,8 @@ export interface AppOptions {
   longLived?: boolean;
   /** The drivers to run (default: every registered one). */
   drivers?: readonly DriverFactory[];
+  /** How late a schedule due while no console ran may still start (default 15 min; env FERRY_SCHEDULE_GRACE_MINUTES). */
+  scheduleGraceMs?: number;
 }
 
 export interface FerryApp {
@@ -54,6 +56,11 @@ export interface FerryApp {
   printer: ReportPrinter;
   options: AppOptions;
   close(): Promise<void>;
+}
+
+function graceFromEnv(): number | undefined {
+  const v = Number(process.env.FERRY_SCHEDULE_GRACE_MINUTES);
+  return Number.isFinite(v) && v >= 0 ? v * 60_000 : undefined;
 }
 
 export function createApp(options: AppOptions): FerryApp {
@@ -87,6 +94,8 @@ export function createApp(options: AppOptions): FerryApp {
   const longLived = options.longLived !== false;
   recoverMigrations(store, engine, drivers, longLived);
   if (longLived) history.applyRetention();
+  // Only the console runs schedules: a short CLI command would exit before one came due.
+  if (longLived) maintenance.startScheduler(options.scheduleGraceMs ?? graceFromEnv());
   inventory.startChanges((p) => events.emit('inventory:changed', p));
   const inv = inventory;
 
@@ -117,6 +126,7 @@ export function createApp(options: AppOptions): FerryApp {
     printer,
     options,
     async close() {
+      maintenance.dispose();
       engine.dispose();
       inv.dispose();
       for (const d of drivers) d.dispose();

@@ -13,6 +13,7 @@ import {
   hostAddRequest,
   type EvacuationPlan,
   type EvacuationStatus,
+  type Schedule,
   type Inventory,
   type Host,
   type Vm,
@@ -74,6 +75,10 @@ export const requests = {
   'maintenance:evacuate': z.object({ hosts: z.array(id).min(1).max(2500) }).strict(),
   'maintenance:set': z.object({ host: id, on: z.boolean() }).strict(),
   'maintenance:evacuations': empty,
+  /** An evacuation set for a time (ISO, with its offset). */
+  'maintenance:schedule': z.object({ hosts: z.array(id).min(1).max(2500), at: z.iso.datetime({ offset: true }) }).strict(),
+  'maintenance:schedules': empty,
+  'maintenance:unschedule': z.object({ id }).strict(),
   'hosts:connections': empty,
   'hosts:test': z.object({ uri: z.string().min(1).max(2000), acceptHostKey: hostAddRequest.shape.acceptHostKey }).strict(),
   'hosts:add': hostAddRequest,
@@ -152,6 +157,9 @@ export interface Responses {
   'maintenance:evacuate': EvacuationStatus;
   'maintenance:set': Host;
   'maintenance:evacuations': EvacuationStatus[];
+  'maintenance:schedule': Schedule;
+  'maintenance:schedules': Schedule[];
+  'maintenance:unschedule': Schedule;
   'hosts:connections': HostConnection[];
   'hosts:test': HostTestResult;
   'hosts:add': HostConnection;
@@ -167,9 +175,11 @@ export interface Events {
   'inventory:changed': { version: number; hosts?: Host[]; vms?: Vm[] };
   /** An evacuation started, moved on or ended. */
   'maintenance:evacuation': EvacuationStatus;
+  /** A schedule was set, cancelled, ran or was missed: the whole list. */
+  'maintenance:schedules': Schedule[];
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation'];
+export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation', 'maintenance:schedules'];
 export const CHANNELS = Object.keys(requests) as Channel[];
 
 export const ERROR_CODES = [

@@ -350,8 +350,29 @@ export interface EvacuationPlan {
   headroom: number;
 }
 
+/** An evacuation set for a time. */
+export interface Schedule {
+  id: string;
+  /** The hosts or racks as asked. */
+  hosts: string[];
+  /** When it runs (ISO). */
+  at: string;
+  state: 'pending' | 'running' | 'done' | 'missed' | 'cancelled' | 'failed';
+  createdAt: string;
+  createdBy: string;
+  /** The plan as previewed when it was set (the run plans again and says what changed). */
+  preview: EvacuationPlan;
+  evacuationId: string | null;
+  /** Why it was missed or failed, in words; '' otherwise. */
+  note: string;
+}
+
 export interface EvacuationStatus {
   id: string;
+  /** The schedule it ran for, if any. */
+  scheduleId?: string;
+  /** How the plan at run time differs from the schedule's preview, one line each. */
+  differences?: string[];
   hosts: string[];
   state: 'running' | 'completed' | 'partial' | 'cancelled';
   plan: EvacuationPlan;

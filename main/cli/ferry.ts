@@ -28,6 +28,8 @@ Commands:
   history [--since <ISO>] [--vm <name>] [--host <name>] [--outcome <o>] [--limit <n>] [--csv]
   report <id> [--pdf <out.pdf>]          one migration with its per-round samples, or as a PDF
   evacuate <host|rack>... [--dry-run]   empty hosts: the plan (--dry-run), or run it and wait
+      [--at <ISO time>]                  set it for a time instead: the console runs it then
+  schedules [cancel <id>]                evacuations set for a time: pending, running, done, missed
   maintenance enter|leave <host>         hold a host out of placement, or give it back
   sim load <file.json> | sim export [--out <file>]
   serve [--port <n>]                     the console in a browser, on 127.0.0.1
@@ -42,7 +44,7 @@ Global options:
 `;
 
 /** Commands that never look at hosts, so they do not wait for network hosts to connect. */
-const NO_HOSTS_NEEDED = new Set(['history', 'report', 'lab', 'sim', 'serve']);
+const NO_HOSTS_NEEDED = new Set(['history', 'report', 'lab', 'sim', 'serve', 'schedules']);
 
 export function parseSpeed(s: string | undefined): Speed | undefined {
   if (s === undefined) return undefined;

@@ -1,7 +1,7 @@
 // `ferry evacuate` and `ferry maintenance`: plan, preview and run host evacuations, and
 // hold hosts in maintenance, through the contract like every other command.
 import { FerryError } from '../../preload/contract';
-import type { EvacuationPlan, EvacuationStatus } from '../../preload/model';
+import type { EvacuationPlan, EvacuationStatus, Schedule } from '../../preload/model';
 import type { Ctx } from './context';
 import { formatMs } from '../../common/units';
 import { table } from './format';
@@ -40,7 +40,18 @@ function statusText(s: EvacuationStatus): string {
 export async function evacuate(ctx: Ctx): Promise<number> {
   const hosts = ctx.args;
   if (!hosts.length) throw new FerryError('bad-request', 'missing <host|rack>...; `ferry --help` shows the usage');
-  if (ctx.flags.at !== undefined) throw new FerryError('not-implemented', 'scheduled evacuations (--at) are not built yet: run it now, or --dry-run to preview');
+  if (ctx.flags.at !== undefined && !ctx.flags['dry-run']) {
+    const at = String(ctx.flags.at);
+    if (!Number.isFinite(Date.parse(at))) throw new FerryError('bad-request', `--at "${at}" is not a time; give an ISO time such as 2026-12-05T02:00:00Z`);
+    const s = await ctx.api.maintenance.schedule({ hosts, at: new Date(Date.parse(at)).toISOString() });
+    if (ctx.json) json(ctx, { ...s, preview: planJson(s.preview) });
+    else {
+      ctx.out(`${s.id}: evacuation of ${s.preview.hosts.join(', ')} set for ${s.at}`);
+      ctx.out(planText(s.preview));
+      ctx.out('The Ferry console (desktop app or ferry serve) runs it then, planning again from the inventory of that moment; `ferry schedules` lists it.');
+    }
+    return 0;
+  }
   if (ctx.flags['dry-run']) {
     const plan = await ctx.api.maintenance.plan({ hosts });
     if (ctx.json) json(ctx, planJson(plan));
@@ -79,5 +90,26 @@ export async function maintenance(ctx: Ctx): Promise<number> {
   const h = await ctx.api.maintenance.set({ host, on: sub === 'enter' });
   if (ctx.json) json(ctx, h);
   else ctx.out(`${h.name} ${h.maintenance ? 'is in maintenance: it takes no new VMs' : 'left maintenance'}`);
+  return 0;
+}
+
+function scheduleLine(s: Schedule): string {
+  return `${s.id}  ${s.at}  ${s.state.padEnd(9)}  ${s.preview.hosts.join(', ')}: ${s.preview.steps.length} moves, ${formatMs(s.preview.etaMs)} predicted${s.evacuationId ? `  -> ${s.evacuationId}` : ''}${s.note ? `\n  ${s.note}` : ''}`;
+}
+
+/** `ferry schedules [cancel <id>]`: evacuations set for a time. */
+export async function schedules(ctx: Ctx): Promise<number> {
+  const [sub, id] = ctx.args;
+  if (sub === 'cancel') {
+    if (!id) throw new FerryError('bad-request', 'missing <id>: ferry schedules cancel <id>');
+    const s = await ctx.api.maintenance.unschedule({ id });
+    if (ctx.json) json(ctx, s);
+    else ctx.out(scheduleLine(s));
+    return 0;
+  }
+  if (sub) throw new FerryError('bad-request', `unknown schedules command "${sub}": cancel <id>, or nothing to list them`);
+  const list = await ctx.api.maintenance.schedules();
+  if (ctx.json) json(ctx, list.map((s) => ({ ...s, preview: planJson(s.preview) })));
+  else ctx.out(list.length ? list.map(scheduleLine).join('\n') : 'no scheduled evacuations (ferry evacuate <host> --at <ISO time>)');
   return 0;
 }

@@ -2,11 +2,21 @@ import type { MigrationEngine } from '../engine/engine';
 import type { Handlers } from '../router';
 import type { MaintenanceService } from '../services/maintenance';
 
-type MaintenanceChannels = 'maintenance:plan' | 'maintenance:evacuate' | 'maintenance:set' | 'maintenance:evacuations';
+type MaintenanceChannels =
+  | 'maintenance:plan'
+  | 'maintenance:evacuate'
+  | 'maintenance:set'
+  | 'maintenance:evacuations'
+  | 'maintenance:schedule'
+  | 'maintenance:schedules'
+  | 'maintenance:unschedule';
 
 export const maintenanceHandlers = (engine: MigrationEngine, maintenance: MaintenanceService): Pick<Handlers, MaintenanceChannels> => ({
   'maintenance:plan': (r) => engine.plan(r.hosts),
   'maintenance:evacuate': (r) => maintenance.evacuate(r.hosts),
   'maintenance:set': (r) => maintenance.set(r.host, r.on),
   'maintenance:evacuations': () => maintenance.list(),
+  'maintenance:schedule': (r) => maintenance.schedule(r.hosts, r.at),
+  'maintenance:schedules': () => maintenance.schedules(),
+  'maintenance:unschedule': (r) => maintenance.unschedule(r.id),
 });

@@ -2,7 +2,7 @@
 // evacuations: the planner's moves started as one group, a failed move retried once on
 // another destination, the hosts put in maintenance when it ends.
 import { FerryError } from '../../preload/contract';
-import type { EvacuationStatus, Host, MigrationRecord, PlanBlocker } from '../../preload/model';
+import type { EvacuationPlan, EvacuationStatus, Host, MigrationRecord, PlanBlocker, Schedule } from '../../preload/model';
 import type { MigrationEngine } from '../engine/engine';
 import type { EventBus } from '../events';
 import type { Store } from '../store/store';
@@ -11,6 +11,12 @@ import type { Store } from '../store/store';
 const CACHE_MS = 500;
 
 export const EVACUATING = 'evacuation running';
+/** A schedule that came due while no console ran still runs this long after its time. */
+export const DEFAULT_SCHEDULE_GRACE_MS = 15 * 60_000;
+/** How often the console looks for schedules that came due. */
+const SCHEDULER_TICK_MS = 1000;
+/** The furthest ahead a schedule may be set. */
+const SCHEDULE_HORIZON_MS = 366 * 24 * 3600_000;
 export const EVACUATED = 'evacuated by Ferry';
 
 interface Running {
@@ -72,12 +78,89 @@ export class MaintenanceService {
     return this.engine.snapshot().host(host.id);
   }
 
+  /** This process's evacuations, then the stored ones (earlier runs), newest first. */
   list(): EvacuationStatus[] {
-    return [...this.evacuations.values()].map((e) => structuredClone(e.status));
+    const live = [...this.evacuations.values()].map((e) => structuredClone(e.status));
+    const ids = new Set(live.map((e) => e.id));
+    return [...live.reverse(), ...this.store.evacuations().filter((e) => !ids.has(e.id))];
+  }
+
+  // ---- schedules ----
+
+  /** Sets an evacuation for a time: previewed now, planned again when it runs. */
+  schedule(hostRefs: readonly string[], at: string): Schedule {
+    const when = Date.parse(at);
+    if (!Number.isFinite(when)) throw new FerryError('bad-request', `"${at}" is not a time; give an ISO time such as 2026-12-05T02:00:00Z`);
+    if (when <= Date.now()) throw new FerryError('bad-request', `${new Date(when).toISOString()} is in the past; to evacuate now, leave out the time`);
+    if (when - Date.now() > SCHEDULE_HORIZON_MS) throw new FerryError('bad-request', 'a schedule can be set at most a year ahead');
+    const preview = this.engine.plan(hostRefs);
+    const clash = this.store.schedules().find((x) => x.state === 'pending' && x.preview.hostIds.some((h) => preview.hostIds.includes(h)));
+    if (clash) throw new FerryError('conflict', `${clash.hosts.join(', ')} already has an evacuation set for ${clash.at} (${clash.id}); cancel that one first`);
+    const sched: Schedule = {
+      id: `sc-${Date.now().toString(36)}-${++this.seq}`, hosts: [...hostRefs], at: new Date(when).toISOString(), state: 'pending',
+      createdAt: new Date().toISOString(), createdBy: this.actor, preview, evacuationId: null, note: '',
+    };
+    this.store.addSchedule(sched);
+    this.store.audit(this.actor, 'schedule', { id: sched.id, hosts: preview.hostIds, at: sched.at, moves: preview.steps.length });
+    this.events.emit('maintenance:schedules', this.store.schedules());
+    return sched;
+  }
+
+  schedules(): Schedule[] {
+    return this.store.schedules();
+  }
+
+  unschedule(id: string): Schedule {
+    const s = this.store.schedules().find((x) => x.id === id);
+    if (!s) throw new FerryError('not-found', `no schedule ${id} (ferry schedules lists them)`);
+    if (s.state !== 'pending') throw new FerryError('conflict', `${id} is ${s.state}: only a pending schedule can be cancelled`);
+    this.store.updateSchedule(id, { state: 'cancelled', note: `cancelled by ${this.actor}` });
+    this.store.audit(this.actor, 'unschedule', { id });
+    this.events.emit('maintenance:schedules', this.store.schedules());
+    return this.store.schedules().find((x) => x.id === id)!;
+  }
+
+  private schedulerTimer: NodeJS.Timeout | null = null;
+
+  /**
+   * The long-lived console runs schedules: those that came due while no console ran run now
+   * if within `graceMs` of their time, else they are marked missed; the rest when due.
+   */
+  startScheduler(graceMs = DEFAULT_SCHEDULE_GRACE_MS): void {
+    const tick = () => {
+      const now = Date.now();
+      for (const s of this.store.schedules()) {
+        if (s.state !== 'pending' || Date.parse(s.at) > now) continue;
+        if (now - Date.parse(s.at) > graceMs) {
+          this.store.updateSchedule(s.id, { state: 'missed', note: `came due at ${s.at} while no Ferry console was running, more than ${Math.round(graceMs / 60_000)} min ago (the grace window); set it again` });
+          this.store.audit('ferry', 'schedule-missed', { id: s.id });
+        } else {
+          this.runSchedule(s);
+        }
+        this.events.emit('maintenance:schedules', this.store.schedules());
+      }
+    };
+    tick();
+    this.schedulerTimer = setInterval(tick, SCHEDULER_TICK_MS);
+    this.schedulerTimer.unref();
+  }
+
+  dispose(): void {
+    if (this.schedulerTimer) clearInterval(this.schedulerTimer);
+  }
+
+  private runSchedule(s: Schedule): void {
+    try {
+      const st = this.evacuate(s.hosts, s);
+      this.store.updateSchedule(s.id, { state: st.state === 'running' ? 'running' : 'done', evacuationId: st.id });
+    } catch (e) {
+      this.store.updateSchedule(s.id, { state: 'failed', note: `could not start at ${new Date().toISOString()}: ${(e as Error).message}` });
+      this.store.audit('ferry', 'schedule-failed', { id: s.id, reason: (e as Error).message });
+    }
   }
 
   /** Plans again from the inventory as it is now, holds the hosts out of placement, and starts the moves. */
-  evacuate(hostRefs: readonly string[]): EvacuationStatus {
+  evacuate(hostRefs: readonly string[], from?: Schedule): EvacuationStatus {
     const engine = this.engine;
     const plan = engine.plan(hostRefs);
     const busy = [...this.evacuations.values()].find((e) => e.status.state === 'running' && e.status.plan.hostIds.some((h) => plan.hostIds.includes(h)));
@@ -96,6 +179,7 @@ export class MaintenanceService {
       startedAt: new Date().toISOString(),
       endedAt: null,
       actualMs: null,
+      ...(from ? { scheduleId: from.id, differences: planDifferences(from.preview, plan) } : {}),
     };
     const first = plan.hostIds[0]!;
     const clock = () => this.engine.driverNow(first);
@@ -157,6 +241,10 @@ export class MaintenanceService {
     // The hosts stay in maintenance: emptied (or as empty as they could be made).
     for (const id of run.status.plan.hostIds) this.mark(id, true, run.status.left.length ? `${EVACUATED}, ${run.status.left.length} VMs left` : EVACUATED);
     this.store.audit('ferry', 'evacuated', { id: run.status.id, done: run.status.done, left: run.status.left.length });
+    if (run.status.scheduleId) {
+      this.store.updateSchedule(run.status.scheduleId, { state: 'done', note: run.status.left.length ? `${run.status.left.length} VMs stayed` : '' });
+      this.events.emit('maintenance:schedules', this.store.schedules());
+    }
   }
 
   private mark(hostId: string, on: boolean, reason: string): void {
@@ -164,6 +252,29 @@ export class MaintenanceService {
   }
 
   private emit(run: Running): void {
+    this.store.saveEvacuation(run.status);
     this.events.emit('maintenance:evacuation', structuredClone(run.status));
   }
+}
+
+/** What changed between a schedule's preview and the plan made when it runs, in words. */
+export function planDifferences(preview: EvacuationPlan, now: EvacuationPlan): string[] {
+  const out: string[] = [];
+  const before = new Map(preview.steps.map((s) => [s.vmId, s]));
+  const after = new Map(now.steps.map((s) => [s.vmId, s]));
+  for (const [id, s] of after) {
+    const b = before.get(id);
+    if (!b) out.push(`${s.vm} was not in the preview: it moves to ${s.to}`);
+    else if (b.toId !== s.toId) out.push(`${s.vm} goes to ${s.to} (the preview said ${b.to})`);
+  }
+  for (const [id, b] of before) {
+    if (after.has(id)) continue;
+    const blocked = now.blockers.find((x) => x.vmId === id);
+    out.push(blocked ? `${b.vm} cannot move now: ${blocked.reason}` : `${b.vm} is no longer on these hosts`);
+  }
+  const was = new Set(preview.blockers.map((x) => x.vmId));
+  for (const x of now.blockers) if (!was.has(x.vmId) && !before.has(x.vmId)) out.push(`${x.vm} stays: ${x.reason}`);
+  const eta = now.etaMs - preview.etaMs;
+  if (Math.abs(eta) >= Math.max(1000, preview.etaMs * 0.1)) out.push(`predicted to take ${Math.round(now.etaMs / 1000)} s instead of ${Math.round(preview.etaMs / 1000)} s`);
+  return out;
 }

@@ -122,6 +122,20 @@ export const SCHEMA: SchemaStep[] = [
     up: `CREATE TABLE maintenance (host_id TEXT PRIMARY KEY, since TEXT NOT NULL, by TEXT NOT NULL, reason TEXT NOT NULL);`,
     down: `DROP TABLE maintenance;`,
   },
+  {
+    version: 6,
+    // Evacuations (their report: plan, moves, what stayed) and scheduled evacuations, which
+    // survive restarts and run when due, or are marked missed past their grace window.
+    up: `
+      CREATE TABLE evacuations (id TEXT PRIMARY KEY, started_at TEXT NOT NULL, ended_at TEXT, state TEXT NOT NULL, status TEXT NOT NULL);
+      CREATE TABLE schedules (
+        id TEXT PRIMARY KEY, hosts TEXT NOT NULL, at TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL, preview TEXT NOT NULL, evacuation_id TEXT, note TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX schedules_due ON schedules (state, at);
+    `,
+    down: `DROP INDEX schedules_due; DROP TABLE schedules; DROP TABLE evacuations;`,
+  },
 ];
 
 export const LATEST = SCHEMA[SCHEMA.length - 1]!.version;

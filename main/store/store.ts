@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MigrationRecord, RoundSample } from '../../preload/model';
+import type { EvacuationPlan, EvacuationStatus, MigrationRecord, RoundSample, Schedule } from '../../preload/model';
 import type { HistoryFilter } from '../../preload/contract';
 import { pidAlive } from '../pid';
 import { SCHEMA, LATEST } from './schema';
@@ -297,6 +297,39 @@ export class Store {
   setMaintenance(hostId: string, on: boolean, by: string, reason: string): void {
     if (on) this.stmt('INSERT INTO maintenance (host_id, since, by, reason) VALUES (?, ?, ?, ?) ON CONFLICT (host_id) DO NOTHING').run(hostId, new Date().toISOString(), by, reason);
     else this.stmt('DELETE FROM maintenance WHERE host_id = ?').run(hostId);
+  }
+
+  saveEvacuation(e: EvacuationStatus): void {
+    this.stmt(
+      `INSERT INTO evacuations (id, started_at, ended_at, state, status) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state, status = excluded.status`,
+    ).run(e.id, e.startedAt, e.endedAt, e.state, JSON.stringify(e));
+  }
+
+  /** Evacuations, newest first. */
+  evacuations(limit = 100): EvacuationStatus[] {
+    return (this.stmt('SELECT status FROM evacuations ORDER BY started_at DESC LIMIT ?').all(limit) as { status: string }[]).map((r) => JSON.parse(r.status) as EvacuationStatus);
+  }
+
+  addSchedule(s: Schedule): void {
+    this.stmt('INSERT INTO schedules (id, hosts, at, state, created_at, created_by, preview, evacuation_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      s.id, JSON.stringify(s.hosts), s.at, s.state, s.createdAt, s.createdBy, JSON.stringify(s.preview), s.evacuationId, s.note,
+    );
+  }
+
+  updateSchedule(id: string, patch: Pick<Schedule, 'state'> & Partial<Pick<Schedule, 'evacuationId' | 'note'>>): void {
+    this.stmt('UPDATE schedules SET state = ?, evacuation_id = COALESCE(?, evacuation_id), note = COALESCE(?, note) WHERE id = ?').run(patch.state, patch.evacuationId ?? null, patch.note ?? null, id);
+  }
+
+  /** Schedules by time, the pending ones first. */
+  schedules(): Schedule[] {
+    const rows = this.stmt("SELECT * FROM schedules ORDER BY state != 'pending', at").all() as {
+      id: string; hosts: string; at: string; state: Schedule['state']; created_at: string; created_by: string; preview: string; evacuation_id: string | null; note: string;
+    }[];
+    return rows.map((r) => ({
+      id: r.id, hosts: JSON.parse(r.hosts) as string[], at: r.at, state: r.state, createdAt: r.created_at, createdBy: r.created_by,
+      preview: JSON.parse(r.preview) as EvacuationPlan, evacuationId: r.evacuation_id, note: r.note,
+    }));
   }
 
   audit(actor: string, action: string, detail: Record<string, unknown>): void {

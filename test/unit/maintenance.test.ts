@@ -85,4 +85,59 @@ describe('maintenance', () => {
     expect(final.left.map((b) => b.vm)).toEqual(['big-db']);
     expect(final.left[0]!.reason).toMatch(/no host of cluster lab can take it: big-db needs 16 GiB; lab-h3 has/);
   });
+
+  it('a schedule set by a CLI Ferry survives its exit, runs in the next console when due, and the run says what changed', async () => {
+    const api = lab();
+    const at = new Date(Date.now() + 1200).toISOString();
+    const s = await api.maintenance.schedule({ hosts: ['lab-h1'], at });
+    expect(s).toMatchObject({ state: 'pending', at, hosts: ['lab-h1'] });
+    expect(s.preview.steps.length).toBe(2);
+    // Before it runs, a VM moves off the host: the run plans again and says so.
+    await app!.close();
+    const b = createApp({ dataDir: dir, host: 'cli', longLived: true, speed: 'virtual' });
+    app = b;
+    const bApi = makeApi({ invoke: (c, r) => b.router.dispatch(c, r), subscribe: (e, l) => b.events.on(e, l as never) });
+    await bApi.migrations.start({ vms: ['small-web'], to: 'lab-h3', strategy: 'precopy' });
+    const end = Date.now() + 20_000;
+    let mine = (await bApi.maintenance.schedules()).find((x) => x.id === s.id)!;
+    while (mine.state !== 'done' && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 100));
+      mine = (await bApi.maintenance.schedules()).find((x) => x.id === s.id)!;
+    }
+    expect(mine.state).toBe('done');
+    const ev = (await bApi.maintenance.evacuations()).find((e) => e.id === mine.evacuationId)!;
+    expect(ev).toMatchObject({ scheduleId: s.id, state: 'completed' });
+    expect(ev.differences![0]).toBe('small-web is no longer on these hosts');
+    expect(ev.differences!.slice(1)).toEqual([expect.stringMatching(/^predicted to take \d+ s instead of \d+ s$/)]);
+    expect((await bApi.inventory.get()).hosts.find((x) => x.id === 'lab-h1')!.maintenance).toBe(true);
+    // The report stays after a restart.
+    await b.close();
+    const c = open(dir);
+    app = c.app;
+    expect((await c.api.maintenance.evacuations()).find((e) => e.id === ev.id)).toMatchObject({ state: 'completed', done: 1 });
+  });
+
+  it('a schedule that came due while no console ran is marked missed past the grace window, and runs within it', async () => {
+    const api = lab();
+    const late = await api.maintenance.schedule({ hosts: ['lab-h1'], at: new Date(Date.now() + 150).toISOString() });
+    const soon = await api.maintenance.schedule({ hosts: ['lab-h3'], at: new Date(Date.now() + 700).toISOString() });
+    await app!.close();
+    await new Promise((r) => setTimeout(r, 900));
+    // Grace 500 ms: the first is 750 ms late (missed), the second 200 ms (runs).
+    const b = createApp({ dataDir: dir, host: 'cli', longLived: true, speed: 'virtual', scheduleGraceMs: 500 });
+    app = b;
+    const list = b.store.schedules();
+    expect(list.find((x) => x.id === late.id)).toMatchObject({ state: 'missed', note: expect.stringMatching(/while no Ferry console was running.*grace window/) });
+    expect(['running', 'done']).toContain(list.find((x) => x.id === soon.id)!.state);
+  });
+
+  it('refuses times that are not times or are past, one schedule per host, and cancels a pending one', async () => {
+    const api = lab();
+    await expect(api.maintenance.schedule({ hosts: ['lab-h1'], at: new Date(Date.now() - 60_000).toISOString() })).rejects.toThrow(/is in the past/);
+    await expect(api.maintenance.schedule({ hosts: ['lab-h1'], at: 'tomorrow' })).rejects.toThrow();
+    const s = await api.maintenance.schedule({ hosts: ['lab-h1'], at: new Date(Date.now() + 3600_000).toISOString() });
+    await expect(api.maintenance.schedule({ hosts: ['lab-h1'], at: new Date(Date.now() + 7200_000).toISOString() })).rejects.toThrow(/already has an evacuation set/);
+    expect((await api.maintenance.unschedule({ id: s.id })).state).toBe('cancelled');
+    await expect(api.maintenance.unschedule({ id: s.id })).rejects.toThrow(/only a pending schedule can be cancelled/);
+  });
 });

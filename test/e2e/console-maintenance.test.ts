@@ -52,4 +52,40 @@ describe('maintenance view', () => {
       await page.close();
     }
   });
+
+  it('schedules an evacuation, which runs at its time; its report lists each move', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(30_000);
+    try {
+      await page.goto(served.url);
+      await page.getByTestId('nav-maintenance').click();
+      await page.locator('[data-rack="lab-r01"]').getByRole('button', { name: /lab-r01/ }).click();
+      await page.getByTestId('maint-host-lab-h3').getByRole('checkbox').check();
+      // Four seconds from now, in the browser's local time as the picker takes it.
+      const local = await page.evaluate(() => {
+        const d = new Date(Date.now() + 4000);
+        const p = (n: number) => String(n).padStart(2, '0');
+        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+      });
+      await page.getByLabel('Evacuation time').fill(local);
+      await page.getByTestId('maint-schedule').click();
+      const pending = page.getByTestId('schedule-pending');
+      await pending.waitFor();
+      await expect(pending.textContent()).resolves.toMatch(/lab-h3.*pending.*moves/);
+      await page.screenshot({ path: screenshotPath('maintenance-scheduled.png') });
+      await page.getByTestId('schedule-done').waitFor({ timeout: 60_000 });
+      const evac = page.locator('[data-testid^="evac-"]', { hasText: 'lab-h3' }).first();
+      await expect.poll(() => evac.getAttribute('data-testid'), { timeout: 60_000 }).toMatch(/evac-(completed|partial)/);
+      await evac.getByTestId('evac-open').click();
+      const report = evac.getByTestId('evac-report');
+      await report.waitFor();
+      await expect.poll(() => report.locator('tbody tr').count()).toBeGreaterThan(0);
+      await expect(report.locator('tbody tr').first().textContent()).resolves.toMatch(/lab-h\d.*completed/);
+      await page.screenshot({ path: screenshotPath('maintenance-schedule-report.png') });
+      await report.locator('tbody tr a').first().click();
+      await page.getByTestId('report-view').waitFor();
+    } finally {
+      await page.close();
+    }
+  });
 });

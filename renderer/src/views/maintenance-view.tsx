@@ -1,7 +1,7 @@
 // Maintenance: pick hosts or racks, preview the evacuation plan (a timeline of the moves,
 // blockers in red, totals), run it, and hold hosts in or out of maintenance.
 import { useEffect, useMemo, useState } from 'react';
-import type { EvacuationPlan, EvacuationStatus, Host } from '../../../preload/model';
+import type { EvacuationPlan, EvacuationStatus, Host, MigrationRecord, Schedule } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText, formatMs, STRATEGY_LABEL } from '../format';
 import { useInventory } from '../state/inventory';
@@ -24,6 +24,95 @@ function useEvacuations(): EvacuationStatus[] {
     };
   }, []);
   return list;
+}
+
+function useSchedules(): Schedule[] {
+  const [list, setList] = useState<Schedule[]>([]);
+  useEffect(() => {
+    let live = true;
+    void ferry.maintenance.schedules().then((l) => live && setList(l));
+    const off = ferry.on('maintenance:schedules', (l) => setList(l));
+    return () => {
+      live = false;
+      off();
+    };
+  }, []);
+  return list;
+}
+
+const SCHEDULE_BADGE: Record<Schedule['state'], string> = { pending: 'info', running: 'info', done: 'ok', missed: 'bad', cancelled: '', failed: 'bad' };
+
+function ScheduleList({ list, onCancel, busy }: { list: Schedule[]; onCancel(id: string): void; busy: boolean }) {
+  return (
+    <ul className="evac-list" data-testid="maint-schedules">
+      {list.map((s) => (
+        <li key={s.id} className="evac" data-testid={`schedule-${s.state}`}>
+          <div className="evac-head">
+            <strong>{s.preview.hosts.join(', ')}</strong>
+            <span className={`badge ${SCHEDULE_BADGE[s.state]}`}>{s.state}</span>
+            <span className="muted">
+              at {new Date(s.at).toLocaleString()} · {s.preview.steps.length} {s.preview.steps.length === 1 ? 'move' : 'moves'}, {formatMs(s.preview.etaMs)} predicted when set
+            </span>
+            {s.state === 'pending' && (
+              <button type="button" className="btn small ghost" disabled={busy} onClick={() => onCancel(s.id)}>
+                Cancel
+              </button>
+            )}
+          </div>
+          {s.note && <div className={s.state === 'missed' || s.state === 'failed' ? 'error-text' : 'muted'}>{s.note}</div>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** The evacuation's report: each move's destination, strategy, predicted and actual figures, outcome. */
+function EvacuationReport({ e }: { e: EvacuationStatus }) {
+  const [rows, setRows] = useState<MigrationRecord[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    Promise.all(e.migrationIds.map((id) => ferry.history.report({ id }).then((r) => r.record)))
+      .then((r) => live && setRows(r))
+      .catch((x) => live && setError(errorText(x)));
+    return () => {
+      live = false;
+    };
+  }, [e.migrationIds.join(','), e.done]);
+  if (error) return <p className="error-text">{error}</p>;
+  if (!rows) return <p className="muted">Loading the moves…</p>;
+  return (
+    <table className="evac-report" data-testid="evac-report">
+      <thead>
+        <tr>
+          <th>VM</th>
+          <th>To</th>
+          <th>Strategy</th>
+          <th className="num">Pause predicted</th>
+          <th className="num">Pause</th>
+          <th className="num">Took predicted</th>
+          <th className="num">Took</th>
+          <th>Outcome</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.id}>
+            <td>
+              <a href={`#/report/${encodeURIComponent(r.id)}`}>{r.vm}</a>
+            </td>
+            <td>{r.to}</td>
+            <td>{STRATEGY_LABEL[r.strategy]}</td>
+            <td className="num">{formatMs(r.predicted.downtimeMs)}</td>
+            <td className="num">{formatMs(r.downtimeMs)}</td>
+            <td className="num">{formatMs(r.predicted.totalMs)}</td>
+            <td className="num">{formatMs(r.totalMs)}</td>
+            <td>{r.outcome}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }
 
 function HostPicker({ groups, vmsOn, selected, toggle, onMaintenance }: {
@@ -158,6 +247,7 @@ function PlanView({ plan }: { plan: EvacuationPlan }) {
 
 function EvacuationRow({ e }: { e: EvacuationStatus }) {
   const pct = e.total ? (e.done / e.total) * 100 : 100;
+  const [open, setOpen] = useState(false);
   return (
     <li className="evac" data-testid={`evac-${e.state}`}>
       <div className="evac-head">
@@ -171,6 +261,16 @@ function EvacuationRow({ e }: { e: EvacuationStatus }) {
       <div className="bar" aria-label={`${e.done} of ${e.total} moved`}>
         <i style={{ width: `${pct}%` }} />
       </div>
+      {e.differences && e.differences.length > 0 && (
+        <div data-testid="evac-differences">
+          <span className="muted">Planned again at its time; since the preview:</span>
+          <ul>
+            {e.differences.map((d) => (
+              <li key={d}>{d}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       {e.left.length > 0 && (
         <ul className="blockers">
           {e.left.map((b) => (
@@ -180,6 +280,12 @@ function EvacuationRow({ e }: { e: EvacuationStatus }) {
           ))}
         </ul>
       )}
+      {e.migrationIds.length > 0 && (
+        <button type="button" className="btn small ghost" aria-expanded={open} onClick={() => setOpen((o) => !o)} data-testid="evac-open">
+          {open ? '▾ Hide the moves' : '▸ The moves'}
+        </button>
+      )}
+      {open && <EvacuationReport e={e} />}
     </li>
   );
 }
@@ -187,6 +293,8 @@ function EvacuationRow({ e }: { e: EvacuationStatus }) {
 export function MaintenanceView() {
   const { index } = useInventory();
   const evacuations = useEvacuations();
+  const schedules = useSchedules();
+  const [at, setAt] = useState('');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [plan, setPlan] = useState<EvacuationPlan | null>(null);
   const [busy, setBusy] = useState(false);
@@ -255,9 +363,38 @@ export function MaintenanceView() {
             >
               Evacuate now
             </button>
+            <label className="maint-at">
+              or at
+              <input type="datetime-local" step={1} value={at} onChange={(e) => setAt(e.target.value)} aria-label="Evacuation time" />
+            </label>
+            <button
+              type="button"
+              className="btn"
+              disabled={!hosts.length || !at || busy}
+              data-testid="maint-schedule"
+              onClick={() =>
+                act(async () => {
+                  const when = new Date(at);
+                  if (Number.isNaN(when.getTime())) throw new Error('pick a date and time');
+                  await ferry.maintenance.schedule({ hosts, at: when.toISOString() });
+                  setPlan(null);
+                  setSelected(new Set());
+                  setAt('');
+                })
+              }
+            >
+              Schedule
+            </button>
           </div>
           {error && <p className="error-text" role="alert">{error}</p>}
           {plan ? <PlanView plan={plan} /> : <p className="muted">Preview a plan to see every move, its predicted start, duration and pause, and what cannot move.</p>}
+          {schedules.length > 0 && (
+            <>
+              <h3>Scheduled</h3>
+              <p className="muted">The console runs each at its time, planning again from the inventory of that moment. One that came due while no console ran still runs within the grace window, else it is marked missed.</p>
+              <ScheduleList list={schedules} busy={busy} onCancel={(id) => act(async () => void (await ferry.maintenance.unschedule({ id })))} />
+            </>
+          )}
           {evacuations.length > 0 && (
             <>
               <h3>Evacuations</h3>

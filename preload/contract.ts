@@ -79,6 +79,10 @@ export const requests = {
   'maintenance:schedule': z.object({ hosts: z.array(id).min(1).max(2500), at: z.iso.datetime({ offset: true }) }).strict(),
   'maintenance:schedules': empty,
   'maintenance:unschedule': z.object({ id }).strict(),
+  /** The plan that brings a host's evacuated VMs back, checked against its room now. */
+  'maintenance:homePlan': z.object({ host: id }).strict(),
+  /** Leave maintenance and run that plan. */
+  'maintenance:bringHome': z.object({ host: id }).strict(),
   'hosts:connections': empty,
   'hosts:test': z.object({ uri: z.string().min(1).max(2000), acceptHostKey: hostAddRequest.shape.acceptHostKey }).strict(),
   'hosts:add': hostAddRequest,
@@ -160,6 +164,8 @@ export interface Responses {
   'maintenance:schedule': Schedule;
   'maintenance:schedules': Schedule[];
   'maintenance:unschedule': Schedule;
+  'maintenance:homePlan': EvacuationPlan;
+  'maintenance:bringHome': EvacuationStatus;
   'hosts:connections': HostConnection[];
   'hosts:test': HostTestResult;
   'hosts:add': HostConnection;

@@ -369,6 +369,8 @@ export interface Schedule {
 
 export interface EvacuationStatus {
   id: string;
+  /** An evacuation empties hosts; a return brings VMs back home after maintenance (default evacuation). */
+  kind?: 'evacuation' | 'return';
   /** The schedule it ran for, if any. */
   scheduleId?: string;
   /** How the plan at run time differs from the schedule's preview, one line each. */

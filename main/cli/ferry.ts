@@ -31,6 +31,7 @@ Commands:
       [--at <ISO time>]                  set it for a time instead: the console runs it then
   schedules [cancel <id>]                evacuations set for a time: pending, running, done, missed
   maintenance enter|leave <host>         hold a host out of placement, or give it back
+      [--bring-home [--dry-run]]         with leave: move the VMs its evacuation took away back (or show the plan)
   sim load <file.json> | sim export [--out <file>]
   serve [--port <n>]                     the console in a browser, on 127.0.0.1
   lab up [--hosts <n>] [--vms <n>] [--vm <name:mem=..,wss=..,rate=..>]... [--file <lab.json>]
@@ -99,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
         'nic-mibps': { type: 'string' },
         rack: { type: 'string' },
         'accept-host-key': { type: 'string' },
+        'bring-home': { type: 'boolean' },
       },
     });
   } catch (e) {

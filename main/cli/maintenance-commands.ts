@@ -58,6 +58,11 @@ export async function evacuate(ctx: Ctx): Promise<number> {
     else ctx.out(planText(plan));
     return 0;
   }
+  return runAndWait(ctx, () => ctx.api.maintenance.evacuate({ hosts }));
+}
+
+/** Starts a group of moves (an evacuation, or a return home), prints progress, waits for its end. */
+async function runAndWait(ctx: Ctx, start: () => Promise<EvacuationStatus>): Promise<number> {
   let resolve!: (s: EvacuationStatus) => void;
   const ended = new Promise<EvacuationStatus>((r) => (resolve = r));
   let id: string | null = null;
@@ -70,7 +75,7 @@ export async function evacuate(ctx: Ctx): Promise<number> {
     }
   });
   try {
-    const started = await ctx.api.maintenance.evacuate({ hosts });
+    const started = await start();
     id = started.id;
     if (!ctx.json) ctx.out(planText(started.plan));
     const final = started.state !== 'running' ? started : ([...early].reverse().find((s) => s.id === id && s.state !== 'running') ?? (await ended));
@@ -85,8 +90,18 @@ export async function evacuate(ctx: Ctx): Promise<number> {
 export async function maintenance(ctx: Ctx): Promise<number> {
   const sub = ctx.args[0];
   const host = ctx.args[1];
-  if (sub !== 'enter' && sub !== 'leave') throw new FerryError('bad-request', 'usage: ferry maintenance enter|leave <host>');
+  if (sub !== 'enter' && sub !== 'leave') throw new FerryError('bad-request', 'usage: ferry maintenance enter|leave <host> [--bring-home [--dry-run]]');
   if (!host) throw new FerryError('bad-request', `missing <host>: ferry maintenance ${sub} <host>`);
+  if (ctx.flags['bring-home']) {
+    if (sub !== 'leave') throw new FerryError('bad-request', '--bring-home goes with leave: ferry maintenance leave <host> --bring-home');
+    if (ctx.flags['dry-run']) {
+      const plan = await ctx.api.maintenance.homePlan({ host });
+      if (ctx.json) json(ctx, planJson(plan));
+      else ctx.out(planText(plan).replace(/^evacuate /, 'bring home to '));
+      return 0;
+    }
+    return runAndWait(ctx, () => ctx.api.maintenance.bringHome({ host }));
+  }
   const h = await ctx.api.maintenance.set({ host, on: sub === 'enter' });
   if (ctx.json) json(ctx, h);
   else ctx.out(`${h.name} ${h.maintenance ? 'is in maintenance: it takes no new VMs' : 'left maintenance'}`);

@@ -6,7 +6,7 @@ import type { EvacuationPlan, Host, MigrationRecord, Policy, PolicyOverrides, Pr
 import type { DriverMigration, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
 import { Job, type MigrationRecorder } from './job';
-import { planEvacuation, resolveHosts } from './evacuation';
+import { planEvacuation, planReturn, resolveHosts } from './evacuation';
 import { destinations, fit } from './placement';
 import { resolvePolicy } from './policy';
 import { chooseAuto, predictStrategies, type PredictOptions } from './predict';
@@ -262,6 +262,22 @@ export class MigrationEngine {
       policy: resolvePolicy(overrides),
       limits: this.queue.limits,
       headroom: opts.headroom,
+      calibrationOf: (id) => snap.driverOf(id).calibration,
+      busy: (id) => this.incoming(id),
+    });
+  }
+
+  /**
+   * The plan that returns these VMs to `homeRef`, checked against its room now, as if it
+   * were out of maintenance (bringing VMs home is what leaving maintenance is for).
+   */
+  returnPlan(homeRef: string, vmIds: readonly string[], overrides?: PolicyOverrides): EvacuationPlan {
+    const snap = this.snapshot();
+    const home = { ...snap.host(homeRef), maintenance: false };
+    const view = { hosts: snap.hosts.map((h) => (h.id === home.id ? home : h)), vms: snap.vms, refusal: (v: Vm, h: Host) => snap.refusal(v, h) };
+    return planReturn(view, home, vmIds, {
+      policy: resolvePolicy(overrides),
+      limits: this.queue.limits,
       calibrationOf: (id) => snap.driverOf(id).calibration,
       busy: (id) => this.incoming(id),
     });

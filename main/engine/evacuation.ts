@@ -170,3 +170,40 @@ function bestOrder(placed: Placed[], opts: PlanOptions): { steps: PlanStep[]; et
   });
   return { steps, etaMs: best.schedule.etaMs, reason };
 }
+
+/**
+ * Bring them home: the VMs an evacuation moved off `home`, back onto it, as far as it has
+ * room now. Only `home` receives, and each VM is checked against what the ones before it
+ * already took, so no host overfills midway; what cannot return is listed with the reason.
+ */
+export function planReturn(view: PlacementView, home: Host, vmIds: readonly string[], opts: PlanOptions): EvacuationPlan {
+  const hostById = new Map(view.hosts.map((h) => [h.id, h]));
+  const blockers: PlanBlocker[] = [];
+  const placed: Placed[] = [];
+  const incoming: Vm[] = [...(opts.busy?.(home.id) ?? [])];
+  const vms = vmIds.map((id) => view.vms.find((v) => v.id === id) ?? id);
+  // The biggest first: the small ones fill what room is left.
+  const known = vms.filter((v): v is Vm => typeof v !== 'string').sort((a, b) => b.memoryMiB - a.memoryMiB);
+  for (const id of vms.filter((v): v is string => typeof v === 'string')) blockers.push({ vm: id, vmId: id, host: '?', reason: `${id} is no longer in the inventory` });
+  for (const vm of known) {
+    const from = hostById.get(vm.host);
+    if (vm.host === home.id) continue; // already home
+    if (!from) {
+      blockers.push({ vm: vm.name, vmId: vm.id, host: vm.host, reason: `${vm.name}'s host ${vm.host} is not in the inventory` });
+      continue;
+    }
+    if (vm.state !== 'running' && vm.state !== 'paused') {
+      blockers.push({ vm: vm.name, vmId: vm.id, host: from.name, reason: `${vm.name} is ${vm.state}: only a running VM can be live-migrated` });
+      continue;
+    }
+    const f = fit(vm, home, view, incoming);
+    if (!f.ok) {
+      blockers.push({ vm: vm.name, vmId: vm.id, host: from.name, reason: `cannot go back to ${home.name}: ${f.reason}` });
+      continue;
+    }
+    incoming.push(vm);
+    placed.push({ vm, from, to: home });
+  }
+  const ordered = bestOrder(placed, opts);
+  return { hosts: [home.name], hostIds: [home.id], steps: ordered.steps, blockers, etaMs: ordered.etaMs, orderReason: ordered.reason, headroom: opts.headroom ?? DEFAULT_HEADROOM };
+}

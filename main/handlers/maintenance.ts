@@ -9,7 +9,9 @@ type MaintenanceChannels =
   | 'maintenance:evacuations'
   | 'maintenance:schedule'
   | 'maintenance:schedules'
-  | 'maintenance:unschedule';
+  | 'maintenance:unschedule'
+  | 'maintenance:homePlan'
+  | 'maintenance:bringHome';
 
 export const maintenanceHandlers = (engine: MigrationEngine, maintenance: MaintenanceService): Pick<Handlers, MaintenanceChannels> => ({
   'maintenance:plan': (r) => engine.plan(r.hosts),
@@ -19,4 +21,6 @@ export const maintenanceHandlers = (engine: MigrationEngine, maintenance: Mainte
   'maintenance:schedule': (r) => maintenance.schedule(r.hosts, r.at),
   'maintenance:schedules': () => maintenance.schedules(),
   'maintenance:unschedule': (r) => maintenance.unschedule(r.id),
+  'maintenance:homePlan': (r) => maintenance.homePlan(r.host),
+  'maintenance:bringHome': (r) => maintenance.bringHome(r.host),
 });

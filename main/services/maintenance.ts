@@ -161,14 +161,46 @@ export class MaintenanceService {
 
   /** Plans again from the inventory as it is now, holds the hosts out of placement, and starts the moves. */
   evacuate(hostRefs: readonly string[], from?: Schedule): EvacuationStatus {
-    const engine = this.engine;
-    const plan = engine.plan(hostRefs);
-    const busy = [...this.evacuations.values()].find((e) => e.status.state === 'running' && e.status.plan.hostIds.some((h) => plan.hostIds.includes(h)));
-    if (busy) throw new FerryError('conflict', `${busy.status.hosts.join(', ')} already being evacuated (${busy.status.id})`);
+    const plan = this.engine.plan(hostRefs);
+    this.refuseOverlap(plan);
     // In maintenance from now on: nothing new lands on a host being emptied.
     for (const id of plan.hostIds) this.mark(id, true, EVACUATING);
+    return this.run(plan, 'evacuation', from ? { scheduleId: from.id, differences: planDifferences(from.preview, plan) } : {});
+  }
+
+  /** The VMs the newest evacuation of `hostRef` moved off it that are still away. */
+  private awayFrom(hostId: string): string[] {
+    const ev = this.list().find((e) => (e.kind ?? 'evacuation') === 'evacuation' && e.plan.hostIds.includes(hostId));
+    if (!ev) return [];
+    const stayed = new Set(ev.left.map((b) => b.vmId));
+    return ev.plan.steps.filter((s) => s.fromId === hostId && !stayed.has(s.vmId)).map((s) => s.vmId);
+  }
+
+  /** What bringing them home would do: the plan back onto the host, checked against its room now. */
+  homePlan(hostRef: string): EvacuationPlan {
+    const host = this.engine.snapshot().host(hostRef);
+    return this.engine.returnPlan(host.id, this.awayFrom(host.id));
+  }
+
+  /** Takes the host out of maintenance and moves its VMs back, as far as it has room. */
+  bringHome(hostRef: string): EvacuationStatus {
+    const host = this.engine.snapshot().host(hostRef);
+    this.set(host.id, false);
+    const plan = this.engine.returnPlan(host.id, this.awayFrom(host.id));
+    this.refuseOverlap(plan);
+    this.store.audit(this.actor, 'bring-home', { host: host.id, moves: plan.steps.length, blockers: plan.blockers.length });
+    return this.run(plan, 'return', {});
+  }
+
+  private refuseOverlap(plan: EvacuationPlan): void {
+    const busy = [...this.evacuations.values()].find((e) => e.status.state === 'running' && e.status.plan.hostIds.some((h) => plan.hostIds.includes(h)));
+    if (busy) throw new FerryError('conflict', `${busy.status.hosts.join(', ')} already being ${busy.status.kind === 'return' ? 'refilled' : 'evacuated'} (${busy.status.id})`);
+  }
+
+  private run(plan: EvacuationPlan, kind: 'evacuation' | 'return', extra: Partial<EvacuationStatus>): EvacuationStatus {
     const status: EvacuationStatus = {
-      id: `ev-${Date.now().toString(36)}-${++this.seq}`,
+      id: `${kind === 'return' ? 'rt' : 'ev'}-${Date.now().toString(36)}-${++this.seq}`,
+      kind,
       hosts: plan.hosts,
       state: 'running',
       plan,
@@ -179,13 +211,13 @@ export class MaintenanceService {
       startedAt: new Date().toISOString(),
       endedAt: null,
       actualMs: null,
-      ...(from ? { scheduleId: from.id, differences: planDifferences(from.preview, plan) } : {}),
+      ...extra,
     };
     const first = plan.hostIds[0]!;
     const clock = () => this.engine.driverNow(first);
     const run: Running = { status, pending: new Map(), t0: clock(), clock };
     this.evacuations.set(status.id, run);
-    this.store.audit(this.actor, 'evacuate', { id: status.id, hosts: plan.hostIds, moves: plan.steps.length, blockers: plan.blockers.length });
+    if (kind === 'evacuation') this.store.audit(this.actor, 'evacuate', { id: status.id, hosts: plan.hostIds, moves: plan.steps.length, blockers: plan.blockers.length });
     for (const step of plan.steps) this.startMove(run, step.vmId, step.vm, step.toId, new Set());
     this.settleIfDone(run);
     this.emit(run);
@@ -218,7 +250,7 @@ export class MaintenanceService {
 
   /** Once, on another destination that fits now; else the VM is left, with both reasons. */
   private retry(run: Running, move: { vmId: string; vm: string; tried: Set<string> }, failed: MigrationRecord): void {
-    if (move.tried.size < 2) {
+    if (move.tried.size < 2 && run.status.kind !== 'return') {
       const again = this.engine.plan(run.status.plan.hostIds).steps.find((s) => s.vmId === move.vmId && !move.tried.has(s.toId));
       if (again) {
         this.startMove(run, move.vmId, move.vm, again.toId, move.tried);
@@ -238,8 +270,8 @@ export class MaintenanceService {
     run.status.state = run.status.left.length ? 'partial' : 'completed';
     run.status.endedAt = new Date().toISOString();
     run.status.actualMs = run.clock() - run.t0;
-    // The hosts stay in maintenance: emptied (or as empty as they could be made).
-    for (const id of run.status.plan.hostIds) this.mark(id, true, run.status.left.length ? `${EVACUATED}, ${run.status.left.length} VMs left` : EVACUATED);
+    // An evacuation's hosts stay in maintenance: emptied (or as empty as they could be made).
+    if (run.status.kind !== 'return') for (const id of run.status.plan.hostIds) this.mark(id, true, run.status.left.length ? `${EVACUATED}, ${run.status.left.length} VMs left` : EVACUATED);
     this.store.audit('ferry', 'evacuated', { id: run.status.id, done: run.status.done, left: run.status.left.length });
     if (run.status.scheduleId) {
       this.store.updateSchedule(run.status.scheduleId, { state: 'done', note: run.status.left.length ? `${run.status.left.length} VMs stayed` : '' });

@@ -48,6 +48,19 @@ describe('maintenance view', () => {
 
       await page.getByTestId('nav-map').click();
       await expect(page.getByTestId('host-lab-h1').textContent()).resolves.toMatch(/maintenance/);
+
+      // Leaving maintenance offers to bring the two VMs home, and does.
+      await page.getByTestId('nav-maintenance').click();
+      await page.locator('[data-rack="lab-r01"]').getByRole('button', { name: /lab-r01/ }).click();
+      await page.getByRole('button', { name: 'Leave maintenance on lab-h1' }).click();
+      const home = page.getByTestId('maint-home');
+      await home.waitFor();
+      await expect(home.textContent()).resolves.toMatch(/Bring them home to lab-h1\?.*2 of the VMs/);
+      await page.screenshot({ path: screenshotPath('maintenance-bring-home.png') });
+      await page.getByTestId('maint-bring-home').click();
+      await page.locator('[data-testid="evac-completed"]', { hasText: 'Back to lab-h1' }).waitFor({ timeout: 60_000 });
+      await page.getByTestId('maint-host-lab-h1').filter({ hasText: '2 VMs' }).waitFor();
+      expect(await page.getByTestId('maint-host-lab-h1').textContent()).not.toMatch(/maintenance/);
     } finally {
       await page.close();
     }
@@ -71,7 +84,7 @@ describe('maintenance view', () => {
       await page.getByTestId('maint-schedule').click();
       const pending = page.getByTestId('schedule-pending');
       await pending.waitFor();
-      await expect(pending.textContent()).resolves.toMatch(/lab-h3.*pending.*moves/);
+      await expect(pending.textContent()).resolves.toMatch(/lab-h3.*pending.*\d+ moves?,/);
       await page.screenshot({ path: screenshotPath('maintenance-scheduled.png') });
       await page.getByTestId('schedule-done').waitFor({ timeout: 60_000 });
       const evac = page.locator('[data-testid^="evac-"]', { hasText: 'lab-h3' }).first();

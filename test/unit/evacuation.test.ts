@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_POLICY, type Host, type Vm } from '../../preload/model';
 import { HOST_MEMORY_RESERVE, VCPU_OVERCOMMIT, DEFAULT_LIMITS } from '../../main/engine/constants';
-import { planEvacuation, resolveHosts } from '../../main/engine/evacuation';
+import { planEvacuation, planReturn, resolveHosts } from '../../main/engine/evacuation';
 import { host, vm } from './engine-fake-driver';
 
 const opts = { policy: DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS } };
@@ -131,5 +131,33 @@ describe('planEvacuation (cases)', () => {
     const hosts = [h('x1', { rack: 'ra' }), h('x2', { rack: 'ra' }), h('y1', { rack: 'rb', name: 'yellow' })];
     expect(resolveHosts({ hosts, vms: [] }, ['ra', 'yellow']).map((x) => x.id)).toEqual(['x1', 'x2', 'y1']);
     expect(() => resolveHosts({ hosts, vms: [] }, ['nope'])).toThrow(/no host or rack "nope"/);
+  });
+});
+
+describe('bring them home', () => {
+  it('returns what fits, biggest first, never past the home host\'s room, and says what cannot return', () => {
+    // home: 28 GiB less its reserve, 4 GiB already back: room for big, then small, not mid.
+    const home = host('home', { memoryMiB: 28672, cores: 16 });
+    const away = host('away', { memoryMiB: 262144 });
+    const vms = [vm('big', 'away', { memoryMiB: 16384 }), vm('mid', 'away', { memoryMiB: 8192 }), vm('small', 'away', { memoryMiB: 2048 }), vm('back', 'home', { memoryMiB: 4096 })];
+    const plan = planReturn({ hosts: [home, away], vms }, home, ['small', 'mid', 'big', 'back', 'gone'], opts);
+    expect(plan.steps.map((x) => x.vm).sort()).toEqual(['big', 'small']);
+    expect(plan.steps.every((x) => x.toId === 'home' && x.fromId === 'away')).toBe(true);
+    expect(plan.blockers.map((b) => b.vm).sort()).toEqual(['gone', 'mid']);
+    expect(plan.blockers.find((b) => b.vm === 'mid')!.reason).toMatch(/^cannot go back to home: mid needs 8 GiB; home has/);
+  });
+
+  it('property: whatever the sizes, the home host never holds more than its room at any point', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 128 }), fc.array(fc.integer({ min: 1, max: 32 }), { minLength: 1, maxLength: 12 }), (homeGiB, sizes) => {
+        const home = host('home', { memoryMiB: homeGiB * 1024, cores: 64 });
+        const away = host('away', { memoryMiB: 1 << 22, cores: 1024 });
+        const vms = sizes.map((g, i) => vm(`v${i}`, 'away', { memoryMiB: g * 1024, vcpus: 1 }));
+        const plan = planReturn({ hosts: [home, away], vms }, home, vms.map((v) => v.id), opts);
+        const used = plan.steps.reduce((a, x) => a + vms.find((v) => v.id === x.vmId)!.memoryMiB, 0);
+        expect(used).toBeLessThanOrEqual(home.memoryMiB * (1 - HOST_MEMORY_RESERVE));
+        expect(plan.steps.length + plan.blockers.length).toBe(vms.length);
+      }),
+    );
   });
 });

@@ -140,4 +140,22 @@ describe('maintenance', () => {
     expect((await api.maintenance.unschedule({ id: s.id })).state).toBe('cancelled');
     await expect(api.maintenance.unschedule({ id: s.id })).rejects.toThrow(/only a pending schedule can be cancelled/);
   });
+
+  it('leaving maintenance brings the evacuated VMs home', async () => {
+    const api = lab();
+    const ended = (id: string) => new Promise<EvacuationStatus>((resolve) => api.on('maintenance:evacuation', (s) => s.id === id && s.state !== 'running' && resolve(s)));
+    const ev = await api.maintenance.evacuate({ hosts: ['lab-h1'] });
+    await ended(ev.id);
+    const home = await api.maintenance.homePlan({ host: 'lab-h1' });
+    expect(home.steps.map((x) => [x.vm, x.to]).sort()).toEqual([['big-db', 'lab-h1'], ['small-web', 'lab-h1']]);
+    const back = await api.maintenance.bringHome({ host: 'lab-h1' });
+    expect(back).toMatchObject({ kind: 'return', state: 'running', total: 2 });
+    const done = back.state === 'running' ? await ended(back.id) : back;
+    expect(done).toMatchObject({ state: 'completed', done: 2 });
+    const inv = await api.inventory.get();
+    expect(inv.vms.filter((v) => v.host === 'lab-h1').map((v) => v.id).sort()).toEqual(['big-db', 'small-web']);
+    expect(inv.hosts.find((h) => h.id === 'lab-h1')!.maintenance).toBe(false);
+    // Nothing left to bring back.
+    expect((await api.maintenance.homePlan({ host: 'lab-h1' })).steps).toEqual([]);
+  });
 });

@@ -158,7 +158,7 @@ function HostPicker({ groups, vmsOn, selected, toggle, onMaintenance }: {
                       <input type="checkbox" checked={selected.has(h.id)} onChange={(e) => toggle([h.id], e.target.checked)} />
                       <strong>{h.name}</strong>
                     </label>
-                    <span className="muted">{vmsOn.get(h.id) ?? 0} VMs</span>
+                    <span className="muted">{vmsOn.get(h.id) ?? 0} {(vmsOn.get(h.id) ?? 0) === 1 ? 'VM' : 'VMs'}</span>
                     {h.state === 'down' && <span className="badge bad">down</span>}
                     {h.maintenance && <span className="badge warn">maintenance</span>}
                     <button
@@ -251,7 +251,7 @@ function EvacuationRow({ e }: { e: EvacuationStatus }) {
   return (
     <li className="evac" data-testid={`evac-${e.state}`}>
       <div className="evac-head">
-        <strong>{e.hosts.join(', ')}</strong>
+        <strong>{e.kind === 'return' ? `Back to ${e.hosts.join(', ')}` : e.hosts.join(', ')}</strong>
         <span className={`badge ${e.state === 'completed' ? 'ok' : e.state === 'running' ? 'info' : 'warn'}`}>{e.state}</span>
         <span className="muted">
           {e.done} of {e.total} moved ·{' '}
@@ -295,6 +295,7 @@ export function MaintenanceView() {
   const evacuations = useEvacuations();
   const schedules = useSchedules();
   const [at, setAt] = useState('');
+  const [home, setHome] = useState<{ host: Host; plan: EvacuationPlan } | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [plan, setPlan] = useState<EvacuationPlan | null>(null);
   const [busy, setBusy] = useState(false);
@@ -340,7 +341,21 @@ export function MaintenanceView() {
           <h3>Hosts and racks</h3>
           <p className="muted">Pick the hosts to empty: a whole rack, or hosts in it.</p>
           {!index && <p className="muted">Loading…</p>}
-          <HostPicker groups={groups} vmsOn={vmsOn} selected={selected} toggle={toggle} onMaintenance={(h, on) => act(async () => void (await ferry.maintenance.set({ host: h.id, on })))} />
+          <HostPicker
+            groups={groups}
+            vmsOn={vmsOn}
+            selected={selected}
+            toggle={toggle}
+            onMaintenance={(h, on) =>
+              act(async () => {
+                if (on) return void (await ferry.maintenance.set({ host: h.id, on }));
+                // Leaving: offer to bring back what its evacuation moved away, if anything.
+                const back = await ferry.maintenance.homePlan({ host: h.id });
+                if (back.steps.length || back.blockers.length) setHome({ host: h, plan: back });
+                else await ferry.maintenance.set({ host: h.id, on: false });
+              })
+            }
+          />
         </section>
         <section className="panel panel-body">
           <div className="maint-actions">
@@ -387,6 +402,47 @@ export function MaintenanceView() {
             </button>
           </div>
           {error && <p className="error-text" role="alert">{error}</p>}
+          {home && (
+            <div className="home-plan" data-testid="maint-home">
+              <h3>Bring them home to {home.host.name}?</h3>
+              <p className="muted">
+                {home.plan.steps.length} of the VMs its evacuation moved away can go back now{home.plan.blockers.length ? `; ${home.plan.blockers.length} cannot (below)` : ''}. Each is checked against the room {home.host.name} has now, so it never overfills on the way.
+              </p>
+              <PlanView plan={home.plan} />
+              <div className="maint-actions">
+                <button
+                  type="button"
+                  className="btn primary"
+                  disabled={busy || !home.plan.steps.length}
+                  data-testid="maint-bring-home"
+                  onClick={() =>
+                    act(async () => {
+                      await ferry.maintenance.bringHome({ host: home.host.id });
+                      setHome(null);
+                    })
+                  }
+                >
+                  Leave maintenance and bring them home
+                </button>
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={busy}
+                  onClick={() =>
+                    act(async () => {
+                      await ferry.maintenance.set({ host: home.host.id, on: false });
+                      setHome(null);
+                    })
+                  }
+                >
+                  Just leave maintenance
+                </button>
+                <button type="button" className="btn ghost" disabled={busy} onClick={() => setHome(null)}>
+                  Stay in maintenance
+                </button>
+              </div>
+            </div>
+          )}
           {plan ? <PlanView plan={plan} /> : <p className="muted">Preview a plan to see every move, its predicted start, duration and pause, and what cannot move.</p>}
           {schedules.length > 0 && (
             <>

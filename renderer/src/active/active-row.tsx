@@ -77,7 +77,7 @@ export const ActiveRow = memo(function ActiveRow({ id }: { id: string }) {
             <dd>{p.phase === 'queued' ? 'queued' : p.etaMs == null ? 'not converging' : formatMs(p.etaMs)}</dd>
           </div>
           <div>
-            <dt>Downtime now</dt>
+            <dt title="The pause the switchover would cost if it happened now: what is left to copy at the current rate">Pause if switched now</dt>
             <dd>{formatMs(p.expectedDowntimeMs)}</dd>
           </div>
           <div>
@@ -128,7 +128,7 @@ export const CompactRow = memo(function CompactRow({ id }: { id: string }) {
       <PhaseBadge p={p} />
       <Meter fraction={progressFraction(entry)} label={`Progress of ${p.vm}`} />
       <span className="num">{p.phase === 'queued' ? '' : p.etaMs == null ? '—' : formatMs(p.etaMs)}</span>
-      <span className="num muted">~{formatMs(p.expectedDowntimeMs)} down</span>
+      <span className="num muted"><span title="The pause a switchover now would cost">pause now ~{formatMs(p.expectedDowntimeMs)}</span></span>
       <button type="button" className="btn small ghost" aria-label={`Cancel migration of ${p.vm}`} disabled={actions.busy !== null || p.phase === 'postcopy'} onClick={() => void actions.run('cancel')}>
         Cancel
       </button>

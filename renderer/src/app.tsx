@@ -121,6 +121,28 @@ function useEndedNotifications() {
       }),
     [],
   );
+  // Evacuations: when one starts (a schedule came due, or someone else started it) and when it ends.
+  useEffect(() => {
+    const seen = new Map<string, string>();
+    return ferry.on('maintenance:evacuation', (e) => {
+      const before = seen.get(e.id);
+      seen.set(e.id, e.state);
+      if (before === e.state) return;
+      const what = e.kind === 'return' ? `Bringing VMs back to ${e.hosts.join(', ')}` : `Evacuation of ${e.hosts.join(', ')}`;
+      let title: string;
+      let body: string;
+      if (e.state === 'running') {
+        if (before) return;
+        title = `${what} started${e.scheduleId ? ' (scheduled)' : ''}`;
+        body = `${e.total} moves, predicted ${formatMs(e.plan.etaMs)}${e.differences?.length ? `; ${e.differences.length} changes since the preview` : ''}.`;
+      } else {
+        title = `${what} ${e.state}`;
+        body = `${e.done} of ${e.total} moved in ${formatMs(e.actualMs)} (predicted ${formatMs(e.plan.etaMs)})${e.left.length ? `; ${e.left.length} stayed` : ''}.`;
+      }
+      toast({ kind: e.state === 'running' || e.state === 'completed' ? 'info' : 'warning', title, body, link: { href: href({ view: 'maintenance' }), label: 'Open Maintenance' } });
+      if (document.hidden && 'Notification' in window && Notification.permission === 'granted') new Notification(title, { body });
+    });
+  }, []);
 }
 
 function View({ route }: { route: Route }) {

@@ -34,8 +34,8 @@ describe('ferry CLI', () => {
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toMatch(/no-such-vm/);
     const later = await ferry('evacuate', 'ams-h01', '--at', '2030-01-01T00:00:00Z');
-    expect(later.code).not.toBe(0);
-    expect(later.stderr).toMatch(/scheduled evacuations \(--at\) are not built yet/);
+    expect(later.code).toBe(2);
+    expect(later.stderr).toBe('ferry: a schedule can be set at most a year ahead\n');
     const bad = await ferry('predict', 'web-001', '--to', 'ams-h02', '--downtime-limit', '0');
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('ferry: --downtime-limit must be a whole number of ms from 1 to 60000, not "0"');
@@ -53,6 +53,22 @@ describe('ferry CLI', () => {
     // Nothing moved: a dry run changes nothing.
     const vms = JSON.parse((await ferry('vms', '--json')).stdout) as { host: string }[];
     expect(vms.filter((v) => v.host === 'ams-h01').length).toBe(plan.steps.length + plan.blockers.length);
+  });
+
+  it('evacuate --at sets a schedule that ferry schedules lists and cancels; a past time is refused', async () => {
+    const at = new Date(Date.now() + 3 * 3600_000).toISOString();
+    const r = await ferry('evacuate', 'ams-h02', '--at', at, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout) as { id: string; state: string; at: string; preview: { hosts: string[]; steps: unknown[] } };
+    expect(s).toMatchObject({ state: 'pending', at, preview: { hosts: ['ams-h02'] } });
+    const list = JSON.parse((await ferry('schedules', '--json')).stdout) as { id: string; state: string }[];
+    expect(list.find((x) => x.id === s.id)?.state).toBe('pending');
+    const text = await ferry('schedules');
+    expect(text.stdout).toContain(`${s.id}  ${at}  pending`);
+    expect(JSON.parse((await ferry('schedules', 'cancel', s.id, '--json')).stdout).state).toBe('cancelled');
+    const past = await ferry('evacuate', 'ams-h02', '--at', '2020-01-01T00:00:00Z');
+    expect(past.code).toBe(2);
+    expect(past.stderr).toMatch(/^ferry: 2020-01-01T00:00:00.000Z is in the past; to evacuate now, leave out the time\n$/);
   });
 
   it('predicts, migrates in virtual time, and the placement and record persist', async () => {

@@ -1,5 +1,10 @@
 // `ferry serve`: the console in a browser. Serves the built renderer and the contract
 // over a WebSocket, bound to loopback, guarded by a random token minted at each start.
+// The renderer's files hold no data and are served to any local caller; everything with
+// data goes through the WebSocket, which needs the token. No cookie carries the token
+// (browsers send cookies to every port of 127.0.0.1, so another local server would read
+// it); the page keeps it in its tab's sessionStorage and drops it from the address bar.
+// No input may end the process: every handler answers or closes, and logs nothing secret.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,7 +24,9 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
-const COOKIE = 'ferry_token';
+/** After this many refused tokens, each further refusal waits a second (guessing is slow). */
+const FREE_REFUSALS = 10;
+const REFUSAL_DELAY_MS = 1000;
 
 export interface ServeOptions {
   port?: number;
@@ -42,9 +49,18 @@ function sameToken(a: string | null | undefined, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
-function cookieToken(req: http.IncomingMessage): string | null {
-  const m = /(?:^|;\s*)ferry_token=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '');
-  return m?.[1] ?? null;
+/** Host must be the address we serve (DNS rebinding: a hostile name resolving to 127.0.0.1). */
+function hostOk(req: http.IncomingMessage, port: number): boolean {
+  const h = (req.headers.host ?? '').toLowerCase();
+  return h === `127.0.0.1:${port}` || h === `localhost:${port}`;
+}
+
+function parseUrl(raw: string | undefined): URL | null {
+  try {
+    return new URL(raw ?? '/', 'http://127.0.0.1');
+  } catch {
+    return null;
+  }
 }
 
 export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> {
@@ -54,52 +70,81 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
     throw new Error(`the console is not built (${root}/index.html missing): run \`npm run build\``);
   }
 
+  let port = 0;
+  let refusals = 0;
+  const refuse = (respond: () => void) => {
+    refusals++;
+    if (refusals > FREE_REFUSALS) setTimeout(respond, REFUSAL_DELAY_MS).unref();
+    else respond();
+  };
+
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const authorised = sameToken(url.searchParams.get('token'), token) || sameToken(cookieToken(req), token);
-    if (!authorised) {
-      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('Ferry: this address needs the token that `ferry serve` printed when it started.\n');
-      return;
+    try {
+      const url = parseUrl(req.url);
+      if (!url || !hostOk(req, port)) {
+        res.writeHead(url ? 421 : 400, { 'content-type': 'text/plain; charset=utf-8' }).end(url ? 'wrong Host\n' : 'bad request\n');
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405).end();
+        return;
+      }
+      let rel: string;
+      try {
+        rel = decodeURIComponent(url.pathname);
+      } catch {
+        res.writeHead(400).end('bad request\n');
+        return;
+      }
+      if (rel === '/' || rel === '') rel = '/index.html';
+      const file = path.resolve(root, '.' + rel);
+      // No path traversal: the file must be inside the renderer's build folder.
+      if (rel.includes('\0') || !file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+        res.writeHead(404).end('not found');
+        return;
+      }
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'x-frame-options': 'DENY',
+        'cache-control': 'no-store',
+      });
+      if (req.method === 'HEAD') res.end();
+      else fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    } catch {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405).end();
-      return;
-    }
-    let rel = decodeURIComponent(url.pathname);
-    if (rel === '/' || rel === '') rel = '/index.html';
-    const file = path.resolve(root, '.' + rel);
-    // No path traversal: the file must be inside the renderer's build folder.
-    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      'x-frame-options': 'DENY',
-      // The page keeps working after its URL loses the token (reloads, asset requests).
-      'set-cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-      'cache-control': 'no-store',
-    });
-    if (req.method === 'HEAD') res.end();
-    else fs.createReadStream(file).pipe(res);
+  });
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const host = req.headers.host ?? '';
-    // Refuse other origins (cross-site WebSocket hijacking) and requests without the token.
-    const originOk = !req.headers.origin || req.headers.origin === `http://${host}`;
-    const tokenOk = sameToken(url.searchParams.get('token'), token) || sameToken(cookieToken(req), token);
-    if (url.pathname !== '/api' || !originOk || !tokenOk) {
-      socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = parseUrl(req.url);
+      const host = req.headers.host ?? '';
+      // Refuse other origins (cross-site WebSocket hijacking), other Host names (DNS
+      // rebinding) and requests without the token.
+      const originOk = !req.headers.origin || req.headers.origin === `http://${host}`;
+      const tokenOk = sameToken(url?.searchParams.get('token'), token);
+      if (!url || url.pathname !== '/api' || !hostOk(req, port) || !originOk || !tokenOk) {
+        const respond = () => {
+          socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+          socket.destroy();
+        };
+        if (!tokenOk) refuse(respond);
+        else respond();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws));
+    } catch {
       socket.destroy();
-      return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws));
   });
 
   const clients = new Set<WebSocket>();
@@ -109,6 +154,8 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
   wss.on('connection', (ws) => {
     clients.add(ws);
     ws.on('close', () => clients.delete(ws));
+    // An oversized or broken frame: ws reports it here; close that client, nothing else.
+    ws.on('error', () => ws.terminate());
     ws.on('message', async (data) => {
       let msg: ClientMessage;
       try {
@@ -118,7 +165,11 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
         ws.close(1003, 'malformed message');
         return;
       }
-      send(ws, { type: 'result', id: msg.id, envelope: await app.router.dispatch(msg.channel, msg.req) });
+      try {
+        send(ws, { type: 'result', id: msg.id, envelope: await app.router.dispatch(msg.channel, msg.req) });
+      } catch {
+        ws.close(1011, 'internal error');
+      }
     });
   });
   const unsubscribe = EVENT_NAMES.map((event) =>
@@ -131,7 +182,7 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as { port: number }).port;
+  port = (server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   // This console can print its own reports to PDF (history:pdf) with a headless Chromium.
   const restorePrinter = app.printer.use(chromiumPrinter(url));

@@ -9,8 +9,25 @@ declare global {
   }
 }
 
+/**
+ * `ferry serve` hands the token in the address once; the tab keeps it in sessionStorage
+ * (never a cookie, which every local server would receive) and the address bar drops it.
+ */
+function serveToken(): string {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem('ferry-token', fromUrl);
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+    return fromUrl;
+  }
+  return sessionStorage.getItem('ferry-token') ?? '';
+}
+
 function browserApi(): FerryApi {
-  const token = new URLSearchParams(location.search).get('token') ?? '';
+  const token = serveToken();
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return makeApi(wsTransport(`${proto}//${location.host}/api?token=${encodeURIComponent(token)}`));
 }

@@ -1,5 +1,5 @@
 // Hash routing: #/map, #/migrations, #/history, #/report/<id>, #/maintenance, #/hosts, #/settings.
-// The hash keeps `?token=...` of `ferry serve` untouched in the URL's search part.
+// The token of `ferry serve` never sits in the hash: api.ts takes it out of the address.
 import { useSyncExternalStore } from 'react';
 
 export type Route =

@@ -1,5 +1,5 @@
 // Browser-mode transport: the contract over a WebSocket to `ferry serve`.
-// The token comes from the page URL (?token=...), which `ferry serve` printed.
+// The token comes from api.ts (the page URL `ferry serve` printed, then the tab's sessionStorage).
 import type { Channel, Envelope, EventName, Transport } from '../../preload/contract';
 import type { ClientMessage, ServerMessage } from '../../preload/wire';
 

@@ -1,5 +1,9 @@
-// `ferry serve` security: loopback only, token required, Origin checked, no traversal.
+// `ferry serve` security: loopback only, the token required for everything with data (the
+// WebSocket), no cookie carrying it, Host and Origin checked, no traversal, and no input,
+// before or after authentication, that ends the process.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fc from 'fast-check';
+import net from 'node:net';
 import WebSocket from 'ws';
 import { startServe, type Served } from '../e2e/harness';
 
@@ -12,22 +16,38 @@ function wsOpen(url: string, headers: Record<string, string> = {}): Promise<WebS
   });
 }
 
+/** Sends raw bytes to the server and returns what it answered (or '' when it just closed). */
+function raw(bytes: string | Buffer): Promise<string> {
+  return new Promise((resolve) => {
+    const c = net.connect(s.port, '127.0.0.1');
+    let out = '';
+    const done = () => resolve(out);
+    c.setTimeout(3000, () => c.destroy());
+    c.on('data', (d) => (out += d.toString('latin1')));
+    c.on('close', done);
+    c.on('error', () => undefined);
+    c.on('connect', () => c.end(bytes));
+  });
+}
+
+let s: Served & { port: number };
+
 describe('ferry serve', () => {
-  let s: Served;
   beforeAll(async () => {
-    s = await startServe();
+    const served = await startServe();
+    s = { ...served, port: Number(new URL(served.url).port), stop: served.stop };
   });
   afterAll(() => s.stop());
 
-  it('binds to 127.0.0.1 and refuses requests without the token', async () => {
+  it('binds to 127.0.0.1; the page holds no data and sets no cookie; a foreign Host is refused', async () => {
     expect(new URL(s.url).hostname).toBe('127.0.0.1');
-    const noToken = await fetch(`${s.origin}/`);
-    expect(noToken.status).toBe(401);
-    const wrong = await fetch(`${s.origin}/?token=${'x'.repeat(s.token.length)}`);
-    expect(wrong.status).toBe(401);
     const ok = await fetch(s.url);
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('<div id="root">');
+    expect(ok.headers.get('set-cookie'), 'browsers send cookies to every local port').toBeNull();
+    // DNS rebinding: a hostile name that resolves to 127.0.0.1.
+    const rebound = await raw(`GET / HTTP/1.1\r\nHost: evil.example:${s.port}\r\nConnection: close\r\n\r\n`);
+    expect(rebound).toMatch(/^HTTP\/1.1 421/);
   });
 
   it('refuses a WebSocket without the token or from another origin', async () => {
@@ -63,4 +83,35 @@ describe('ferry serve', () => {
     const res = await fetch(`${s.origin}/..%2f..%2fpackage.json?token=${s.token}`);
     expect(res.status).toBe(404);
   });
+
+  it('survives hostile HTTP and WebSocket input, before and after authentication, and answers the next good request', async () => {
+    // The requests that used to end the process, then random bytes.
+    for (const bad of ['GET //[ HTTP/1.1\r\nHost: x\r\n\r\n', `GET /%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\n\r\n`, 'garbage\r\n\r\n']) {
+      await raw(bad);
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 400 }), async (bytes) => {
+        await raw(Buffer.from(bytes));
+      }),
+      { numRuns: 150 },
+    );
+    // Authenticated: an oversized frame, non-JSON, non-UTF-8 and a wrong shape each close only that socket.
+    for (const payload of [Buffer.alloc(2 * 1024 * 1024, 0x61), Buffer.from([0xff, 0xfe, 0xfd]), Buffer.from('{"type":"invoke"}'), Buffer.from('[')]) {
+      const ws = await wsOpen(`ws://127.0.0.1:${s.port}/api?token=${s.token}`, { Origin: s.origin });
+      await new Promise<void>((resolve) => {
+        ws.once('close', () => resolve());
+        ws.once('error', () => resolve());
+        ws.send(payload);
+      });
+    }
+    const again = await fetch(s.url);
+    expect(again.status).toBe(200);
+    const ws = await wsOpen(`ws://127.0.0.1:${s.port}/api?token=${s.token}`, { Origin: s.origin });
+    const reply = await new Promise<string>((resolve) => {
+      ws.once('message', (d) => resolve(String(d)));
+      ws.send(JSON.stringify({ type: 'invoke', id: 1, channel: 'app:info', req: {} }));
+    });
+    expect(JSON.parse(reply)).toMatchObject({ type: 'result', id: 1, envelope: { ok: true } });
+    ws.close();
+  }, 120_000);
 });

@@ -7,7 +7,7 @@ import type { Cluster, DriverHealth, Host, HostAddRequest, HostConnection, HostT
 import { QEMU_CALIBRATION } from '../qemu/calibration';
 import { LibvirtClient, type NodeInfo } from './client';
 import { addHost, readHosts, readLinkRates, removeHost, saveLinkRate, type LibvirtHostRecord, type LinkRate } from './hosts';
-import { LibvirtMigration, migrationRequest } from './migration';
+import { LibvirtMigration } from './migration';
 import { domainFacts, hypervisorRefusal, sharedOn, storageRefusal, type DomainFacts } from './precheck';
 import { readMigrations, updateMigrations, type LibvirtMigrationEntry } from './migrations-state';
 import { pidAlive } from '../pid';
@@ -429,7 +429,7 @@ export class LibvirtDriver implements HostDriver {
     );
     this.active.set(entry.id, mig);
     // The pair's real throughput, from libvirt's own figure, when no cap held it back.
-    const capMiBps = migrationRequest(entry.spec, Math.min(src.rec.nicMiBps, dst.rec.nicMiBps)).params.find((p) => p.field === 'bandwidth')!.value.value as number;
+    const capMiBps = mig.capMiBps;
     void mig.done.then((r) => {
       const bps = r.libvirt?.bpsMiB ?? 0;
       if (r.outcome === 'completed' && bps > 0 && bps < capMiBps * 0.9) {

@@ -83,6 +83,10 @@ export class LibvirtMigration implements DriverMigration {
   private last: DriverSample | null = null;
   private completedStats: Record<string, TypedValue> | null = null;
   private polling = false;
+  /** Ferry stopped watching: the daemon goes on, and no result is reported from here. */
+  private detached = false;
+  /** libvirt's flags and parameters for this migration, from the strategy and policy. */
+  private readonly request: { flags: number; params: TypedParam[] };
 
   constructor(
     private readonly ctx: LibvirtMigrationContext,
@@ -91,6 +95,7 @@ export class LibvirtMigration implements DriverMigration {
     startedAt = Date.now(),
   ) {
     this.startedAt = startedAt;
+    this.request = migrationRequest(spec, ctx.linkMiBps);
     this.done = new Promise((r) => (this.resolve = r));
     const onDone = (e: { dom: Domain; stats: Record<string, TypedValue> }) => {
       if (e.dom.name === dom.name && !this.completedStats) this.completedStats = e.stats;
@@ -100,6 +105,11 @@ export class LibvirtMigration implements DriverMigration {
     ctx.src.onMigrationIteration((e) => {
       if (e.dom.name === dom.name) void this.poll();
     });
+  }
+
+  /** The bandwidth cap this migration runs under, MiB/s. */
+  get capMiBps(): number {
+    return this.request.params.find((p) => p.field === 'bandwidth')!.value.value as number;
   }
 
   onSample(listener: (s: DriverSample) => void): void {
@@ -142,7 +152,7 @@ export class LibvirtMigration implements DriverMigration {
   }
 
   run(): void {
-    const { flags, params } = migrationRequest(this.spec, this.ctx.linkMiBps);
+    const { flags, params } = this.request;
     this.emit(this.sample('setup', {}));
     this.timer = setInterval(() => void this.poll(), this.ctx.pollMs);
     this.ctx.src.migrateP2P(this.dom, this.ctx.destPeerUri, params, flags).then(
@@ -178,7 +188,7 @@ export class LibvirtMigration implements DriverMigration {
 
   /** Stops watching without touching the migration (Ferry stops; the daemon goes on). */
   detach(): void {
-    this.detachedFlag = true;
+    this.detached = true;
     this.finished = true;
     if (this.timer) clearInterval(this.timer);
   }
@@ -219,11 +229,6 @@ export class LibvirtMigration implements DriverMigration {
     }
   }
 
-  private detachedFlag = false;
-  private detached(): boolean {
-    return this.detachedFlag;
-  }
-
   private stop(): void {
     this.finished = true;
     if (this.timer) clearInterval(this.timer);
@@ -231,7 +236,7 @@ export class LibvirtMigration implements DriverMigration {
   }
 
   private async complete(): Promise<void> {
-    if (this.detached()) return;
+    if (this.detached) return;
     this.stop();
     // libvirt's own figures: the job-completed event, else the destination's completed job.
     for (let i = 0; i < 20 && !this.completedStats; i++) await new Promise((r) => setTimeout(r, 50));
@@ -252,7 +257,7 @@ export class LibvirtMigration implements DriverMigration {
   }
 
   private async fail(e: Error): Promise<void> {
-    if (this.detached()) return;
+    if (this.detached) return;
     this.stop();
     const cancelled = this.cancelRequested || (e instanceof LibvirtError && e.code === ERR.operationAborted);
     // Where is the guest now? libvirt resumes it on the source unless post-copy had begun.

@@ -83,6 +83,11 @@ export const requests = {
   'maintenance:homePlan': z.object({ host: id }).strict(),
   /** Leave maintenance and run that plan. */
   'maintenance:bringHome': z.object({ host: id }).strict(),
+  /** A running evacuation: its queued moves wait in place; running ones go on. */
+  'maintenance:pause': z.object({ id }).strict(),
+  'maintenance:resume': z.object({ id }).strict(),
+  /** Moves not started stay put; running ones finish, or are aborted with abortRunning. */
+  'maintenance:cancel': z.object({ id, abortRunning: z.boolean().optional() }).strict(),
   'hosts:connections': empty,
   'hosts:test': z.object({ uri: z.string().min(1).max(2000), acceptHostKey: hostAddRequest.shape.acceptHostKey }).strict(),
   'hosts:add': hostAddRequest,
@@ -166,6 +171,9 @@ export interface Responses {
   'maintenance:unschedule': Schedule;
   'maintenance:homePlan': EvacuationPlan;
   'maintenance:bringHome': EvacuationStatus;
+  'maintenance:pause': EvacuationStatus;
+  'maintenance:resume': EvacuationStatus;
+  'maintenance:cancel': EvacuationStatus;
   'hosts:connections': HostConnection[];
   'hosts:test': HostTestResult;
   'hosts:add': HostConnection;

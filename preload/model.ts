@@ -376,7 +376,8 @@ export interface EvacuationStatus {
   /** How the plan at run time differs from the schedule's preview, one line each. */
   differences?: string[];
   hosts: string[];
-  state: 'running' | 'completed' | 'partial' | 'cancelled';
+  /** Paused: queued moves wait in place, running ones go on. Cancelled: the moves not started stay put. */
+  state: 'running' | 'paused' | 'completed' | 'partial' | 'cancelled';
   plan: EvacuationPlan;
   /** The migration records of its moves (retries included). */
   migrationIds: string[];
@@ -388,4 +389,13 @@ export interface EvacuationStatus {
   endedAt: string | null;
   /** How long it took, on the same clock as the plan's ETA (the driver's), once it ended. */
   actualMs: number | null;
+  /** While running: time since the start, on the plan's clock. */
+  elapsedMs?: number;
+  /**
+   * While running: the time still to go, predicted again from now (the running moves'
+   * live ETAs, the queued ones on the schedule prediction after them); null when paused.
+   */
+  remainingMs?: number | null;
+  /** Who paused, resumed or cancelled it, and when, one line each. */
+  actions?: string[];
 }

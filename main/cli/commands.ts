@@ -13,7 +13,7 @@ import { readFileOrFail, type Ctx } from './context';
 import { fetchAllRows, toCsv } from '../../common/history-export';
 import { reportPdf } from './pdf';
 import path from 'node:path';
-import { evacuate, maintenance, schedules } from './maintenance-commands';
+import { evacuate, evacuations, maintenance, schedules } from './maintenance-commands';
 import { labAddVm, labDown, labStatus, labStatusText, labUp } from './lab-commands';
 
 type Command = (ctx: Ctx) => Promise<number>;
@@ -261,6 +261,7 @@ export const commands: Record<string, Command> = {
   evacuate,
   maintenance,
   schedules,
+  evacuations,
 
   async sim(ctx) {
     const sub = arg(ctx, 0, 'sim subcommand (load or export)');

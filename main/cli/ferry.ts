@@ -30,6 +30,8 @@ Commands:
   evacuate <host|rack>... [--dry-run]   empty hosts: the plan (--dry-run), or run it and wait
       [--at <ISO time>]                  set it for a time instead: the console runs it then
   schedules [cancel <id>]                evacuations set for a time: pending, running, done, missed
+  evacuations [pause|resume|cancel <id>] evacuations run, with their reports; act on a running one
+      [--abort-running]                  with cancel: abort running moves too (default: they finish)
   maintenance enter|leave <host>         hold a host out of placement, or give it back
       [--bring-home [--dry-run]]         with leave: move the VMs its evacuation took away back (or show the plan)
   sim load <file.json> | sim export [--out <file>]
@@ -101,6 +103,9 @@ export async function main(argv: string[]): Promise<number> {
         rack: { type: 'string' },
         'accept-host-key': { type: 'string' },
         'bring-home': { type: 'boolean' },
+        'abort-running': { type: 'boolean' },
+        headroom: { type: 'string' },
+        apply: { type: 'boolean' },
       },
     });
   } catch (e) {

@@ -32,9 +32,20 @@ function planText(p: EvacuationPlan): string {
   return lines.join('\n');
 }
 
+/** Done of total, and the time still to go as predicted now (or how long it took). */
+function progressLine(s: EvacuationStatus): string {
+  const left = s.left.length ? `, ${s.left.length} left` : '';
+  const time = s.state === 'paused'
+    ? ', paused'
+    : s.actualMs !== null
+      ? `, took ${formatMs(s.actualMs)} (predicted ${formatMs(s.plan.etaMs)})`
+      : s.remainingMs != null ? `, about ${formatMs(s.remainingMs)} to go (predicted now; the plan said ${formatMs(s.plan.etaMs)} in all)` : '';
+  return `${s.done} of ${s.total} moved${left}${time}`;
+}
+
 function statusText(s: EvacuationStatus): string {
-  const head = `${s.id}: ${s.hosts.join(', ')} ${s.state}; ${s.done} of ${s.total} moved`;
-  return [head, ...s.left.map((b) => `  LEFT ${b.vm} on ${b.host}: ${b.reason}`)].join('\n');
+  const head = `${s.id}: ${s.hosts.join(', ')} ${s.state}; ${progressLine(s)}`;
+  return [head, ...(s.actions ?? []).map((a) => `  ${a}`), ...s.left.map((b) => `  LEFT ${b.vm} on ${b.host}: ${b.reason}`)].join('\n');
 }
 
 export async function evacuate(ctx: Ctx): Promise<number> {
@@ -70,21 +81,52 @@ async function runAndWait(ctx: Ctx, start: () => Promise<EvacuationStatus>): Pro
   const off = ctx.api.on('maintenance:evacuation', (s) => {
     if (id === null) early.push(s);
     else if (s.id === id) {
-      if (!ctx.json) process.stderr.write(`  ${s.done} of ${s.total} moved${s.left.length ? `, ${s.left.length} left` : ''}\n`);
-      if (s.state !== 'running') resolve(s);
+      if (!ctx.json) process.stderr.write(`  ${progressLine(s)}\n`);
+      if (!active(s)) resolve(s);
     }
   });
+  // Ctrl-C cancels: the moves not started stay put, running ones finish; a second one leaves.
+  let interrupts = 0;
+  const onInt = () => {
+    if (++interrupts > 1 || id === null) process.exit(130);
+    process.stderr.write(`  cancelling ${id}: moves not started stay put, running ones finish (Ctrl-C again to stop waiting)\n`);
+    ctx.api.maintenance.cancel({ id }).catch((e: Error) => process.stderr.write(`  cannot cancel: ${e.message}\n`));
+  };
+  process.on('SIGINT', onInt);
   try {
     const started = await start();
     id = started.id;
-    if (!ctx.json) ctx.out(planText(started.plan));
-    const final = started.state !== 'running' ? started : ([...early].reverse().find((s) => s.id === id && s.state !== 'running') ?? (await ended));
+    if (!ctx.json) ctx.out(`${planText(started.plan)}\n${started.id} started; Ctrl-C cancels it (moves not started stay put, running ones finish)`);
+    const final = !active(started) ? started : ([...early].reverse().find((s) => s.id === id && !active(s)) ?? (await ended));
     if (ctx.json) json(ctx, { ...final, plan: planJson(final.plan) });
     else ctx.out(statusText(final));
     return final.state === 'completed' ? 0 : 1;
   } finally {
     off();
+    process.off('SIGINT', onInt);
   }
+}
+
+const active = (s: EvacuationStatus) => s.state === 'running' || s.state === 'paused';
+
+/** `ferry evacuations [pause|resume|cancel <id> [--abort-running]]`: list them, or act on a running one. */
+export async function evacuations(ctx: Ctx): Promise<number> {
+  const [sub, id] = ctx.args;
+  if (sub === undefined) {
+    const list = await ctx.api.maintenance.evacuations();
+    if (ctx.json) json(ctx, list.map((s) => ({ ...s, plan: planJson(s.plan) })));
+    else ctx.out(list.length ? list.map(statusText).join('\n') : 'no evacuations yet (ferry evacuate <host|rack> --dry-run shows a plan)');
+    return 0;
+  }
+  if (sub !== 'pause' && sub !== 'resume' && sub !== 'cancel') throw new FerryError('bad-request', `unknown evacuations command "${sub}": pause|resume|cancel <id>, or nothing to list them`);
+  if (!id) throw new FerryError('bad-request', `missing <id>: ferry evacuations ${sub} <id> (ferry evacuations lists them)`);
+  if (ctx.flags['abort-running'] && sub !== 'cancel') throw new FerryError('bad-request', '--abort-running goes with cancel');
+  const s = sub === 'cancel'
+    ? await ctx.api.maintenance.cancel({ id, abortRunning: ctx.flags['abort-running'] === true })
+    : await ctx.api.maintenance[sub]({ id });
+  if (ctx.json) json(ctx, { ...s, plan: planJson(s.plan) });
+  else ctx.out(statusText(s));
+  return 0;
 }
 
 export async function maintenance(ctx: Ctx): Promise<number> {

@@ -92,6 +92,13 @@ export const COMPARABLE_SLACK_MS = 30_000;
  */
 export const DEFAULT_LIMITS = { perHostOut: 2, perHostIn: 2, total: 16 } as const;
 
+/**
+ * Queue priority of an evacuation's moves: ahead of ordinary migrations (priority 0), as
+ * KubeVirt's migration priority queue puts drains first, so user migrations cannot starve
+ * a maintenance window. The per-host limits still hold, so other hosts' migrations run.
+ */
+export const EVACUATION_PRIORITY = 1;
+
 /** Wall milliseconds between progress batches. */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 250;
 

@@ -12,6 +12,7 @@ import { resolvePolicy } from './policy';
 import { chooseAuto, predictStrategies, type PredictOptions } from './predict';
 import { ProgressBatcher } from './progress';
 import { FairQueue, type Limits } from './queue';
+import { predictSchedule, type ScheduleInput } from './schedule';
 import { Snapshot, linkShare } from './snapshot';
 
 export type { MigrationRecorder } from './job';
@@ -38,6 +39,10 @@ export interface StartRequest {
   strategy: StrategyChoice;
   policy?: PolicyOverrides;
   startedBy?: string;
+  /** Queue priority (higher starts first, default 0); evacuations use EVACUATION_PRIORITY. */
+  priority?: number;
+  /** The group (evacuation) the migrations belong to: pausing it holds them in the queue. */
+  group?: string;
 }
 
 let counter = 0;
@@ -118,6 +123,9 @@ export class MigrationEngine {
       jobs.push(this.makeJob(snap, vm, to.id, driver, req, policy, extra));
     }
     const out = jobs.map((j) => {
+      j.priority = req.priority ?? 0;
+      j.group = req.group;
+      if (j.group !== undefined && this.queue.isHeld(j.group)) j.note('held: its evacuation is paused');
       this.jobs.set(j.id, j);
       this.opts.recorder.insert(j.rec);
       this.queue.push(j);
@@ -141,6 +149,46 @@ export class MigrationEngine {
       job.requestCancel(by);
     }
     return structuredClone(job.rec);
+  }
+
+  /**
+   * Holds a group's queued migrations where they are (a paused evacuation) or lets them go
+   * again; running ones are not touched. Returns how many were waiting.
+   */
+  hold(group: string, on: boolean): number {
+    this.queue.hold(group, on);
+    const waiting = this.queue.waitingIn(group);
+    for (const j of waiting) j.note(on ? 'held: its evacuation is paused' : 'released: its evacuation resumed');
+    if (!on) this.pump();
+    this.batcher.touch();
+    return waiting.length;
+  }
+
+  /** The group's migrations not ended yet: ids and whether each has started. */
+  groupJobs(group: string): { id: string; running: boolean }[] {
+    return [...this.jobs.values()].filter((j) => j.group === group).map((j) => ({ id: j.id, running: j.state === 'running' }));
+  }
+
+  /**
+   * How long the group's migrations still take, predicted from now: the running ones end
+   * at their live ETAs, the queued ones follow on the schedule prediction (queueing under
+   * the limits, sharing links). Null when none is left.
+   */
+  remainingMs(group: string): number | null {
+    const jobs = [...this.jobs.values()].filter((j) => j.group === group);
+    if (!jobs.length) return null;
+    const snap = this.snapshot();
+    const inputs: ScheduleInput[] = [];
+    // Running first: they hold their slots already.
+    for (const j of [...jobs.filter((x) => x.state === 'running'), ...jobs.filter((x) => x.state === 'queued')]) {
+      const from = snap.hosts.find((h) => h.id === j.fromId);
+      const to = snap.hosts.find((h) => h.id === j.toId);
+      if (!from || !to) continue;
+      const p = j.progress;
+      const remainingMs = j.state !== 'running' ? undefined : (p.etaMs ?? Math.max(0, j.rec.predicted.totalMs - p.elapsedMs));
+      inputs.push({ id: j.id, vm: j.vm, from, to, strategy: j.rec.strategy, policy: j.rec.policy, calibration: snap.driverOf(from.id).calibration, remainingMs });
+    }
+    return predictSchedule(inputs, this.queue.limits).etaMs;
   }
 
   postcopy(id: string, by = this.opts.startedBy): Progress {

@@ -26,6 +26,10 @@ export interface JobHooks {
 
 export class Job {
   state: 'queued' | 'running' | 'ended' = 'queued';
+  /** Queue order: an evacuation's moves go first (see FairQueue). */
+  priority = 0;
+  /** The evacuation it belongs to, if any: held together when it is paused. */
+  group?: string;
   readonly progress: Progress;
   readonly done: Promise<MigrationRecord>;
   private resolveDone!: (r: MigrationRecord) => void;
@@ -104,6 +108,11 @@ export class Job {
   cancelQueued(now: string, by: string): void {
     this.cancelledBy = by;
     this.finish({ outcome: 'cancelled', reason: null, vmLost: false, downtimeMs: null, totalMs: 0, bytes: 0, rounds: 0, postcopyFaults: null }, now);
+  }
+
+  /** A decision about the job made outside it (held or released in the queue). */
+  note(text: string): void {
+    this.event(this.lastT, text);
   }
 
   /** Cancel while running: refused in post-copy, where it would lose the VM. */

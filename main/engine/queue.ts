@@ -1,7 +1,10 @@
 // Which queued migration runs next. Concurrency is limited per source host (outbound),
 // per destination host (inbound) and in total; among the sources the queue goes round
 // robin, so a host being evacuated (dozens of VMs queued at once) cannot starve the one
-// migration another host asked for a moment later.
+// migration another host asked for a moment later. Priority goes before the ring: an
+// evacuation's moves start ahead of ordinary migrations (a drain is not starved by them),
+// yet only within the per-host limits, so a migration off another host still starts when
+// the evacuated hosts' slots are full. A held group (a paused evacuation) waits in place.
 import { DEFAULT_LIMITS } from './constants';
 
 export interface Limits {
@@ -14,6 +17,10 @@ export interface Schedulable {
   id: string;
   fromId: string;
   toId: string;
+  /** Higher starts first (default 0). */
+  priority?: number;
+  /** Items held together (one evacuation): see hold(). */
+  group?: string;
 }
 
 export class FairQueue<T extends Schedulable> {
@@ -25,6 +32,7 @@ export class FairQueue<T extends Schedulable> {
   private readonly in = new Map<string, number>();
   /** Index in `sources` of the source served last. */
   private cursor = -1;
+  private readonly held = new Set<string>();
 
   constructor(readonly limits: Limits = { ...DEFAULT_LIMITS }) {}
 
@@ -55,19 +63,42 @@ export class FairQueue<T extends Schedulable> {
   next(): T | null {
     if (this.running.size >= this.limits.total) return null;
     const n = this.sources.length;
+    let pick: { i: number; j: number; priority: number } | null = null;
     for (let k = 1; k <= n; k++) {
       const i = (this.cursor + k) % n;
       const source = this.sources[i]!;
       if ((this.out.get(source) ?? 0) >= this.limits.perHostOut) continue;
       const fifo = this.waiting.get(source)!;
-      const j = fifo.findIndex((x) => (this.in.get(x.toId) ?? 0) < this.limits.perHostIn);
-      if (j < 0) continue;
-      const item = fifo.splice(j, 1)[0]!;
-      this.cursor = i;
-      this.markRunning(item);
-      return item;
+      for (let j = 0; j < fifo.length; j++) {
+        const x = fifo[j]!;
+        const priority = x.priority ?? 0;
+        if (pick && priority <= pick.priority) continue;
+        if ((this.in.get(x.toId) ?? 0) >= this.limits.perHostIn || (x.group !== undefined && this.held.has(x.group))) continue;
+        pick = { i, j, priority };
+      }
     }
-    return null;
+    if (!pick) return null;
+    const item = this.waiting.get(this.sources[pick.i]!)!.splice(pick.j, 1)[0]!;
+    this.cursor = pick.i;
+    this.markRunning(item);
+    return item;
+  }
+
+  /** Holds a group's waiting items (they keep their place) until released; running ones go on. */
+  hold(group: string, on: boolean): void {
+    if (on) this.held.add(group);
+    else this.held.delete(group);
+  }
+
+  isHeld(group: string): boolean {
+    return this.held.has(group);
+  }
+
+  /** Waiting items of a group. */
+  waitingIn(group: string): T[] {
+    const out: T[] = [];
+    for (const fifo of this.waiting.values()) for (const x of fifo) if (x.group === group) out.push(x);
+    return out;
   }
 
   /** An item that is already running elsewhere (adopted after a restart) takes its slots. */

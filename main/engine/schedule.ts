@@ -17,6 +17,11 @@ export interface ScheduleInput {
   strategy: StrategyChoice;
   policy: Policy;
   calibration?: DriverCalibration;
+  /**
+   * A move already running: it ends this long from now (its own live ETA) whatever its
+   * share, and keeps its strategy. Such inputs go first, as they hold their slots already.
+   */
+  remainingMs?: number;
 }
 
 export interface ScheduledMove {
@@ -89,6 +94,13 @@ export function predictSchedule(inputs: readonly ScheduleInput[], limits: Limits
     const shares = fairShares(flows, topo);
     running.forEach((r, i) => {
       const share = shares[i]!;
+      if (r.input.remainingMs !== undefined) {
+        if (started.includes(r)) {
+          r.move.strategy = r.input.strategy === 'auto' ? 'precopy' : r.input.strategy;
+          r.timeMs = Math.max(1, r.input.remainingMs);
+        }
+        return;
+      }
       if (started.includes(r)) {
         // As the engine does: auto decides once, at the share the migration starts with.
         const x = r.input;

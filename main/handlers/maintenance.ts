@@ -11,7 +11,10 @@ type MaintenanceChannels =
   | 'maintenance:schedules'
   | 'maintenance:unschedule'
   | 'maintenance:homePlan'
-  | 'maintenance:bringHome';
+  | 'maintenance:bringHome'
+  | 'maintenance:pause'
+  | 'maintenance:resume'
+  | 'maintenance:cancel';
 
 export const maintenanceHandlers = (engine: MigrationEngine, maintenance: MaintenanceService): Pick<Handlers, MaintenanceChannels> => ({
   'maintenance:plan': (r) => engine.plan(r.hosts),
@@ -23,4 +26,7 @@ export const maintenanceHandlers = (engine: MigrationEngine, maintenance: Mainte
   'maintenance:unschedule': (r) => maintenance.unschedule(r.id),
   'maintenance:homePlan': (r) => maintenance.homePlan(r.host),
   'maintenance:bringHome': (r) => maintenance.bringHome(r.host),
+  'maintenance:pause': (r) => maintenance.pause(r.id),
+  'maintenance:resume': (r) => maintenance.resume(r.id),
+  'maintenance:cancel': (r) => maintenance.cancel(r.id, { abortRunning: r.abortRunning }),
 });

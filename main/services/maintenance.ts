@@ -3,6 +3,7 @@
 // another destination, the hosts put in maintenance when it ends.
 import { FerryError } from '../../preload/contract';
 import type { EvacuationPlan, EvacuationStatus, Host, MigrationRecord, PlanBlocker, Schedule } from '../../preload/model';
+import { EVACUATION_PRIORITY } from '../engine/constants';
 import type { MigrationEngine } from '../engine/engine';
 import type { EventBus } from '../events';
 import type { Store } from '../store/store';
@@ -15,6 +16,8 @@ export const EVACUATING = 'evacuation running';
 export const DEFAULT_SCHEDULE_GRACE_MS = 15 * 60_000;
 /** How often the console looks for schedules that came due. */
 const SCHEDULER_TICK_MS = 1000;
+/** How often a running evacuation's remaining time is predicted again (wall ms). */
+const ETA_TICK_MS = 2000;
 /** The furthest ahead a schedule may be set. */
 const SCHEDULE_HORIZON_MS = 366 * 24 * 3600_000;
 export const EVACUATED = 'evacuated by Ferry';
@@ -26,6 +29,8 @@ interface Running {
   clock: () => number;
   /** Moves not ended yet: record id -> the VM. */
   pending: Map<string, { vmId: string; vm: string; tried: Set<string> }>;
+  /** Cancel asked: nothing more starts or is retried. */
+  cancelled: boolean;
 }
 
 /** Which hosts are held in maintenance: the table, read at most every CACHE_MS. */
@@ -70,7 +75,7 @@ export class MaintenanceService {
   set(hostRef: string, on: boolean): Host {
     const host = this.engine.snapshot().host(hostRef);
     if (!on) {
-      const busy = [...this.evacuations.values()].find((e) => e.status.state === 'running' && e.status.plan.hostIds.includes(host.id));
+      const busy = [...this.evacuations.values()].find((e) => isActive(e.status) && e.status.plan.hostIds.includes(host.id));
       if (busy) throw new FerryError('conflict', `${host.name} is being evacuated (${busy.status.id}); it leaves maintenance when that ends`);
     }
     this.mark(host.id, on, on ? 'entered by hand' : '');
@@ -147,6 +152,7 @@ export class MaintenanceService {
 
   dispose(): void {
     if (this.schedulerTimer) clearInterval(this.schedulerTimer);
+    if (this.etaTimer) clearInterval(this.etaTimer);
   }
 
   private runSchedule(s: Schedule): void {
@@ -193,7 +199,7 @@ export class MaintenanceService {
   }
 
   private refuseOverlap(plan: EvacuationPlan): void {
-    const busy = [...this.evacuations.values()].find((e) => e.status.state === 'running' && e.status.plan.hostIds.some((h) => plan.hostIds.includes(h)));
+    const busy = [...this.evacuations.values()].find((e) => isActive(e.status) && e.status.plan.hostIds.some((h) => plan.hostIds.includes(h)));
     if (busy) throw new FerryError('conflict', `${busy.status.hosts.join(', ')} already being ${busy.status.kind === 'return' ? 'refilled' : 'evacuated'} (${busy.status.id})`);
   }
 
@@ -215,23 +221,120 @@ export class MaintenanceService {
     };
     const first = plan.hostIds[0]!;
     const clock = () => this.engine.driverNow(first);
-    const run: Running = { status, pending: new Map(), t0: clock(), clock };
+    const run: Running = { status, pending: new Map(), t0: clock(), clock, cancelled: false };
     this.evacuations.set(status.id, run);
     if (kind === 'evacuation') this.store.audit(this.actor, 'evacuate', { id: status.id, hosts: plan.hostIds, moves: plan.steps.length, blockers: plan.blockers.length });
     for (const step of plan.steps) this.startMove(run, step.vmId, step.vm, step.toId, new Set());
     this.settleIfDone(run);
+    this.refreshEta(run);
     this.emit(run);
+    this.watchEta();
     return structuredClone(status);
   }
 
   private startMove(run: Running, vmId: string, vm: string, toId: string, tried: Set<string>): void {
     try {
-      const [rec] = this.engine.start({ vms: [vmId], to: toId, strategy: 'auto', startedBy: this.actor });
+      const [rec] = this.engine.start({ vms: [vmId], to: toId, strategy: 'auto', startedBy: this.actor, priority: EVACUATION_PRIORITY, group: run.status.id });
       run.status.migrationIds.push(rec!.id);
       run.pending.set(rec!.id, { vmId, vm, tried: new Set([...tried, toId]) });
     } catch (e) {
       this.leftBehind(run, vmId, vm, `could not start: ${(e as Error).message}`);
     }
+  }
+
+  // ---- pause, resume, cancel ----
+
+  /** Queued moves wait in place; running ones finish. The hosts stay held out of placement. */
+  pause(id: string): EvacuationStatus {
+    const run = this.live(id, 'pause');
+    if (run.status.state === 'paused') throw new FerryError('conflict', `${id} is already paused`);
+    const waiting = this.engine.hold(id, true);
+    run.status.state = 'paused';
+    this.act(run, 'pause', `paused by ${this.actor}: ${waiting} queued moves wait, ${run.pending.size - waiting} running go on`);
+    return structuredClone(run.status);
+  }
+
+  resume(id: string): EvacuationStatus {
+    const run = this.live(id, 'resume');
+    if (run.status.state !== 'paused') throw new FerryError('conflict', `${id} is not paused`);
+    run.status.state = 'running';
+    const waiting = this.engine.hold(id, false);
+    this.act(run, 'resume', `resumed by ${this.actor}: ${waiting} queued moves released`);
+    return structuredClone(run.status);
+  }
+
+  /**
+   * Moves not started stay put; running ones finish (the default) or are aborted cleanly
+   * (`abortRunning`; one in post-copy always finishes, as aborting it would lose the VM).
+   * The hosts stay in maintenance: they are part-empty, and staff decide when they take VMs again.
+   */
+  cancel(id: string, opts: { abortRunning?: boolean } = {}): EvacuationStatus {
+    const run = this.live(id, 'cancel');
+    run.cancelled = true;
+    const jobs = this.engine.groupJobs(id);
+    const kept: string[] = [];
+    for (const j of jobs) {
+      if (j.running && !opts.abortRunning) continue;
+      try {
+        this.engine.cancel(j.id, this.actor);
+      } catch (e) {
+        kept.push((e as Error).message);
+      }
+    }
+    this.engine.hold(id, false);
+    const running = jobs.filter((j) => j.running).length;
+    const what = opts.abortRunning ? `${running} running aborted` : `${running} running finish`;
+    this.act(run, 'cancel', `cancelled by ${this.actor}: ${jobs.length - running} queued moves stay put, ${what}${kept.length ? `; kept: ${kept.join('; ')}` : ''}`);
+    this.settleIfDone(run);
+    this.emit(run);
+    return structuredClone(run.status);
+  }
+
+  private live(id: string, verb: string): Running {
+    const run = this.evacuations.get(id);
+    if (!run) {
+      const old = this.store.evacuations().find((e) => e.id === id);
+      if (old) throw new FerryError('conflict', `${id} is ${old.state}${old.state === 'running' || old.state === 'paused' ? ' in another Ferry process' : ''}: it cannot be ${verb === 'pause' ? 'paused' : verb === 'resume' ? 'resumed' : 'cancelled'} here`);
+      throw new FerryError('not-found', `no evacuation ${id} (ferry evacuations lists them)`);
+    }
+    if (run.cancelled || !isActive(run.status)) {
+      throw new FerryError('conflict', `${id} has ${run.cancelled ? 'been cancelled' : `ended (${run.status.state})`}`);
+    }
+    return run;
+  }
+
+  private act(run: Running, action: string, line: string): void {
+    (run.status.actions ??= []).push(`${new Date().toISOString()} ${line}`);
+    this.store.audit(this.actor, `evacuation-${action}`, { id: run.status.id });
+    this.refreshEta(run);
+    this.emit(run);
+  }
+
+  private refreshEta(run: Running): void {
+    if (!isActive(run.status)) return;
+    run.status.elapsedMs = run.clock() - run.t0;
+    run.status.remainingMs = run.status.state === 'paused' ? null : this.engine.remainingMs(run.status.id) ?? 0;
+  }
+
+  private etaTimer: NodeJS.Timeout | null = null;
+
+  /** While any evacuation runs, its remaining time is predicted again every ETA_TICK_MS. */
+  private watchEta(): void {
+    if (this.etaTimer) return;
+    this.etaTimer = setInterval(() => {
+      let any = false;
+      for (const run of this.evacuations.values()) {
+        if (run.status.state !== 'running') continue;
+        any = true;
+        this.refreshEta(run);
+        this.events.emit('maintenance:evacuation', structuredClone(run.status));
+      }
+      if (!any && this.etaTimer) {
+        clearInterval(this.etaTimer);
+        this.etaTimer = null;
+      }
+    }, ETA_TICK_MS);
+    this.etaTimer.unref();
   }
 
   private onEnded(r: MigrationRecord): void {
@@ -240,7 +343,8 @@ export class MaintenanceService {
       if (!move) continue;
       run.pending.delete(r.id);
       if (r.outcome === 'completed') run.status.done++;
-      else if (r.outcome === 'cancelled') this.leftBehind(run, move.vmId, move.vm, `cancelled: ${r.reason}`);
+      else if (r.outcome === 'cancelled') this.leftBehind(run, move.vmId, move.vm, run.cancelled ? 'the evacuation was cancelled before it moved' : `cancelled: ${r.reason}`);
+      else if (run.cancelled) this.leftBehind(run, move.vmId, move.vm, `failed to ${r.to} (${r.reason}); not retried: the evacuation was cancelled`);
       else this.retry(run, move, r);
       this.settleIfDone(run);
       this.emit(run);
@@ -266,12 +370,15 @@ export class MaintenanceService {
   }
 
   private settleIfDone(run: Running): void {
-    if (run.status.state !== 'running' || run.pending.size) return;
-    run.status.state = run.status.left.length ? 'partial' : 'completed';
+    if (!isActive(run.status) || run.pending.size) return;
+    run.status.state = run.cancelled ? 'cancelled' : run.status.left.length ? 'partial' : 'completed';
+    run.status.remainingMs = null;
+    run.status.elapsedMs = undefined;
     run.status.endedAt = new Date().toISOString();
     run.status.actualMs = run.clock() - run.t0;
     // An evacuation's hosts stay in maintenance: emptied (or as empty as they could be made).
-    if (run.status.kind !== 'return') for (const id of run.status.plan.hostIds) this.mark(id, true, run.status.left.length ? `${EVACUATED}, ${run.status.left.length} VMs left` : EVACUATED);
+    const left = run.status.left.length ? `, ${run.status.left.length} VMs left` : '';
+    if (run.status.kind !== 'return') for (const id of run.status.plan.hostIds) this.mark(id, true, run.cancelled ? `evacuation cancelled${left}` : `${EVACUATED}${left}`);
     this.store.audit('ferry', 'evacuated', { id: run.status.id, done: run.status.done, left: run.status.left.length });
     if (run.status.scheduleId) {
       this.store.updateSchedule(run.status.scheduleId, { state: 'done', note: run.status.left.length ? `${run.status.left.length} VMs stayed` : '' });
@@ -287,6 +394,11 @@ export class MaintenanceService {
     this.store.saveEvacuation(run.status);
     this.events.emit('maintenance:evacuation', structuredClone(run.status));
   }
+}
+
+/** Running or paused: not ended. */
+function isActive(e: EvacuationStatus): boolean {
+  return e.state === 'running' || e.state === 'paused';
 }
 
 /** What changed between a schedule's preview and the plan made when it runs, in words. */

@@ -34,6 +34,31 @@ describe('FairQueue', () => {
     expect(q.next()!.id).toBe('b1');
   });
 
+  it('starts higher priority first across sources, but only within the per-host limits', () => {
+    const q = new FairQueue({ perHostOut: 1, perHostIn: 9, total: 9 });
+    q.push(item('b1', 'B', 'T'));
+    q.push(item('b2', 'B', 'T'));
+    q.push({ ...item('e1', 'E', 'T'), priority: 1 });
+    q.push({ ...item('e2', 'E', 'T'), priority: 1 });
+    // The evacuation's move goes first although B queued before it ...
+    expect(q.next()!.id).toBe('e1');
+    // ... yet E's outbound slot is full, so B's migration starts rather than waiting behind e2.
+    expect(q.next()!.id).toBe('b1');
+    expect(q.next()).toBeNull();
+  });
+
+  it('holds a group in place and releases it in its order', () => {
+    const q = new FairQueue({ perHostOut: 9, perHostIn: 9, total: 9 });
+    q.push({ ...item('e1', 'E', 'T'), group: 'ev' });
+    q.push({ ...item('e2', 'E', 'T'), group: 'ev' });
+    q.push(item('a1', 'A', 'T'));
+    q.hold('ev', true);
+    expect(q.waitingIn('ev').map((x) => x.id)).toEqual(['e1', 'e2']);
+    expect([q.next()?.id, q.next()]).toEqual(['a1', null]);
+    q.hold('ev', false);
+    expect([q.next()?.id, q.next()?.id, q.next()]).toEqual(['e1', 'e2', null]);
+  });
+
   it('lets a queued item be removed', () => {
     const q = new FairQueue({ perHostOut: 1, perHostIn: 1, total: 1 });
     q.push(item('a1', 'A', 'T'));
@@ -83,6 +108,31 @@ describe('engine queue', () => {
     await engine.whenIdle();
     expect(driver.migrations.map((m) => m.spec.vmId)).toEqual(['a1']);
     expect(() => engine.cancel(recs[1]!.id)).toThrow(/already ended/);
+  });
+
+  it("an evacuation's migrations start ahead of those queued before them; a held group waits and its ETA counts from now", async () => {
+    const { driver, engine } = setup({ perHostOut: 1, perHostIn: 99, total: 1 });
+    engine.start({ vms: ['a1'], to: 'T', strategy: 'precopy' });
+    engine.start({ vms: ['b1'], to: 'T', strategy: 'precopy' });
+    engine.start({ vms: ['a2'], to: 'T', strategy: 'precopy', priority: 1, group: 'ev' });
+    expect(engine.remainingMs('ev')).toBeGreaterThan(0);
+    expect(engine.remainingMs('none')).toBeNull();
+    driver.of('a1').complete();
+    await settle();
+    // b1 queued first, but a2 belongs to the evacuation.
+    expect(driver.migrations.map((m) => m.spec.vmId)).toEqual(['a1', 'a2']);
+    engine.start({ vms: ['a3'], to: 'T', strategy: 'precopy', priority: 1, group: 'ev' });
+    expect(engine.hold('ev', true)).toBe(1);
+    driver.of('a2').complete();
+    await settle();
+    // Held: b1 goes instead of a3, and a3 says why it waits.
+    expect(driver.migrations.map((m) => m.spec.vmId)).toEqual(['a1', 'a2', 'b1']);
+    expect(engine.active().find((p) => p.vm === 'a3')!.lastDecision).toBe('held: its evacuation is paused');
+    expect(engine.groupJobs('ev')).toEqual([{ id: expect.any(String), running: false }]);
+    engine.hold('ev', false);
+    driver.of('b1').complete();
+    await settle();
+    expect(driver.migrations.map((m) => m.spec.vmId)).toEqual(['a1', 'a2', 'b1', 'a3']);
   });
 
   it('refuses a VM that is already queued', () => {

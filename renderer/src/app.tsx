@@ -103,6 +103,8 @@ function useEndedNotifications() {
   useEffect(
     () =>
       ferry.on('migrations:ended', (r) => {
+        // Cancelled before it started (a cancelled evacuation's queued moves): nothing happened to the VM.
+        if (r.outcome === 'cancelled' && r.startedAt === null) return;
         const ok = r.outcome === 'completed';
         const title = ok ? `${r.vm} moved to ${r.to}` : r.outcome === 'cancelled' ? `Migration of ${r.vm} cancelled` : `Migration of ${r.vm} failed`;
         const body = ok
@@ -135,6 +137,9 @@ function useEndedNotifications() {
         if (before) return;
         title = `${what} started${e.scheduleId ? ' (scheduled)' : ''}`;
         body = `${e.total} moves, predicted ${formatMs(e.plan.etaMs)}${e.differences?.length ? `; ${e.differences.length} changes since the preview` : ''}.`;
+      } else if (e.state === 'paused') {
+        title = `${what} paused`;
+        body = `${e.done} of ${e.total} moved; the queued moves wait until it is resumed, the running ones finish.`;
       } else {
         title = `${what} ${e.state}`;
         body = `${e.done} of ${e.total} moved in ${formatMs(e.actualMs)} (predicted ${formatMs(e.plan.etaMs)})${e.left.length ? `; ${e.left.length} stayed` : ''}.`;

@@ -2,7 +2,7 @@
 // the simulated datacenter, watch it finish, and see the host in maintenance on the map.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, screenshotPath, serveSmallLab, type Served } from './harness';
+import { launchBrowser, screenshotPath, serveFixture, serveSmallLab, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
@@ -99,6 +99,46 @@ describe('maintenance view', () => {
       await page.getByTestId('report-view').waitFor();
     } finally {
       await page.close();
+    }
+  });
+
+  it('pauses an evacuation (the queued moves wait), resumes it, and cancels it (the rest stay put)', async () => {
+    // Eight 4 GiB VMs at real speed: two move at a time, each a few seconds.
+    const own = await serveFixture('eight-vms.json', '1');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(30_000);
+    page.on('dialog', (d) => void d.accept());
+    try {
+      await page.goto(own.url);
+      await page.getByTestId('nav-maintenance').click();
+      await page.locator('[data-rack="ev-r01"]').getByRole('button', { name: /ev-r01/ }).click();
+      await page.getByTestId('maint-host-ev-h1').getByRole('checkbox').check();
+      await page.getByRole('button', { name: 'Preview plan' }).click();
+      await page.getByTestId('maint-plan').waitFor();
+      await page.getByRole('button', { name: 'Evacuate now' }).click();
+      const row = page.locator('li.evac', { hasText: 'ev-h1' }).first();
+      await row.getByRole('button', { name: 'Pause' }).click();
+      await page.getByTestId('evac-paused').waitFor();
+      await page.getByText('the queued moves wait until it is resumed, the running ones finish.').first().waitFor();
+      await expect(row.getByTestId('evac-time').textContent()).resolves.toMatch(/of 8 moved · paused; the queued moves wait/);
+      await expect(row.locator('.evac-log').textContent()).resolves.toMatch(/paused by \S+: 6 queued moves wait, 2 running go on/);
+      // The two running finish; the six held stay queued.
+      await row.getByTestId('evac-time').filter({ hasText: '2 of 8 moved' }).waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: screenshotPath('maintenance-paused.png') });
+      await row.getByRole('button', { name: 'Resume' }).click();
+      await row.getByTestId('evac-time').filter({ hasText: /to go \(predicted now/ }).waitFor();
+      await row.getByRole('button', { name: 'Cancel…' }).click();
+      await page.getByTestId('evac-cancelled').waitFor({ timeout: 60_000 });
+      const text = (await row.textContent()) ?? '';
+      expect(text).toMatch(/cancelled by \S+: 4 queued moves stay put, 2 running finish/);
+      expect(text).toMatch(/4 of 8 moved · took/);
+      expect(text.match(/the evacuation was cancelled before it moved/g)).toHaveLength(4);
+      // Every move has ended: nothing is left counted as active.
+      await expect.poll(() => page.getByTestId('nav-migrations').locator('.count').count(), { timeout: 10_000 }).toBe(0);
+      await page.screenshot({ path: screenshotPath('maintenance-cancelled.png') });
+    } finally {
+      await page.close();
+      await own.stop();
     }
   });
 });

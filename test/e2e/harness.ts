@@ -98,10 +98,13 @@ export function screenshotPath(name: string): string {
   return path.join(SCREENSHOTS, name);
 }
 
-/** `ferry serve` on a fresh data dir loaded with the three-host lab fixture (`ferry sim load`). */
-export async function serveSmallLab(speed: string): Promise<Served> {
+/** `ferry serve` on a fresh data dir loaded with a fixture of test/e2e/fixtures (`ferry sim load`). */
+export async function serveFixture(name: string, speed: string): Promise<Served> {
   const dataDir = tempDataDir();
-  const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', 'small-lab.json')], { dataDir });
+  const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', name)], { dataDir });
   if (load.code !== 0) throw new Error(`ferry sim load failed: ${load.stderr}`);
   return startServe({ speed, dataDir });
 }
+
+/** The three-host lab: one host too small for big-db. */
+export const serveSmallLab = (speed: string) => serveFixture('small-lab.json', speed);

@@ -245,19 +245,70 @@ function PlanView({ plan }: { plan: EvacuationPlan }) {
   );
 }
 
+/** Done, and the time: how long it took, or what is still to go as predicted now. */
+function evacuationTime(e: EvacuationStatus): string {
+  if (e.actualMs !== null) return `took ${formatMs(e.actualMs)}, predicted ${formatMs(e.plan.etaMs)}`;
+  if (e.state === 'paused') return `paused; the queued moves wait`;
+  if (e.remainingMs != null) return `about ${formatMs(e.remainingMs)} to go (predicted now; the plan said ${formatMs(e.plan.etaMs)})`;
+  return `predicted ${formatMs(e.plan.etaMs)}`;
+}
+
+/** Pause, resume and cancel a running evacuation; a refusal is shown, nothing is lost. */
+function EvacuationControls({ e }: { e: EvacuationStatus }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const act = (f: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    f().catch((x) => setError(errorText(x))).finally(() => setBusy(false));
+  };
+  if (e.state !== 'running' && e.state !== 'paused') return null;
+  return (
+    <div className="evac-actions">
+      {e.state === 'running' ? (
+        <button type="button" className="btn small" disabled={busy} onClick={() => act(() => ferry.maintenance.pause({ id: e.id }))} title="Queued moves wait in place; running ones finish">
+          Pause
+        </button>
+      ) : (
+        <button type="button" className="btn small" disabled={busy} onClick={() => act(() => ferry.maintenance.resume({ id: e.id }))}>
+          Resume
+        </button>
+      )}
+      <button
+        type="button"
+        className="btn small danger"
+        disabled={busy}
+        title="Moves not started stay put; running ones finish. The hosts stay in maintenance."
+        onClick={() => window.confirm(`Cancel the evacuation of ${e.hosts.join(', ')}? Moves not started stay where they are; running ones finish. The hosts stay in maintenance.`) && act(() => ferry.maintenance.cancel({ id: e.id }))}
+      >
+        Cancel…
+      </button>
+      {error && <span className="error" role="alert">{error}</span>}
+    </div>
+  );
+}
+
 function EvacuationRow({ e }: { e: EvacuationStatus }) {
   const pct = e.total ? (e.done / e.total) * 100 : 100;
   const [open, setOpen] = useState(false);
+  const badge = e.state === 'completed' ? 'ok' : e.state === 'running' ? 'info' : e.state === 'cancelled' ? '' : 'warn';
   return (
     <li className="evac" data-testid={`evac-${e.state}`}>
       <div className="evac-head">
         <strong>{e.kind === 'return' ? `Back to ${e.hosts.join(', ')}` : e.hosts.join(', ')}</strong>
-        <span className={`badge ${e.state === 'completed' ? 'ok' : e.state === 'running' ? 'info' : 'warn'}`}>{e.state}</span>
-        <span className="muted">
-          {e.done} of {e.total} moved ·{' '}
-          {e.actualMs !== null ? `took ${formatMs(e.actualMs)}, predicted ${formatMs(e.plan.etaMs)}` : `predicted ${formatMs(e.plan.etaMs)}`}
+        <span className={`badge ${badge}`}>{e.state}</span>
+        <span className="muted" data-testid="evac-time">
+          {e.done} of {e.total} moved · {evacuationTime(e)}
         </span>
+        <EvacuationControls e={e} />
       </div>
+      {e.actions && e.actions.length > 0 && (
+        <ul className="muted evac-log">
+          {e.actions.map((a) => (
+            <li key={a}>{a}</li>
+          ))}
+        </ul>
+      )}
       <div className="bar" aria-label={`${e.done} of ${e.total} moved`}>
         <i style={{ width: `${pct}%` }} />
       </div>

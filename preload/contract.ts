@@ -11,6 +11,7 @@ import {
   type HostConnection,
   type HostTestResult,
   hostAddRequest,
+  type ConsolidationPlan,
   type EvacuationPlan,
   type EvacuationStatus,
   type Schedule,
@@ -27,6 +28,14 @@ import {
 
 const id = z.string().min(1).max(200);
 const empty = z.object({}).strict();
+const consolidateRequest = z
+  .object({
+    /** Share of each host's memory kept free, 0 to 0.5. */
+    headroom: z.number().min(0).max(0.5).optional(),
+    /** Watts a freed host saves; default an estimate from its size. */
+    wattsPerHost: z.number().min(1).max(20_000).optional(),
+  })
+  .strict();
 
 export const historyFilter = z
   .object({
@@ -88,6 +97,10 @@ export const requests = {
   'maintenance:resume': z.object({ id }).strict(),
   /** Moves not started stay put; running ones finish, or are aborted with abortRunning. */
   'maintenance:cancel': z.object({ id, abortRunning: z.boolean().optional() }).strict(),
+  /** Free as many hosts as possible keeping `headroom` of each host's memory free (default 10 %). */
+  'maintenance:consolidate': consolidateRequest,
+  /** Run it: one evacuation of the hosts it frees. */
+  'maintenance:consolidateApply': consolidateRequest,
   'hosts:connections': empty,
   'hosts:test': z.object({ uri: z.string().min(1).max(2000), acceptHostKey: hostAddRequest.shape.acceptHostKey }).strict(),
   'hosts:add': hostAddRequest,
@@ -174,6 +187,8 @@ export interface Responses {
   'maintenance:pause': EvacuationStatus;
   'maintenance:resume': EvacuationStatus;
   'maintenance:cancel': EvacuationStatus;
+  'maintenance:consolidate': ConsolidationPlan;
+  'maintenance:consolidateApply': EvacuationStatus;
   'hosts:connections': HostConnection[];
   'hosts:test': HostTestResult;
   'hosts:add': HostConnection;

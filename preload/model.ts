@@ -350,6 +350,40 @@ export interface EvacuationPlan {
   headroom: number;
 }
 
+/** A host a consolidation would empty. */
+export interface FreedHost {
+  host: string;
+  hostId: string;
+  cluster: string;
+  vms: number;
+  /** The draw it saves when switched off, W (the setting, or the estimate from its size). */
+  watts: number;
+}
+
+/** Free as many hosts as possible while keeping a headroom: the what-if, and what it costs. */
+export interface ConsolidationPlan {
+  headroom: number;
+  freed: FreedHost[];
+  /** Every move, on one predicted timeline (queueing under the limits, links shared). */
+  steps: PlanStep[];
+  etaMs: number;
+  totalDowntimeMs: number;
+  wattsSaved: number;
+  /** How the watts were had: the setting, or the estimate from each host's size. */
+  wattsNote: string;
+  /** Hosts up and out of maintenance, the ones a consolidation may empty or fill. */
+  hostsConsidered: number;
+  /** The most any plan could free: per cluster, hosts minus the fewest whose memory and vCPUs hold every VM. */
+  bound: number;
+  /** The most an exact solver found could be freed, where every cluster was small enough to solve; else null. */
+  optimum: number | null;
+  /** Why there is or is not an optimum (instance size, solver status, time). */
+  optimumNote: string;
+  perCluster: { cluster: string; hosts: number; freed: number; bound: number; optimum: number | null }[];
+  /** How long planning took, ms (the heuristic; the exact solve is in optimumNote). */
+  planMs: number;
+}
+
 /** An evacuation set for a time. */
 export interface Schedule {
   id: string;

@@ -2,10 +2,11 @@
 // limits, runs each migration through its host's driver (job.ts decides, the driver
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
-import type { EvacuationPlan, Host, MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
+import type { ConsolidationPlan, EvacuationPlan, Host, MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
 import type { DriverMigration, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
 import { Job, type MigrationRecorder } from './job';
+import { planConsolidation } from './consolidate';
 import { planEvacuation, planReturn, resolveHosts } from './evacuation';
 import { destinations, fit } from './placement';
 import { resolvePolicy } from './policy';
@@ -298,7 +299,7 @@ export class MigrationEngine {
    * The plan that empties these hosts (ids, names or rack names): destinations, order and
    * timeline, blockers. VMs already on their way to a host count against its room.
    */
-  plan(hostRefs: readonly string[], overrides?: PolicyOverrides, opts: { headroom?: number } = {}): EvacuationPlan {
+  plan(hostRefs: readonly string[], overrides?: PolicyOverrides, opts: { headroom?: number; prefer?: ReadonlyMap<string, string> } = {}): EvacuationPlan {
     const snap = this.snapshot();
     let sources: Host[];
     try {
@@ -312,6 +313,19 @@ export class MigrationEngine {
       headroom: opts.headroom,
       calibrationOf: (id) => snap.driverOf(id).calibration,
       busy: (id) => this.incoming(id),
+      prefer: opts.prefer,
+    });
+  }
+
+  /** The consolidation what-if on the inventory as it is: hosts freed, moves, bound (no exact optimum here). */
+  consolidation(opts: { headroom?: number; wattsPerHost?: number } = {}, overrides?: PolicyOverrides): ConsolidationPlan {
+    const snap = this.snapshot();
+    return planConsolidation(snap, {
+      policy: resolvePolicy(overrides),
+      limits: this.queue.limits,
+      headroom: opts.headroom,
+      wattsPerHost: opts.wattsPerHost,
+      calibrationOf: (id) => snap.driverOf(id).calibration,
     });
   }
 

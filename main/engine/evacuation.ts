@@ -24,6 +24,8 @@ export interface PlanOptions {
   calibrationOf?: (hostId: string) => DriverCalibration | undefined;
   /** VMs already on their way to a host (queued or running migrations). */
   busy?: (hostId: string) => Vm[];
+  /** Destinations chosen beforehand (a consolidation's), taken when they still fit. */
+  prefer?: ReadonlyMap<string, string>;
 }
 
 interface Placed {
@@ -104,7 +106,9 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
         }
         continue;
       }
-      const score: [number, number, number] = [to.rack === from.rack ? 0 : 1, 1 - after / to.memoryMiB, planned.get(to.id) ?? 0];
+      const score: [number, number, number] = opts.prefer?.get(vm.id) === to.id
+        ? [-1, 0, 0]
+        : [to.rack === from.rack ? 0 : 1, 1 - after / to.memoryMiB, planned.get(to.id) ?? 0];
       if (!best || less(score, best.score)) best = { host: to, score };
     }
     if (!best) {

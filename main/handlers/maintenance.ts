@@ -14,7 +14,9 @@ type MaintenanceChannels =
   | 'maintenance:bringHome'
   | 'maintenance:pause'
   | 'maintenance:resume'
-  | 'maintenance:cancel';
+  | 'maintenance:cancel'
+  | 'maintenance:consolidate'
+  | 'maintenance:consolidateApply';
 
 export const maintenanceHandlers = (engine: MigrationEngine, maintenance: MaintenanceService): Pick<Handlers, MaintenanceChannels> => ({
   'maintenance:plan': (r) => engine.plan(r.hosts),
@@ -29,4 +31,6 @@ export const maintenanceHandlers = (engine: MigrationEngine, maintenance: Mainte
   'maintenance:pause': (r) => maintenance.pause(r.id),
   'maintenance:resume': (r) => maintenance.resume(r.id),
   'maintenance:cancel': (r) => maintenance.cancel(r.id, { abortRunning: r.abortRunning }),
+  'maintenance:consolidate': (r) => maintenance.consolidate(r),
+  'maintenance:consolidateApply': (r) => maintenance.applyConsolidation(r),
 });

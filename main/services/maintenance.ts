@@ -2,7 +2,10 @@
 // evacuations: the planner's moves started as one group, a failed move retried once on
 // another destination, the hosts put in maintenance when it ends.
 import { FerryError } from '../../preload/contract';
-import type { EvacuationPlan, EvacuationStatus, Host, MigrationRecord, PlanBlocker, Schedule } from '../../preload/model';
+import type { ConsolidationPlan, EvacuationPlan, EvacuationStatus, Host, MigrationRecord, PlanBlocker, Schedule } from '../../preload/model';
+import { clusterModels } from '../engine/consolidate';
+import { EXACT_MAX_HOSTS, EXACT_MAX_VMS, exactFits, exactProgram, readExact } from '../engine/consolidate-exact';
+import { solvePrograms } from './exact-solver';
 import { EVACUATION_PRIORITY } from '../engine/constants';
 import type { MigrationEngine } from '../engine/engine';
 import type { EventBus } from '../events';
@@ -18,6 +21,8 @@ export const DEFAULT_SCHEDULE_GRACE_MS = 15 * 60_000;
 const SCHEDULER_TICK_MS = 1000;
 /** How often a running evacuation's remaining time is predicted again (wall ms). */
 const ETA_TICK_MS = 2000;
+/** Seconds the exact solver may take per cluster. */
+const EXACT_TIME_LIMIT_S = 5;
 /** The furthest ahead a schedule may be set. */
 const SCHEDULE_HORIZON_MS = 366 * 24 * 3600_000;
 export const EVACUATED = 'evacuated by Ferry';
@@ -165,9 +170,55 @@ export class MaintenanceService {
     }
   }
 
+  // ---- consolidation ----
+
+  /**
+   * The what-if: the hosts a consolidation frees, its moves and their cost, the bound, and
+   * on clusters small enough the exact optimum (HiGHS, in a worker), so the gap is known.
+   */
+  async consolidate(opts: { headroom?: number; wattsPerHost?: number } = {}): Promise<ConsolidationPlan> {
+    const plan = this.engine.consolidation(opts);
+    const models = clusterModels(this.engine.snapshot(), plan.headroom);
+    const small = models.filter(exactFits);
+    const limit = `it solves clusters of up to ${EXACT_MAX_HOSTS} hosts and ${EXACT_MAX_VMS} VMs`;
+    if (!small.length) {
+      plan.optimumNote = `no exact optimum: every cluster is too large for the exact solver (${limit}); the bound stands`;
+      return plan;
+    }
+    const t0 = performance.now();
+    try {
+      const results = await solvePrograms(small.map(exactProgram), EXACT_TIME_LIMIT_S);
+      const notes: string[] = [];
+      small.forEach((m, i) => {
+        const r = readExact(m, results[i]!);
+        plan.perCluster.find((c) => c.cluster === m.cluster)!.optimum = r.freed;
+        if (r.freed === null) notes.push(`${m.cluster}: ${r.note}`);
+      });
+      const solved = plan.perCluster.filter((c) => c.optimum !== null);
+      const ms = Math.round(performance.now() - t0);
+      if (solved.length === plan.perCluster.length) {
+        plan.optimum = solved.reduce((s, c) => s + c.optimum!, 0);
+        plan.optimumNote = `exact optimum by HiGHS for all ${solved.length} clusters in ${ms} ms`;
+      } else {
+        plan.optimumNote = `exact optimum for ${solved.length} of ${plan.perCluster.length} clusters (${ms} ms); the others ${notes.length ? notes.join('; ') : `are too large (${limit})`}`;
+      }
+    } catch (e) {
+      plan.optimumNote = `no exact optimum: ${(e as Error).message}`;
+    }
+    return plan;
+  }
+
+  /** Applying a consolidation: one evacuation of the hosts it frees, to the destinations it chose where they still fit. */
+  applyConsolidation(opts: { headroom?: number; wattsPerHost?: number } = {}): EvacuationStatus {
+    const plan = this.engine.consolidation(opts);
+    if (!plan.freed.length) throw new FerryError('conflict', `no host can be emptied now while keeping ${Math.round(plan.headroom * 100)} % of every host's memory free; lower the headroom to free more`);
+    this.store.audit(this.actor, 'consolidate', { hosts: plan.freed.map((f) => f.hostId), moves: plan.steps.length, headroom: plan.headroom });
+    return this.evacuate(plan.freed.map((f) => f.hostId), undefined, { headroom: plan.headroom, prefer: new Map(plan.steps.map((x) => [x.vmId, x.toId])) });
+  }
+
   /** Plans again from the inventory as it is now, holds the hosts out of placement, and starts the moves. */
-  evacuate(hostRefs: readonly string[], from?: Schedule): EvacuationStatus {
-    const plan = this.engine.plan(hostRefs);
+  evacuate(hostRefs: readonly string[], from?: Schedule, opts: { headroom?: number; prefer?: ReadonlyMap<string, string> } = {}): EvacuationStatus {
+    const plan = this.engine.plan(hostRefs, undefined, opts);
     this.refuseOverlap(plan);
     // In maintenance from now on: nothing new lands on a host being emptied.
     for (const id of plan.hostIds) this.mark(id, true, EVACUATING);

@@ -13,7 +13,7 @@ import { readFileOrFail, type Ctx } from './context';
 import { fetchAllRows, toCsv } from '../../common/history-export';
 import { reportPdf } from './pdf';
 import path from 'node:path';
-import { evacuate, evacuations, maintenance, schedules } from './maintenance-commands';
+import { consolidate, evacuate, evacuations, maintenance, schedules } from './maintenance-commands';
 import { labAddVm, labDown, labStatus, labStatusText, labUp } from './lab-commands';
 
 type Command = (ctx: Ctx) => Promise<number>;
@@ -262,6 +262,7 @@ export const commands: Record<string, Command> = {
   maintenance,
   schedules,
   evacuations,
+  consolidate,
 
   async sim(ctx) {
     const sub = arg(ctx, 0, 'sim subcommand (load or export)');

@@ -32,6 +32,9 @@ Commands:
   schedules [cancel <id>]                evacuations set for a time: pending, running, done, missed
   evacuations [pause|resume|cancel <id>] evacuations run, with their reports; act on a running one
       [--abort-running]                  with cancel: abort running moves too (default: they finish)
+  consolidate [--dry-run]                free as many hosts as possible: hosts freed, watts saved, moves,
+      [--headroom <%>] [--watts-per-host <W>]  downtime and time, against the most any plan could free;
+                                         without --dry-run it runs as one evacuation and waits
   maintenance enter|leave <host>         hold a host out of placement, or give it back
       [--bring-home [--dry-run]]         with leave: move the VMs its evacuation took away back (or show the plan)
   sim load <file.json> | sim export [--out <file>]
@@ -105,7 +108,7 @@ export async function main(argv: string[]): Promise<number> {
         'bring-home': { type: 'boolean' },
         'abort-running': { type: 'boolean' },
         headroom: { type: 'string' },
-        apply: { type: 'boolean' },
+        'watts-per-host': { type: 'string' },
       },
     });
   } catch (e) {

@@ -1,7 +1,7 @@
 // `ferry evacuate` and `ferry maintenance`: plan, preview and run host evacuations, and
 // hold hosts in maintenance, through the contract like every other command.
 import { FerryError } from '../../preload/contract';
-import type { EvacuationPlan, EvacuationStatus, Schedule } from '../../preload/model';
+import type { ConsolidationPlan, EvacuationPlan, EvacuationStatus, Schedule } from '../../preload/model';
 import type { Ctx } from './context';
 import { formatMs } from '../../common/units';
 import { table } from './format';
@@ -170,3 +170,42 @@ export async function schedules(ctx: Ctx): Promise<number> {
   else ctx.out(list.length ? list.map(scheduleLine).join('\n') : 'no scheduled evacuations (ferry evacuate <host> --at <ISO time>)');
   return 0;
 }
+
+function consolidationText(p: ConsolidationPlan): string {
+  const optimum = p.optimum !== null ? `, the exact optimum ${p.optimum}` : '';
+  const lines = [
+    `consolidate keeping ${Math.round(p.headroom * 100)} % of each host's memory free: frees ${p.freed.length} of ${p.hostsConsidered} hosts (the most any plan could free: ${p.bound}${optimum})`,
+    `  ${p.steps.length} moves, total predicted downtime ${formatMs(p.totalDowntimeMs)}, done in ${formatMs(p.etaMs)} (predicted); saves ${(p.wattsSaved / 1000).toFixed(1)} kW`,
+    `  watts: ${p.wattsNote}`,
+    `  ${p.optimumNote}; planned in ${formatMs(p.planMs)}`,
+  ];
+  if (p.freed.length) {
+    lines.push(table(p.freed.map((f) => ({ host: f.host, cluster: f.cluster, vms: f.vms, watts: f.watts })), ['host', 'cluster', 'vms', 'watts']));
+  }
+  return lines.join('\n');
+}
+
+/** `ferry consolidate --dry-run`: the what-if; without --dry-run it runs as one evacuation and waits. */
+export async function consolidate(ctx: Ctx): Promise<number> {
+  if (ctx.args.length) throw new FerryError('bad-request', `ferry consolidate takes no hosts (it looks at every cluster); unexpected "${ctx.args[0]}"`);
+  const req: { headroom?: number; wattsPerHost?: number } = {};
+  if (ctx.flags.headroom !== undefined) {
+    const pct = Number(String(ctx.flags.headroom).replace(/%$/, ''));
+    if (!Number.isFinite(pct) || pct < 0 || pct > 50) throw new FerryError('bad-request', `--headroom must be a percentage from 0 to 50, not "${String(ctx.flags.headroom)}"`);
+    req.headroom = pct / 100;
+  }
+  if (ctx.flags['watts-per-host'] !== undefined) {
+    const w = Number(ctx.flags['watts-per-host']);
+    if (!Number.isFinite(w) || w < 1 || w > 20_000) throw new FerryError('bad-request', `--watts-per-host must be a number of watts from 1 to 20000, not "${String(ctx.flags['watts-per-host'])}"`);
+    req.wattsPerHost = w;
+  }
+  if (ctx.flags['dry-run']) {
+    const plan = await ctx.api.maintenance.consolidate(req);
+    if (ctx.json) json(ctx, { ...plan, steps: planJson({ ...emptyPlan, steps: plan.steps }).steps });
+    else ctx.out(consolidationText(plan));
+    return 0;
+  }
+  return runAndWait(ctx, () => ctx.api.maintenance.consolidateApply(req));
+}
+
+const emptyPlan: EvacuationPlan = { hosts: [], hostIds: [], steps: [], blockers: [], etaMs: 0, orderReason: '', headroom: 0 };

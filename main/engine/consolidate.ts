@@ -118,66 +118,126 @@ interface Move {
   to: Host;
 }
 
-/** The heuristic for one cluster: the hosts it frees and the moves that free them. */
-export function consolidateCluster(m: ClusterModel, refusal?: PlacementView['refusal']): { freed: number[]; moves: Move[] } {
+/** What each host of a cluster holds as VMs move: memory, vCPUs and anti-affinity groups. */
+class Load {
+  readonly mem: number[];
+  readonly cpu: number[];
+  readonly groups: Map<string, number>[];
+
+  constructor(private readonly m: ClusterModel, private readonly refusal?: PlacementView['refusal']) {
+    this.mem = m.vms.map((l) => l.reduce((s, v) => s + v.memoryMiB, 0));
+    this.cpu = m.vms.map((l) => l.reduce((s, v) => s + v.vcpus, 0));
+    this.groups = m.vms.map((l) => {
+      const g = new Map<string, number>();
+      for (const v of l) if (v.antiAffinity) g.set(v.antiAffinity, (g.get(v.antiAffinity) ?? 0) + 1);
+      return g;
+    });
+  }
+
+  /** The receiver among `hosts` with the least memory left after taking `vm` (best fit), or -1. */
+  bestFit(vm: Vm, hosts: Iterable<number>): number {
+    let best = -1;
+    for (const t of hosts) {
+      if (this.mem[t]! + vm.memoryMiB > this.m.memCap[t]! || this.cpu[t]! + vm.vcpus > this.m.cpuCap[t]!) continue;
+      if (vm.antiAffinity && this.groups[t]!.get(vm.antiAffinity)) continue;
+      if (best >= 0 && this.m.memCap[t]! - this.mem[t]! >= this.m.memCap[best]! - this.mem[best]!) continue;
+      if (this.refusal?.(vm, this.m.hosts[t]!)) continue;
+      best = t;
+    }
+    return best;
+  }
+
+  add(vm: Vm, t: number, sign = 1): void {
+    this.mem[t]! += sign * vm.memoryMiB;
+    this.cpu[t]! += sign * vm.vcpus;
+    if (vm.antiAffinity) this.groups[t]!.set(vm.antiAffinity, (this.groups[t]!.get(vm.antiAffinity) ?? 0) + sign);
+  }
+}
+
+const byMemoryDesc = (a: Vm, b: Vm) => b.memoryMiB - a.memoryMiB || b.vcpus - a.vcpus;
+
+/**
+ * Drain the lightest first: each host in turn is freed when all its VMs fit on the hosts
+ * that stay, else left as it was. A host that took VMs stays (emptying it later would move
+ * them twice).
+ */
+function drainLightest(m: ClusterModel, refusal?: PlacementView['refusal']): { freed: number[]; moves: Move[] } {
   const n = m.hosts.length;
-  const memUsed = m.vms.map((l) => l.reduce((s, v) => s + v.memoryMiB, 0));
-  const cpuUsed = m.vms.map((l) => l.reduce((s, v) => s + v.vcpus, 0));
-  // Anti-affinity groups on each host, counted (a move in adds one, an undo takes it away).
-  const groups = m.vms.map((l) => {
-    const g = new Map<string, number>();
-    for (const v of l) if (v.antiAffinity) g.set(v.antiAffinity, (g.get(v.antiAffinity) ?? 0) + 1);
-    return g;
-  });
+  const load = new Load(m, refusal);
   const freed = new Set<number>();
-  /** Hosts that took VMs: they stay (emptying them later would move those VMs twice). */
   const received = new Set<number>();
   const moves: Move[] = [];
-  // Lightest first: the fewest bytes to move for each host freed.
-  const order = [...Array(n).keys()].filter((i) => !m.pinned[i]).sort((a, b) => memUsed[a]! - memUsed[b]! || m.vms[a]!.length - m.vms[b]!.length);
+  const order = [...Array(n).keys()].filter((i) => !m.pinned[i]).sort((a, b) => load.mem[a]! - load.mem[b]! || m.vms[a]!.length - m.vms[b]!.length);
   for (const c of order) {
     if (received.has(c)) continue;
-    const vms = [...m.vms[c]!].sort((a, b) => b.memoryMiB - a.memoryMiB || b.vcpus - a.vcpus);
+    const targets = [...Array(n).keys()].filter((t) => t !== c && !freed.has(t));
     const taken: { vm: Vm; to: number }[] = [];
-    let ok = true;
-    for (const vm of vms) {
-      let best = -1;
-      for (let t = 0; t < n; t++) {
-        if (t === c || freed.has(t)) continue;
-        if (memUsed[t]! + vm.memoryMiB > m.memCap[t]! || cpuUsed[t]! + vm.vcpus > m.cpuCap[t]!) continue;
-        if (vm.antiAffinity && groups[t]!.get(vm.antiAffinity)) continue;
-        // Best fit: least memory left after it.
-        if (best >= 0 && m.memCap[t]! - memUsed[t]! >= m.memCap[best]! - memUsed[best]!) continue;
-        if (refusal?.(vm, m.hosts[t]!)) continue;
-        best = t;
-      }
-      if (best < 0) {
-        ok = false;
-        break;
-      }
-      memUsed[best]! += vm.memoryMiB;
-      cpuUsed[best]! += vm.vcpus;
-      if (vm.antiAffinity) groups[best]!.set(vm.antiAffinity, (groups[best]!.get(vm.antiAffinity) ?? 0) + 1);
-      taken.push({ vm, to: best });
+    for (const vm of [...m.vms[c]!].sort(byMemoryDesc)) {
+      const to = load.bestFit(vm, targets);
+      if (to < 0) break;
+      load.add(vm, to);
+      taken.push({ vm, to });
     }
-    if (!ok) {
-      // Undo: this host stays as it is.
-      for (const { vm, to } of taken) {
-        memUsed[to]! -= vm.memoryMiB;
-        cpuUsed[to]! -= vm.vcpus;
-        if (vm.antiAffinity) groups[to]!.set(vm.antiAffinity, groups[to]!.get(vm.antiAffinity)! - 1);
-      }
+    if (taken.length < m.vms[c]!.length) {
+      for (const { vm, to } of taken) load.add(vm, to, -1);
       continue;
     }
     freed.add(c);
-    memUsed[c] = 0;
-    cpuUsed[c] = 0;
     for (const { vm, to } of taken) {
       received.add(to);
       moves.push({ vm, from: m.hosts[c]!, to: m.hosts[to]! });
     }
   }
   return { freed: [...freed], moves };
+}
+
+/**
+ * Keep the `k` largest hosts (those with VMs that cannot move always stay; among equals the
+ * fuller, so fewer bytes move) and pack every other host's VMs onto them, largest VM first,
+ * best fit. Null when they do not all fit.
+ */
+function keepLargest(m: ClusterModel, k: number, refusal?: PlacementView['refusal']): { freed: number[]; moves: Move[] } | null {
+  const n = m.hosts.length;
+  const load = new Load(m, refusal);
+  const order = [...Array(n).keys()].sort((a, b) => Number(m.pinned[b]) - Number(m.pinned[a]) || m.memCap[b]! - m.memCap[a]! || load.mem[b]! - load.mem[a]!);
+  if (order.slice(k).some((i) => m.pinned[i])) return null;
+  const kept = order.slice(0, k);
+  const freed = order.slice(k);
+  const leaving = freed.flatMap((c) => m.vms[c]!.map((vm) => ({ vm, from: c }))).sort((a, b) => byMemoryDesc(a.vm, b.vm));
+  const moves: Move[] = [];
+  for (const { vm, from } of leaving) {
+    const to = load.bestFit(vm, kept);
+    if (to < 0) return null;
+    load.add(vm, to);
+    moves.push({ vm, from: m.hosts[from]!, to: m.hosts[to]! });
+  }
+  return { freed, moves };
+}
+
+/**
+ * The heuristic for one cluster: the better of draining the lightest hosts and keeping the
+ * fewest largest hosts that take everything (searched by halving between the bound and all
+ * hosts); more hosts freed wins, then fewer moves.
+ */
+export function consolidateCluster(m: ClusterModel, refusal?: PlacementView['refusal']): { freed: number[]; moves: Move[] } {
+  let best = drainLightest(m, refusal);
+  const n = m.hosts.length;
+  // Keeping k hosts: feasible at k = n (nothing moves); find the least k that packs.
+  let lo = n - freeBound(m);
+  let hi = n;
+  let found: { freed: number[]; moves: Move[] } | null = null;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const r = keepLargest(m, mid, refusal);
+    if (r) {
+      found = r;
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  if (found && (found.freed.length > best.freed.length || (found.freed.length === best.freed.length && found.moves.length < best.moves.length))) best = found;
+  return best;
 }
 
 export function planConsolidation(view: PlacementView, opts: ConsolidateOptions): ConsolidationPlan {
@@ -188,7 +248,7 @@ export function planConsolidation(view: PlacementView, opts: ConsolidateOptions)
   const moves: Move[] = [];
   const perCluster: ConsolidationPlan['perCluster'] = [];
   for (const m of models) {
-    const r = consolidateCluster(m, view.refusal);
+    const r = consolidateCluster(m, view.refusal ? (v, h) => view.refusal!(v, h) : undefined);
     for (const i of r.freed) {
       const h = m.hosts[i]!;
       freed.push({ host: h.name, hostId: h.id, cluster: h.cluster, vms: m.vms[i]!.length, watts: opts.wattsPerHost ?? hostWatts(h) });

@@ -97,4 +97,33 @@ describe('evacuation control', () => {
     expect(final.left).toHaveLength(6);
     expect((await api.inventory.get()).vms.filter((v) => v.host === 'h1')).toHaveLength(6);
   });
+
+  it('consolidates through the contract: the what-if with its bound and exact optimum, then applied as one evacuation', async () => {
+    const api = lab();
+    // Six 2 GiB VMs on h1 of three 64 GiB hosts: everything fits on one, so two hosts can go.
+    const plan = await api.maintenance.consolidate({ headroom: 0.1 });
+    expect(plan).toMatchObject({ hostsConsidered: 3, bound: 2, optimum: 2 });
+    expect(plan.optimumNote).toMatch(/exact optimum by HiGHS for all 1 clusters/);
+    // Nothing to move: h2 and h3 are empty already; h1 keeps its six.
+    expect(plan.freed.map((f) => f.host).sort()).toEqual(['h2', 'h3']);
+    expect(plan.steps).toEqual([]);
+    await expect(api.maintenance.consolidate({ headroom: 0.9 })).rejects.toThrow(/headroom/);
+    // Move three onto h2 by hand: now consolidating means moving them back together.
+    const recs = await api.migrations.start({ vms: ['vm-1', 'vm-2', 'vm-3'], to: 'h2' });
+    await Promise.all(recs.map((r) => app!.engine.wait(r.id)));
+    const again = await api.maintenance.consolidate({});
+    expect(again.freed).toHaveLength(2);
+    expect(again.steps).toHaveLength(3);
+    expect(again.totalDowntimeMs).toBeGreaterThan(0);
+    const ev = await api.maintenance.consolidateApply({});
+    const final = ev.state === 'running' ? await ended(api, ev.id) : ev;
+    expect(final).toMatchObject({ state: 'completed', done: 3 });
+    const inv = await api.inventory.get();
+    const freed = again.freed.map((f) => f.hostId);
+    for (const id of freed) {
+      expect(inv.vms.filter((v) => v.host === id)).toEqual([]);
+      expect(inv.hosts.find((h) => h.id === id)!.maintenance).toBe(true);
+    }
+    expect(inv.vms.filter((v) => !freed.includes(v.host))).toHaveLength(6);
+  });
 });

@@ -7,6 +7,7 @@ import { clusterModels } from '../engine/consolidate';
 import { EXACT_MAX_HOSTS, EXACT_MAX_VMS, exactFits, exactProgram, readExact } from '../engine/consolidate-exact';
 import { solvePrograms } from './exact-solver';
 import { EVACUATION_PRIORITY } from '../engine/constants';
+import { plural } from '../engine/words';
 import type { MigrationEngine } from '../engine/engine';
 import type { EventBus } from '../events';
 import type { Store } from '../store/store';
@@ -198,9 +199,9 @@ export class MaintenanceService {
       const ms = Math.round(performance.now() - t0);
       if (solved.length === plan.perCluster.length) {
         plan.optimum = solved.reduce((s, c) => s + c.optimum!, 0);
-        plan.optimumNote = `exact optimum by HiGHS for all ${solved.length} clusters in ${ms} ms`;
+        plan.optimumNote = `solved exactly by HiGHS (${plural(solved.length, 'cluster')}, ${ms} ms)`;
       } else {
-        plan.optimumNote = `exact optimum for ${solved.length} of ${plan.perCluster.length} clusters (${ms} ms); the others ${notes.length ? notes.join('; ') : `are too large (${limit})`}`;
+        plan.optimumNote = `solved exactly for ${solved.length} of ${plural(plan.perCluster.length, 'cluster')} (${ms} ms); the others ${notes.length ? notes.join('; ') : `are too large (${limit})`}`;
       }
     } catch (e) {
       plan.optimumNote = `no exact optimum: ${(e as Error).message}`;

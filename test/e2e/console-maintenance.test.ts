@@ -141,4 +141,31 @@ describe('maintenance view', () => {
       await own.stop();
     }
   });
+
+  it('consolidation what-if: hosts freed against the bound and the optimum, and a bad field said in words', async () => {
+    const own = await serveFixture('eight-vms.json', 'virtual');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.setDefaultTimeout(30_000);
+    try {
+      await page.goto(own.url);
+      await page.getByTestId('nav-maintenance').click();
+      const panel = page.getByTestId('consolidation');
+      await panel.getByLabel('Headroom percent').fill('80');
+      await panel.getByRole('button', { name: 'What if?' }).click();
+      await expect(panel.getByRole('alert').textContent()).resolves.toMatch(/Headroom: a percentage from 0 to 50/);
+      await panel.getByLabel('Headroom percent').fill('10');
+      await panel.getByLabel('Watts per host').fill('250');
+      await panel.getByRole('button', { name: 'What if?' }).click();
+      const plan = panel.getByTestId('consolidation-plan');
+      await plan.waitFor();
+      // Eight 4 GiB VMs fit on one 128 GiB host: the two empty ones can go, nothing moves.
+      await expect(plan.locator('.stat').first().textContent()).resolves.toMatch(/Hosts freed\s*2 of 3/);
+      await expect(plan.locator('.stat').nth(1).textContent()).resolves.toMatch(/0\.5 kW/);
+      await expect(panel.getByTestId('consolidation-bound').textContent()).resolves.toMatch(/The most any plan could free: 2; the exact optimum: 2 \(solved exactly by HiGHS \(1 cluster, \d+ ms\)\)\. Nothing has to move/);
+      await page.screenshot({ path: screenshotPath('maintenance-consolidation.png') });
+    } finally {
+      await page.close();
+      await own.stop();
+    }
+  });
 });

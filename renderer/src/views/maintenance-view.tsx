@@ -5,6 +5,7 @@ import type { EvacuationPlan, EvacuationStatus, Host, MigrationRecord, Schedule 
 import { ferry } from '../api';
 import { errorText, formatMs, STRATEGY_LABEL } from '../format';
 import { useInventory } from '../state/inventory';
+import { ConsolidationPanel } from './consolidation-panel';
 
 interface RackGroup {
   cluster: string;
@@ -388,26 +389,29 @@ export function MaintenanceView() {
   return (
     <div className="view maintenance-view" data-testid="maintenance-view">
       <div className="maint-grid">
-        <section className="panel panel-body">
-          <h3>Hosts and racks</h3>
-          <p className="muted">Pick the hosts to empty: a whole rack, or hosts in it.</p>
-          {!index && <p className="muted">Loading…</p>}
-          <HostPicker
-            groups={groups}
-            vmsOn={vmsOn}
-            selected={selected}
-            toggle={toggle}
-            onMaintenance={(h, on) =>
-              act(async () => {
-                if (on) return void (await ferry.maintenance.set({ host: h.id, on }));
-                // Leaving: offer to bring back what its evacuation moved away, if anything.
-                const back = await ferry.maintenance.homePlan({ host: h.id });
-                if (back.steps.length || back.blockers.length) setHome({ host: h, plan: back });
-                else await ferry.maintenance.set({ host: h.id, on: false });
-              })
-            }
-          />
-        </section>
+        <div className="maint-col">
+          <section className="panel panel-body">
+            <h3>Hosts and racks</h3>
+            <p className="muted">Pick the hosts to empty: a whole rack, or hosts in it.</p>
+            {!index && <p className="muted">Loading…</p>}
+            <HostPicker
+              groups={groups}
+              vmsOn={vmsOn}
+              selected={selected}
+              toggle={toggle}
+              onMaintenance={(h, on) =>
+                act(async () => {
+                  if (on) return void (await ferry.maintenance.set({ host: h.id, on }));
+                  // Leaving: offer to bring back what its evacuation moved away, if anything.
+                  const back = await ferry.maintenance.homePlan({ host: h.id });
+                  if (back.steps.length || back.blockers.length) setHome({ host: h, plan: back });
+                  else await ferry.maintenance.set({ host: h.id, on: false });
+                })
+              }
+            />
+          </section>
+          <ConsolidationPanel />
+        </div>
         <section className="panel panel-body">
           <div className="maint-actions">
             <h3>Evacuation plan</h3>

@@ -10,6 +10,8 @@ import { InventoryService } from './services/inventory';
 import { recoverMigrations } from './services/recovery';
 import { ReportPrinter } from './services/report-printer';
 import { MaintenanceMarks, MaintenanceService } from './services/maintenance';
+import { SettingsService } from './services/settings';
+import { settingsHandlers } from './handlers/settings';
 import { MigrationEngine } from './engine/engine';
 import type { DriverFactory, HostDriver } from './engine/driver';
 import { DRIVER_FACTORIES } from './drivers';
@@ -52,6 +54,7 @@ export interface FerryApp {
   inventory: InventoryService;
   history: HistoryService;
   maintenance: MaintenanceService;
+  settings: SettingsService;
   /** Prints a report page to PDF, once a host that can render the console installs a printer. */
   printer: ReportPrinter;
   options: AppOptions;
@@ -91,11 +94,13 @@ export function createApp(options: AppOptions): FerryApp {
   const history = new HistoryService(store);
   const printer = new ReportPrinter();
   const maintenance = new MaintenanceService(store, events, startedBy, marks, engine);
+  const settings = new SettingsService(store, events, startedBy, engine);
+  if (settings.loadNote) process.stderr.write(`ferry: ${settings.loadNote}\n`);
   const longLived = options.longLived !== false;
   recoverMigrations(store, engine, drivers, longLived);
   if (longLived) history.applyRetention();
   // Only the console runs schedules: a short CLI command would exit before one came due.
-  if (longLived) maintenance.startScheduler(options.scheduleGraceMs ?? graceFromEnv());
+  if (longLived) maintenance.startScheduler(() => options.scheduleGraceMs ?? graceFromEnv() ?? settings.get().scheduleGraceMin * 60_000);
   inventory.startChanges((p) => events.emit('inventory:changed', p));
   const inv = inventory;
 
@@ -112,6 +117,7 @@ export function createApp(options: AppOptions): FerryApp {
     ...historyHandlers(history, printer),
     ...maintenanceHandlers(engine, maintenance),
     ...hostHandlers(new HostsService(drivers, inv)),
+    ...settingsHandlers(settings),
   });
 
   return {
@@ -123,6 +129,7 @@ export function createApp(options: AppOptions): FerryApp {
     inventory: inv,
     history,
     maintenance,
+    settings,
     printer,
     options,
     async close() {

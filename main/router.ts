@@ -1,5 +1,6 @@
 // Validates every request against the contract's schema and turns every outcome into
 // the error envelope. Both transports (Electron IPC and the WebSocket) call `dispatch`.
+import { issueText } from './issue-words';
 import { FerryError, requests, CHANNELS, type Channel, type Envelope, type ParsedReq, type Res } from '../preload/contract';
 
 export type Handler<C extends Channel> = (req: ParsedReq<C>) => Res<C> | Promise<Res<C>>;
@@ -19,9 +20,7 @@ export class Router {
     const c = channel as Channel;
     const parsed = requests[c].safeParse(raw ?? {});
     if (!parsed.success) {
-      const i = parsed.error.issues[0]!;
-      const where = i.path.length ? `${i.path.join('.')}: ` : '';
-      return { ok: false, error: { code: 'bad-request', message: `${c}: ${where}${i.message}` } };
+      return { ok: false, error: { code: 'bad-request', message: issueText(parsed.error.issues[0]!) } };
     }
     try {
       const handler = this.handlers[c] as (r: unknown) => unknown;

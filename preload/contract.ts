@@ -11,6 +11,8 @@ import {
   type HostConnection,
   type HostTestResult,
   hostAddRequest,
+  settingsPatch,
+  type Settings,
   type ConsolidationPlan,
   type EvacuationPlan,
   type EvacuationStatus,
@@ -105,6 +107,9 @@ export const requests = {
   'hosts:test': z.object({ uri: z.string().min(1).max(2000), acceptHostKey: hostAddRequest.shape.acceptHostKey }).strict(),
   'hosts:add': hostAddRequest,
   'hosts:remove': z.object({ name: id }).strict(),
+  'settings:get': empty,
+  /** Any subset of the settings; the rest stay as they are. */
+  'settings:set': settingsPatch,
 } as const;
 
 export type Channel = keyof typeof requests;
@@ -193,6 +198,8 @@ export interface Responses {
   'hosts:test': HostTestResult;
   'hosts:add': HostConnection;
   'hosts:remove': { removed: string };
+  'settings:get': Settings;
+  'settings:set': Settings;
 }
 export type Res<C extends Channel> = Responses[C];
 
@@ -206,9 +213,11 @@ export interface Events {
   'maintenance:evacuation': EvacuationStatus;
   /** A schedule was set, cancelled, ran or was missed: the whole list. */
   'maintenance:schedules': Schedule[];
+  /** The settings changed (from any window or the CLI beside this console). */
+  'settings:changed': Settings;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation', 'maintenance:schedules'];
+export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation', 'maintenance:schedules', 'settings:changed'];
 export const CHANNELS = Object.keys(requests) as Channel[];
 
 export const ERROR_CODES = [

@@ -203,6 +203,44 @@ export const DEFAULT_POLICY: Policy = {
   postcopyFaultThrottle: true,
 };
 
+/**
+ * The settings that apply to new work: the default migration policy, the concurrency
+ * limits, and maintenance defaults. Stored in the data directory, validated, audited.
+ */
+export const settingsSchema = z
+  .object({
+    /** The policy a migration gets unless it asks otherwise. */
+    policy: policySchema,
+    /** Migrations at once: out of one host, into one host, and in all. */
+    limits: z
+      .object({
+        perHostOut: z.number().int().min(1).max(16),
+        perHostIn: z.number().int().min(1).max(16),
+        total: z.number().int().min(1).max(256),
+      })
+      .strict(),
+    /** Share of a destination's memory an evacuation or consolidation keeps free, %. */
+    headroomPct: z.number().min(0).max(50),
+    /** A schedule that came due while no console ran still runs this many minutes late. */
+    scheduleGraceMin: z.number().int().min(0).max(1440),
+    /** What a host switched off saves, W; null: estimated from each host's size. */
+    wattsPerHost: z.number().min(1).max(20_000).nullable(),
+  })
+  .strict();
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** A change to some settings: any subset, each section partly. */
+export const settingsPatch = z
+  .object({
+    policy: policySchema.partial().strict().optional(),
+    limits: settingsSchema.shape.limits.partial().strict().optional(),
+    headroomPct: settingsSchema.shape.headroomPct.optional(),
+    scheduleGraceMin: settingsSchema.shape.scheduleGraceMin.optional(),
+    wattsPerHost: settingsSchema.shape.wattsPerHost.optional(),
+  })
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsPatch>;
+
 /** What the model expects of one strategy for one VM on one link. */
 export interface Prediction {
   strategy: Strategy;

@@ -14,6 +14,7 @@ import { fetchAllRows, toCsv } from '../../common/history-export';
 import { reportPdf } from './pdf';
 import path from 'node:path';
 import { consolidate, evacuate, evacuations, maintenance, schedules } from './maintenance-commands';
+import { settings } from './settings-commands';
 import { labAddVm, labDown, labStatus, labStatusText, labUp } from './lab-commands';
 
 type Command = (ctx: Ctx) => Promise<number>;
@@ -263,6 +264,7 @@ export const commands: Record<string, Command> = {
   schedules,
   evacuations,
   consolidate,
+  settings,
 
   async sim(ctx) {
     const sub = arg(ctx, 0, 'sim subcommand (load or export)');

@@ -37,6 +37,8 @@ Commands:
                                          without --dry-run it runs as one evacuation and waits
   maintenance enter|leave <host>         hold a host out of placement, or give it back
       [--bring-home [--dry-run]]         with leave: move the VMs its evacuation took away back (or show the plan)
+  settings [set <key>=<value>...]        the defaults new work gets: policy.*, limits.*, headroomPct,
+                                         scheduleGraceMin, wattsPerHost (null: estimated from host size)
   sim load <file.json> | sim export [--out <file>]
   serve [--port <n>]                     the console in a browser, on 127.0.0.1
   lab up [--hosts <n>] [--vms <n>] [--vm <name:mem=..,wss=..,rate=..>]... [--file <lab.json>]

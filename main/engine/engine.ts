@@ -2,7 +2,7 @@
 // limits, runs each migration through its host's driver (job.ts decides, the driver
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
-import type { ConsolidationPlan, EvacuationPlan, Host, MigrationRecord, Policy, PolicyOverrides, PredictResult, Progress, StrategyChoice, Vm } from '../../preload/model';
+import { DEFAULT_POLICY, type ConsolidationPlan, type EvacuationPlan, type Host, type MigrationRecord, type Policy, type PolicyOverrides, type PredictResult, type Progress, type StrategyChoice, type Vm } from '../../preload/model';
 import type { DriverMigration, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
 import { Job, type MigrationRecorder } from './job';
@@ -62,6 +62,12 @@ export class MigrationEngine {
   private idleWaiters: (() => void)[] = [];
   private pumping = false;
   private pumpAgain = false;
+  /** The policy a migration gets unless it asks otherwise (the settings'). */
+  private basePolicy: Policy = DEFAULT_POLICY;
+  /** The headroom plans keep unless asked otherwise (the settings'). */
+  private headroom: number | undefined;
+  /** Watts a freed host saves (the settings'); undefined: estimated from its size. */
+  private wattsPerHost: number | undefined;
 
   constructor(private readonly opts: EngineOptions) {
     this.queue = new FairQueue<Job>({ ...DEFAULT_LIMITS, ...opts.limits });
@@ -78,8 +84,26 @@ export class MigrationEngine {
     await Promise.all(this.opts.drivers.map((d) => d.freshen?.(vmRefs).catch(() => undefined)));
   }
 
+  /**
+   * New defaults from the settings: the policy of migrations that ask for none, the
+   * concurrency limits (raised ones let queued migrations start now), the plans' headroom.
+   * Migrations already queued or running keep what they were given.
+   */
+  configure(c: { policy?: Policy; limits?: Limits; headroom?: number; wattsPerHost?: number | null }): void {
+    if (c.policy) this.basePolicy = c.policy;
+    if (c.wattsPerHost !== undefined) this.wattsPerHost = c.wattsPerHost ?? undefined;
+    if (c.limits) Object.assign(this.queue.limits, c.limits);
+    if (c.headroom !== undefined) this.headroom = c.headroom;
+    this.pump();
+    this.batcher.touch();
+  }
+
+  get defaultPolicy(): Policy {
+    return this.basePolicy;
+  }
+
   predict(vmRef: string, toRef: string, strategy: StrategyChoice = 'auto', overrides?: PolicyOverrides): PredictResult {
-    const policy = resolvePolicy(overrides);
+    const policy = resolvePolicy(overrides, this.basePolicy);
     const snap = this.snapshot();
     const vm = snap.vm(vmRef);
     const to = snap.host(toRef);
@@ -94,7 +118,7 @@ export class MigrationEngine {
   destinations(vmRef: string): Destination[] {
     const snap = this.snapshot();
     const vm = snap.vm(vmRef);
-    const policy = resolvePolicy();
+    const policy = resolvePolicy(undefined, this.basePolicy);
     return destinations(vm, snap, policy, {
       incoming: (hostId) => this.incoming(hostId),
       link: (from, to) => this.link(snap, from, to, policy),
@@ -107,7 +131,7 @@ export class MigrationEngine {
    * refused with the first reason.
    */
   start(req: StartRequest): MigrationRecord[] {
-    const policy = resolvePolicy(req.policy);
+    const policy = resolvePolicy(req.policy, this.basePolicy);
     if (new Set(req.vms).size !== req.vms.length) throw new FerryError('bad-request', 'the same VM is listed twice');
     if (req.vms.length === 0) throw new FerryError('bad-request', 'no VMs to migrate');
     const snap = this.snapshot();
@@ -308,9 +332,9 @@ export class MigrationEngine {
       throw new FerryError('not-found', (e as Error).message);
     }
     return planEvacuation(snap, sources, {
-      policy: resolvePolicy(overrides),
+      policy: resolvePolicy(overrides, this.basePolicy),
       limits: this.queue.limits,
-      headroom: opts.headroom,
+      headroom: opts.headroom ?? this.headroom,
       calibrationOf: (id) => snap.driverOf(id).calibration,
       busy: (id) => this.incoming(id),
       prefer: opts.prefer,
@@ -321,10 +345,10 @@ export class MigrationEngine {
   consolidation(opts: { headroom?: number; wattsPerHost?: number } = {}, overrides?: PolicyOverrides): ConsolidationPlan {
     const snap = this.snapshot();
     return planConsolidation(snap, {
-      policy: resolvePolicy(overrides),
+      policy: resolvePolicy(overrides, this.basePolicy),
       limits: this.queue.limits,
-      headroom: opts.headroom,
-      wattsPerHost: opts.wattsPerHost,
+      headroom: opts.headroom ?? this.headroom,
+      wattsPerHost: opts.wattsPerHost ?? this.wattsPerHost,
       calibrationOf: (id) => snap.driverOf(id).calibration,
     });
   }
@@ -338,7 +362,7 @@ export class MigrationEngine {
     const home = { ...snap.host(homeRef), maintenance: false };
     const view = { hosts: snap.hosts.map((h) => (h.id === home.id ? home : h)), vms: snap.vms, refusal: (v: Vm, h: Host) => snap.refusal(v, h) };
     return planReturn(view, home, vmIds, {
-      policy: resolvePolicy(overrides),
+      policy: resolvePolicy(overrides, this.basePolicy),
       limits: this.queue.limits,
       calibrationOf: (id) => snap.driverOf(id).calibration,
       busy: (id) => this.incoming(id),

@@ -137,9 +137,10 @@ export class MaintenanceService {
    * The long-lived console runs schedules: those that came due while no console ran run now
    * if within `graceMs` of their time, else they are marked missed; the rest when due.
    */
-  startScheduler(graceMs = DEFAULT_SCHEDULE_GRACE_MS): void {
+  startScheduler(grace: number | (() => number) = DEFAULT_SCHEDULE_GRACE_MS): void {
     const tick = () => {
       const now = Date.now();
+      const graceMs = typeof grace === 'number' ? grace : grace();
       for (const s of this.store.schedules()) {
         if (s.state !== 'pending' || Date.parse(s.at) > now) continue;
         if (now - Date.parse(s.at) > graceMs) {

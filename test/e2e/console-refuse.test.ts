@@ -90,4 +90,33 @@ describe('settings', () => {
       await page.close();
     }
   });
+
+  it('changes the defaults for new work: a bad figure is named and changes nothing; a good one is saved and used', async () => {
+    const page = await openConsole();
+    try {
+      await page.getByTestId('nav-settings').click();
+      const form = page.getByTestId('settings-defaults');
+      await expect.poll(() => form.getByLabel('Downtime limit').inputValue()).toBe('300');
+      await form.getByLabel('Out of one host').fill('99');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await expect(form.getByRole('alert').textContent()).resolves.toBe('limits.perHostOut must be at most 16');
+      await form.getByLabel('Out of one host').fill('3');
+      await form.getByLabel('Downtime limit').fill('450');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await form.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+      await page.screenshot({ path: screenshotPath('settings-defaults.png') });
+      // The migrate dialog of a new drop starts from the new default.
+      await page.reload();
+      await page.getByTestId('nav-settings').click();
+      await expect.poll(() => page.getByTestId('settings-defaults').getByLabel('Downtime limit').inputValue()).toBe('450');
+      await expect(page.getByTestId('settings-defaults').getByLabel('Out of one host').inputValue()).resolves.toBe('3');
+      // Put it back for the other tests on this console.
+      await page.getByTestId('settings-defaults').getByLabel('Downtime limit').fill('300');
+      await page.getByTestId('settings-defaults').getByLabel('Out of one host').fill('2');
+      await page.getByTestId('settings-defaults').getByRole('button', { name: 'Save' }).click();
+      await page.getByTestId('settings-defaults').getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    } finally {
+      await page.close();
+    }
+  });
 });

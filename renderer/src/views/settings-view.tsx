@@ -5,6 +5,7 @@ import { useAppInfo } from '../state/app-info';
 import { useInventory } from '../state/inventory';
 import { useTheme, type ThemeChoice } from '../theme';
 import { formatMiB, formatPct, linkName } from '../format';
+import { DefaultsForm } from './defaults-form';
 
 const ROW = 32;
 
@@ -72,6 +73,7 @@ export function SettingsView() {
   return (
     <div className="view settings-view" data-testid="settings-view">
       <div className="settings-grid">
+        <DefaultsForm />
         <section className="panel panel-body">
           <h3>Application</h3>
           {error && <p className="error-text">Could not read app info: {error}</p>}

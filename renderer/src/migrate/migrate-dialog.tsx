@@ -1,6 +1,7 @@
 // The confirmation after a drop: route, prediction, auto's pick and why, overrides.
 // Predictions are refreshed (debounced) when an override changes.
 import { useEffect, useId, useMemo, useRef, useState } from 'react';
+import { useSettings } from '../state/settings';
 import { DEFAULT_POLICY, parsePolicyField, type PolicyOverrides, type PredictResult, type StrategyChoice } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText, formatMiB, linkName, STRATEGY_LABEL, STRATEGY_ORDER } from '../format';
@@ -47,6 +48,7 @@ export function MigrateDialog({ request, index, onClose }: Props) {
   const [predicting, setPredicting] = useState(true);
   const [submitting, setSubmitting] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const defaults = useSettings()?.policy ?? DEFAULT_POLICY;
 
   const to = index.hostById.get(request.to);
   const vms = request.vmIds.map((id) => index.vmById.get(id)).filter((v) => v !== undefined);
@@ -162,7 +164,7 @@ export function MigrateDialog({ request, index, onClose }: Props) {
               result={leadPrediction}
               predicting={predicting}
               chosen={strategy}
-              limitMs={policy.downtimeLimitMs ?? DEFAULT_POLICY.downtimeLimitMs}
+              limitMs={policy.downtimeLimitMs ?? defaults.downtimeLimitMs}
             />
           ) : (
             <MultiPredictionTable vms={vms} index={index} predictions={predictions} predicting={predicting} limit={MAX_PREDICTED} />
@@ -183,11 +185,11 @@ export function MigrateDialog({ request, index, onClose }: Props) {
             </label>
             <label className="field">
               <span>Downtime limit (ms)</span>
-              <input type="number" min={1} max={60000} step={1} inputMode="numeric" placeholder="300 (default)" value={limit} onChange={(e) => setLimit(e.target.value)} />
+              <input type="number" min={1} max={60000} step={1} inputMode="numeric" placeholder={`${defaults.downtimeLimitMs} (default)`} value={limit} onChange={(e) => setLimit(e.target.value)} />
             </label>
             <label className="field">
               <span>Bandwidth cap (MiB/s)</span>
-              <input type="number" min={1} step="any" inputMode="decimal" placeholder="none: link speed" value={bandwidth} onChange={(e) => setBandwidth(e.target.value)} />
+              <input type="number" min={1} step="any" inputMode="decimal" placeholder={defaults.bandwidthMiBps === null ? 'none: link speed' : `${defaults.bandwidthMiBps} (default)`} value={bandwidth} onChange={(e) => setBandwidth(e.target.value)} />
             </label>
           </fieldset>
 

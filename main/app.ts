@@ -2,7 +2,8 @@
 // `ferry serve` and the CLI all build the same app; only the transport differs.
 // The drivers come from the registry (main/drivers.ts); the app only loops over them.
 import type { AppInfo } from '../preload/contract';
-import { Store } from './store/store';
+import { Store, type StoreWriteError } from './store/store';
+import { RecordKeeper } from './services/record-keeper';
 import { EventBus } from './events';
 import { Router } from './router';
 import { HistoryService } from './services/history';
@@ -43,10 +44,14 @@ export interface AppOptions {
   drivers?: readonly DriverFactory[];
   /** How late a schedule due while no console ran may still start (default 15 min; env FERRY_SCHEDULE_GRACE_MINUTES). */
   scheduleGraceMs?: number;
+  /** Told once when the disk refuses writes (default: one line on stderr). */
+  onStoreRefused?: (e: StoreWriteError) => void;
 }
 
 export interface FerryApp {
   store: Store;
+  /** The engine's records on their way to the store; those the disk refused wait there. */
+  records: RecordKeeper;
   events: EventBus;
   router: Router;
   engine: MigrationEngine;
@@ -68,6 +73,8 @@ function graceFromEnv(): number | undefined {
 
 export function createApp(options: AppOptions): FerryApp {
   const store = Store.open(options.dataDir);
+  store.onRefused = options.onStoreRefused ?? ((e) => process.stderr.write(`ferry: ${e.message}\n`));
+  const records = new RecordKeeper(store);
   const events = new EventBus();
   // Drivers report changes from the start; the service reports them once its events run.
   let inventory: InventoryService | null = null;
@@ -83,9 +90,9 @@ export function createApp(options: AppOptions): FerryApp {
     drivers,
     inMaintenance,
     recorder: {
-      insert: (r) => store.insertMigration(r),
-      update: (r) => store.updateMigration(r),
-      addRound: (id, sample) => store.addRound(id, sample),
+      insert: (r) => records.insert(r),
+      update: (r) => records.update(r),
+      addRound: (id, sample) => records.addRound(id, sample),
     },
     startedBy,
     onProgress: (batch) => events.emit('migrations:progress', batch),
@@ -122,6 +129,7 @@ export function createApp(options: AppOptions): FerryApp {
 
   return {
     store,
+    records,
     events,
     router,
     engine,
@@ -139,6 +147,10 @@ export function createApp(options: AppOptions): FerryApp {
       for (const d of drivers) d.dispose();
       // Migrations a driver ended as it stopped record their end before the store closes.
       await new Promise((r) => setImmediate(r));
+      if (!records.flush()) {
+        const n = records.pending;
+        process.stderr.write(`ferry: ${n} migration record${n === 1 ? '' : 's'} could not be written and ${n === 1 ? 'is' : 'are'} lost: ${records.failure?.message}\n`);
+      }
       store.close();
     },
   };

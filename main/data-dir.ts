@@ -1,4 +1,6 @@
 // Where Ferry keeps its database: --data-dir, else FERRY_DATA_DIR, else the user's app-data folder.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -17,4 +19,12 @@ export function operator(): string {
   } catch {
     return process.env.USER ?? 'unknown';
   }
+}
+
+/** Unix socket paths are limited to ~107 bytes; deep data dirs get a short alias in /tmp. */
+export function socketDir(dir: string): string {
+  if (dir.length <= 80) return dir;
+  const alias = path.join(os.tmpdir(), `ferry-${crypto.createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
+  fs.mkdirSync(alias, { recursive: true, mode: 0o700 });
+  return alias;
 }

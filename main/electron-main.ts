@@ -1,13 +1,18 @@
 // Electron's main process: one window, a sandboxed renderer behind the preload bridge,
 // and the same services `ferry serve` and the CLI use.
-import { app as electronApp, BrowserWindow, ipcMain, session, shell, Notification } from 'electron';
+import { app as electronApp, BrowserWindow, dialog, ipcMain, session, shell, Notification } from 'electron';
 import path from 'node:path';
 import { CHANNELS, EVENT_NAMES } from '../preload/contract';
 import { createApp, type FerryApp } from './app';
 import { defaultDataDir } from './data-dir';
 import { REPORT_READY_SELECTOR } from '../common/report-ready';
+import { claimForConsole, type DataDirLock } from './owner';
+import { listenLocalSocket, type LocalSocket } from './server/local-socket';
 
 let ferry: FerryApp | null = null;
+/** The data directory is this console's while it runs; the CLI beside it talks over `socket`. */
+let lock: DataDirLock | null = null;
+let socket: LocalSocket | null = null;
 const rendererIndex = path.join(__dirname, '..', 'renderer', 'index.html');
 const rendererUrl = new URL(`file://${rendererIndex}`).href;
 
@@ -88,12 +93,24 @@ function registerIpc(app: FerryApp): void {
   });
 }
 
-void electronApp.whenReady().then(() => {
+void electronApp.whenReady().then(async () => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
-  ferry = createApp({ dataDir: process.env.FERRY_DATA_DIR ?? defaultDataDir(), host: 'electron' });
+  const dataDir = path.resolve(process.env.FERRY_DATA_DIR || defaultDataDir());
+  try {
+    // One owner per data directory: another console is refused, a CLI command waited for.
+    lock = await claimForConsole(dataDir, 'Ferry (desktop)', (line) => process.stderr.write(`ferry: ${line}\n`));
+    ferry = createApp({ dataDir, host: 'electron' });
+    socket = await listenLocalSocket(ferry, lock.owner.socket!);
+  } catch (e) {
+    dialog.showErrorBox('Ferry cannot start', e instanceof Error ? e.message : String(e));
+    await ferry?.close();
+    lock?.release();
+    electronApp.exit(1);
+    return;
+  }
   ferry.printer.use(printReport);
   registerIpc(ferry);
   createWindow();
@@ -106,5 +123,9 @@ electronApp.on('window-all-closed', () => {
   if (process.platform !== 'darwin') electronApp.quit();
 });
 electronApp.on('will-quit', () => {
-  void ferry?.close();
+  void (async () => {
+    await socket?.close();
+    await ferry?.close();
+    lock?.release();
+  })();
 });

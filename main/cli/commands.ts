@@ -5,13 +5,14 @@ import { spawn } from 'node:child_process';
 import { FerryError } from '../../preload/contract';
 import type { HostConnection, HostTestResult, MigrationRecord, PolicyOverrides, StrategyChoice } from '../../preload/model';
 import { parsePolicyField, strategyChoice } from '../../preload/model';
-import { parseSimDatacenter } from '../sim/format';
+import { SIM_LIMITS, parseSimDatacenter } from '../sim/format';
+import { Store } from '../store/store';
 import { serve } from '../server/serve';
 import { formatBytes, formatMiB, formatMs } from '../../common/units';
 import { table } from './format';
-import { readFileOrFail, type Ctx } from './context';
+import { localApp, readFileOrFail, type Ctx } from './context';
 import { fetchAllRows, toCsv } from '../../common/history-export';
-import { reportPdf } from './pdf';
+import { reportPdf, writePdf } from './pdf';
 import path from 'node:path';
 import { consolidate, evacuate, evacuations, maintenance, schedules } from './maintenance-commands';
 import { settings } from './settings-commands';
@@ -132,7 +133,7 @@ export const commands: Record<string, Command> = {
   async lab(ctx) {
     const sub = arg(ctx, 0, 'lab up|down|add-vm|status');
     const log = (l: string) => (ctx.json ? process.stderr.write(l + '\n') : ctx.out(l));
-    const dataDir = ctx.app.options.dataDir;
+    const dataDir = ctx.dataDir;
     const int = (f: string) => num(ctx, f);
     if (sub === 'up') {
       const st = await labUp({ dataDir, hosts: int('hosts'), vms: int('vms'), vmSpecs: (ctx.flags.vm as string[] | undefined) ?? [], file: ctx.flags.file as string | undefined }, log);
@@ -246,7 +247,9 @@ export const commands: Record<string, Command> = {
   async report(ctx) {
     const id = arg(ctx, 0, '<id>');
     if (typeof ctx.flags.pdf === 'string') {
-      await reportPdf(ctx.app, id, ctx.flags.pdf, ctx.staticDir);
+      // Beside a console, the console prints it (history:pdf); alone, a short-lived server does.
+      if (ctx.app) await reportPdf(ctx.app, id, ctx.flags.pdf, ctx.staticDir);
+      else writePdf(ctx.flags.pdf, Buffer.from((await ctx.api.history.pdf({ id })).base64, 'base64'));
       if (ctx.json) json(ctx, { id, pdf: path.resolve(ctx.flags.pdf) });
       else ctx.out(`wrote ${ctx.flags.pdf}`);
       return 0;
@@ -270,15 +273,23 @@ export const commands: Record<string, Command> = {
     const sub = arg(ctx, 0, 'sim subcommand (load or export)');
     if (sub === 'load') {
       const file = arg(ctx, 1, '<file.json>');
-      const dc = parseSimDatacenter(readFileOrFail(file), file);
-      ctx.app.store.saveDatacenter(dc);
-      ctx.app.store.audit('cli', 'sim-load', { file, hosts: dc.hosts.length, vms: dc.vms.length });
+      const { store } = localApp(ctx, 'ferry sim load');
+      const dc = parseSimDatacenter(readFileOrFail(file, SIM_LIMITS.fileBytes), file);
+      store.saveDatacenter(dc);
+      store.audit('cli', 'sim-load', { file, hosts: dc.hosts.length, vms: dc.vms.length });
       if (ctx.json) json(ctx, { loaded: file, clusters: dc.clusters.length, hosts: dc.hosts.length, vms: dc.vms.length });
       else ctx.out(`loaded ${file}: ${dc.clusters.length} clusters, ${dc.hosts.length} hosts, ${dc.vms.length} VMs`);
       return 0;
     }
     if (sub === 'export') {
-      const text = JSON.stringify(ctx.app.store.loadDatacenter(), null, 2) + '\n';
+      // Beside a console, the store it writes every placement to (read only here).
+      const store = ctx.app?.store ?? Store.open(ctx.dataDir);
+      let text: string;
+      try {
+        text = JSON.stringify(store.loadDatacenter(), null, 2) + '\n';
+      } finally {
+        if (!ctx.app) store.close();
+      }
       if (typeof ctx.flags.out === 'string') fs.writeFileSync(ctx.flags.out, text);
       else process.stdout.write(text);
       return 0;
@@ -289,7 +300,7 @@ export const commands: Record<string, Command> = {
   async serve(ctx) {
     const port = ctx.flags.port === undefined ? 0 : Number(ctx.flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FerryError('bad-request', `--port must be 0..65535`);
-    const served = await serve(ctx.app, { port, staticDir: ctx.staticDir });
+    const served = await serve(localApp(ctx, 'ferry serve'), { port, staticDir: ctx.staticDir });
     if (ctx.json) json(ctx, { url: served.url, port: served.port });
     else ctx.out(`Ferry console: ${served.url}\n(open it in a browser; Ctrl+C stops the server)`);
     if (ctx.flags.open) openBrowser(served.url);

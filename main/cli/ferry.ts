@@ -3,11 +3,12 @@
 // and a non-zero exit.
 import { parseArgs } from 'node:util';
 import path from 'node:path';
-import { FerryError, makeApi, type Transport } from '../../preload/contract';
-import { createApp, type FerryApp, type Speed } from '../app';
+import { FerryError } from '../../preload/contract';
+import type { Speed } from '../app';
 import { defaultDataDir } from '../data-dir';
 import { commands } from './commands';
 import type { Ctx } from './context';
+import { openSession, type Session } from './session';
 
 const USAGE = `ferry: live migration of virtual machines
 
@@ -30,7 +31,8 @@ Commands:
   evacuate <host|rack>... [--dry-run]   empty hosts: the plan (--dry-run), or run it and wait
       [--at <ISO time>]                  set it for a time instead: the console runs it then
   schedules [cancel <id>]                evacuations set for a time: pending, running, done, missed
-  evacuations [pause|resume|cancel <id>] evacuations run, with their reports; act on a running one
+  evacuations [pause|resume|cancel <id>] evacuations run; act on a running one
+  evacuations report <id> [--csv]        per VM: destination, strategy, predicted and actual pause and time
       [--abort-running]                  with cancel: abort running moves too (default: they finish)
   consolidate [--dry-run]                free as many hosts as possible: hosts freed, watts saved, moves,
       [--headroom <%>] [--watts-per-host <W>]  downtime and time, against the most any plan could free;
@@ -62,12 +64,35 @@ export function parseSpeed(s: string | undefined): Speed | undefined {
   return n;
 }
 
-/** The CLI's transport: straight into the router, through the same validation as IPC. */
-function directTransport(app: FerryApp): Transport {
-  return {
-    invoke: (channel, req) => app.router.dispatch(channel, req),
-    subscribe: (event, listener) => app.events.on(event, listener as never),
-  };
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+/** Commands that change nothing: they may run beside another command on the same data directory. */
+export function readOnlyCommand(name: string, args: string[], flags: Flags): boolean {
+  const sub = args[0];
+  switch (name) {
+    case 'vms':
+    case 'predict':
+    case 'history':
+    case 'report':
+      return true;
+    case 'hosts':
+      return !sub || sub === 'connections' || sub === 'test';
+    case 'schedules':
+    case 'evacuations':
+    case 'settings':
+      return !sub;
+    case 'evacuate':
+      return flags['dry-run'] === true && flags.at === undefined;
+    case 'maintenance':
+    case 'consolidate':
+      return flags['dry-run'] === true;
+    case 'sim':
+      return sub === 'export';
+    case 'lab':
+      return sub === 'status';
+    default:
+      return false;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -127,14 +152,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`ferry: unknown command "${name}"; \`ferry --help\` lists them\n`);
     return 2;
   }
-  let app: FerryApp | undefined;
+  let session: Session | undefined;
+  // A line said once is not said again (the store tells a refused write, and the command fails with it).
+  let lastSaid = '';
+  const say = (line: string) => {
+    if (line === lastSaid) return;
+    lastSaid = line;
+    process.stderr.write(`ferry: ${line.split('\n')[0]}\n`);
+  };
   try {
     const dataDir = path.resolve(parsed.values['data-dir'] ?? defaultDataDir());
-    // Only the long-lived console takes over migrations a stopped Ferry left running in QEMU.
-    app = createApp({ dataDir, speed: parseSpeed(parsed.values.speed), host: 'cli', longLived: name === 'serve' });
+    const readOnly = readOnlyCommand(name, args, parsed.values);
+    session = await openSession({ dataDir, command: name, readOnly, speed: parseSpeed(parsed.values.speed), say });
+    const { app } = session;
     const ctx: Ctx = {
       app,
-      api: makeApi(directTransport(app)),
+      api: session.api,
+      dataDir,
+      console: session.console,
       args,
       flags: parsed.values,
       json: parsed.values.json === true,
@@ -143,15 +178,15 @@ export async function main(argv: string[]): Promise<number> {
     };
     // Hosts reached over the network (libvirt) connect in the background; a command that
     // reads or moves them waits for each host's first attempt (bounded by its timeout).
-    if (!NO_HOSTS_NEEDED.has(name)) await Promise.all(app.drivers.map((d) => d.ready?.()));
-    const code = await command(ctx);
-    return code;
+    if (app && !NO_HOSTS_NEEDED.has(name)) await Promise.all(app.drivers.map((d) => d.ready?.()));
+    const code = await Promise.race([command(ctx), session.lost]);
+    // A record the disk refused to write is a failure, even if the migration went well.
+    return app?.records.failure ? Math.max(code, 1) : code;
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`ferry: ${msg.split('\n')[0]}\n`);
+    say(e instanceof Error ? e.message : String(e));
     return e instanceof FerryError && e.code === 'bad-request' ? 2 : 1;
   } finally {
-    await app?.close();
+    await session?.close();
   }
 }
 

@@ -6,6 +6,7 @@
 //   ferry lab status
 //   ferry lab down
 import fs from 'node:fs';
+import { parseBoundedJson } from '../json-depth';
 import { defaultVmSpecs, labFileSchema, parseVmSpec, type VmSpec } from '../qemu/guest';
 import { labAddVm as addVm, labDown as down, labStatus as status, labUp as up, type LabStatus } from '../qemu/lab';
 
@@ -24,7 +25,7 @@ export interface LabUpOptions {
 function readLabFile(file: string): { hosts: number; vms: VmSpec[] } {
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    raw = parseBoundedJson(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     throw new Error(`lab file ${file}: ${(e as Error).message}`);
   }

@@ -10,10 +10,13 @@ export async function reportPdf(app: FerryApp, id: string, out: string, staticDi
   app.history.report(id); // not-found before starting anything
   const served = await serve(app, { port: 0, staticDir });
   try {
-    const pdf = await app.printer.print(id);
-    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-    fs.writeFileSync(out, pdf);
+    writePdf(out, await app.printer.print(id));
   } finally {
     await served.close();
   }
+}
+
+export function writePdf(out: string, pdf: Buffer): void {
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  fs.writeFileSync(out, pdf);
 }

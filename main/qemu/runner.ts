@@ -3,12 +3,12 @@
 // a loopback port range; a runner for hosts reached over SSH can implement the same
 // interface (spawn through ssh, QMP through a forwarded unix socket, tcp:<host>:<port>).
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { QmpTarget } from './qmp';
+import { procStat } from '../pid';
+export { socketDir } from '../data-dir';
 
 /** A QEMU process, identified so that a later Ferry process never signals a stranger. */
 export interface QemuProc {
@@ -47,25 +47,6 @@ export interface HostRunner {
   /** The URI the destination listens on and the source connects to. */
   migrationUri(host: RunnerHost, port: number): string;
   readText(file: string): string;
-}
-
-/** Unix socket paths are limited to ~107 bytes; deep data dirs get a short alias in /tmp. */
-export function socketDir(dir: string): string {
-  if (dir.length <= 80) return dir;
-  const alias = path.join(os.tmpdir(), `ferry-${crypto.createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
-  fs.mkdirSync(alias, { recursive: true, mode: 0o700 });
-  return alias;
-}
-
-function procStat(pid: number): { state: string; startTicks: string } | null {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses: fields start after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, startTicks: rest[19]! };
-  } catch {
-    return null;
-  }
 }
 
 function cmdline(pid: number): string {

@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { EVENT_NAMES } from '../../preload/contract';
-import { MAX_CLIENT_MESSAGE, type ClientMessage, type ServerMessage } from '../../preload/wire';
+import { MAX_CLIENT_MESSAGE, type ServerMessage } from '../../preload/wire';
 import type { FerryApp } from '../app';
 import { chromiumPrinter } from './print';
+import { Peers } from './peers';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -148,35 +148,23 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
   });
 
   const clients = new Set<WebSocket>();
-  const send = (ws: WebSocket, msg: ServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-  };
+  const peers = new Peers(app);
   wss.on('connection', (ws) => {
     clients.add(ws);
-    ws.on('close', () => clients.delete(ws));
+    const peer = peers.add({
+      send: (msg: ServerMessage) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      },
+      close: (why) => ws.close(why === 'malformed message' ? 1003 : 1011, why),
+    });
+    ws.on('close', () => {
+      clients.delete(ws);
+      peer.remove();
+    });
     // An oversized or broken frame: ws reports it here; close that client, nothing else.
     ws.on('error', () => ws.terminate());
-    ws.on('message', async (data) => {
-      let msg: ClientMessage;
-      try {
-        msg = JSON.parse(String(data)) as ClientMessage;
-        if (msg?.type !== 'invoke' || typeof msg.id !== 'number') throw new Error('not an invoke message');
-      } catch {
-        ws.close(1003, 'malformed message');
-        return;
-      }
-      try {
-        send(ws, { type: 'result', id: msg.id, envelope: await app.router.dispatch(msg.channel, msg.req) });
-      } catch {
-        ws.close(1011, 'internal error');
-      }
-    });
+    ws.on('message', (data) => void peer.receive(String(data)));
   });
-  const unsubscribe = EVENT_NAMES.map((event) =>
-    app.events.on(event, (payload) => {
-      for (const ws of clients) send(ws, { type: 'event', event, payload });
-    }),
-  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -192,7 +180,7 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
     token,
     async close() {
       restorePrinter();
-      unsubscribe.forEach((u) => u());
+      peers.close();
       for (const ws of clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,6 +1,10 @@
 // The simulated datacenter's file format: `ferry sim load <file.json>` reads it,
 // `ferry sim export` writes it, and the embedded default is generated in it.
 import { z } from 'zod';
+import { MAX_JSON_DEPTH, jsonTooDeep } from '../json-depth';
+
+/** The largest datacenter Ferry loads (a file beyond this is refused, naming the cap). */
+export const SIM_LIMITS = { fileBytes: 64 * 1024 * 1024, clusters: 1000, hosts: 5000, vms: 50_000 } as const;
 
 const name = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" or "-"');
 
@@ -124,6 +128,10 @@ function lineOf(text: string, path: readonly PropertyKey[]): number | null {
 
 /** Parses and checks a datacenter file; throws an Error naming the line and field at fault. */
 export function parseSimDatacenter(text: string, file = 'datacenter file'): SimDatacenter {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > SIM_LIMITS.fileBytes) throw new Error(`${file}: ${bytes} bytes is larger than the cap of ${SIM_LIMITS.fileBytes} bytes`);
+  // Before the parse: the line finder below, and the schema, walk the document recursively.
+  if (jsonTooDeep(text)) throw new Error(`${file}: the JSON is nested more than ${MAX_JSON_DEPTH} levels deep`);
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -132,6 +140,7 @@ export function parseSimDatacenter(text: string, file = 'datacenter file'): SimD
     const line = m ? text.slice(0, Number(m[1])).split('\n').length : null;
     throw new Error(`${file}${line ? ` line ${line}` : ''}: not valid JSON (${(e as Error).message})`);
   }
+  checkCounts(raw, file);
   const res = simDatacenterSchema.safeParse(raw);
   if (!res.success) {
     const issue = res.error.issues[0]!;
@@ -140,6 +149,17 @@ export function parseSimDatacenter(text: string, file = 'datacenter file'): SimD
     throw new Error(`${file}${line ? ` line ${line}` : ''}: ${field || '(top level)'}: ${issue.message}`);
   }
   return checkReferences(res.data, text, file);
+}
+
+/** The counts, before the schema looks at every element of a list that may be huge. */
+function checkCounts(raw: unknown, file: string): void {
+  if (!raw || typeof raw !== 'object') return;
+  for (const key of ['clusters', 'hosts', 'vms'] as const) {
+    const list = (raw as Record<string, unknown>)[key];
+    if (Array.isArray(list) && list.length > SIM_LIMITS[key]) {
+      throw new Error(`${file}: ${key}: ${list.length} ${key === 'vms' ? 'VMs' : key} is more than the cap of ${SIM_LIMITS[key]}`);
+    }
+  }
 }
 
 function checkReferences(dc: SimDatacenter, text: string, file: string): SimDatacenter {

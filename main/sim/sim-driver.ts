@@ -8,6 +8,7 @@ import type { SimDatacenter } from './format';
 import type { SimMigration } from './migration';
 import { generateDatacenter } from './seed';
 import { SimWorld, type SimWorldOptions } from './world';
+import { StoreWriteError } from '../store/store';
 
 /** QEMU's calc-dirty-rate default sampling period. */
 export const DIRTY_RATE_WINDOW_MS = 1000;
@@ -83,10 +84,27 @@ export const simDriver: DriverFactory = {
       dc = generateDatacenter();
       ctx.store.saveDatacenter(dc);
     }
+    // Placements the disk refused to write wait here (the store told why) and go with the next one.
+    const unsaved = new Map<string, string>();
+    const savePlacements = () => {
+      for (const [vm, host] of unsaved) {
+        try {
+          ctx.store.moveVm(vm, host);
+        } catch (e) {
+          if (e instanceof StoreWriteError) return;
+          throw e;
+        }
+        unsaved.delete(vm);
+      }
+    };
     const world = new SimWorld(dc, {
       clock: ctx.speed ?? dc.clock,
       onChange: (e) => {
-        if (e.kind === 'placement') ctx.store.moveVm(e.vmId, e.hostId);
+        if (e.kind === 'placement') {
+          unsaved.delete(e.vmId);
+          unsaved.set(e.vmId, e.hostId);
+          savePlacements();
+        }
         ctx.changed(e);
       },
     });

@@ -4,13 +4,59 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EvacuationPlan, EvacuationStatus, MigrationRecord, RoundSample, Schedule } from '../../preload/model';
-import type { HistoryFilter } from '../../preload/contract';
+import { FerryError, type HistoryFilter } from '../../preload/contract';
 import { pidAlive } from '../pid';
 import { SCHEMA, LATEST } from './schema';
 import { historyWhere, rowToRecord, type MigrationRow } from './history-sql';
 import { addToRollups, countMatching, rebuildRollups, rollupAggregate, rollupsCanAnswer, scanAggregate, ENDED, type Aggregate } from './stats';
 
 export const DB_FILE = 'ferry.db';
+/** An audit row's detail is kept to this many characters of JSON (a summary beyond). */
+export const MAX_AUDIT_DETAIL = 2048;
+
+/** What a failed write means to the person at the keyboard, by SQLite's error code. */
+function writeProblem(code: string): string | null {
+  if (code === 'SQLITE_FULL') return 'disk full (SQLITE_FULL); free space and retry';
+  if (code.startsWith('SQLITE_READONLY')) return `the database is read-only (${code}); check the file's and its folder's permissions`;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return `another process kept it busy for more than 5 s (${code}); retry`;
+  if (code.startsWith('SQLITE_IOERR')) return `an I/O error (${code}); check the disk`;
+  if (code.startsWith('SQLITE_CANTOPEN')) return `it cannot be opened (${code}); check the data directory`;
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') return `it is damaged or not a Ferry database (${code})`;
+  return null;
+}
+
+/** A write the disk or the file refused: one line that says what to do, never a stack. */
+export class StoreWriteError extends FerryError {
+  constructor(
+    readonly file: string,
+    readonly sqliteCode: string,
+    problem: string,
+  ) {
+    super('unavailable', `cannot write the history database at ${file}: ${problem}`);
+    this.name = 'StoreWriteError';
+  }
+
+  /** `e` as a StoreWriteError when it is one of the disk's or the file's refusals; else `e` itself. */
+  static from(e: unknown, file: string): unknown {
+    if (e instanceof StoreWriteError) return e;
+    const code = (e as { code?: unknown })?.code;
+    const problem = typeof code === 'string' ? writeProblem(code) : null;
+    return problem ? new StoreWriteError(file, code as string, problem) : e;
+  }
+}
+
+/** The database and its journals readable by the user only (it holds who moved what, where). */
+function privateFile(file: string): void {
+  if (process.platform === 'win32') return;
+  if (!fs.existsSync(file)) fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      if (fs.statSync(f).mode & 0o077) fs.chmodSync(f, 0o600);
+    } catch {
+      /* no such journal yet: SQLite creates it with the database's mode */
+    }
+  }
+}
 
 /** A datacenter document: hosts and VMs with ids, the rest as the driver wrote it. */
 export interface DatacenterDoc {
@@ -31,16 +77,48 @@ export class Store {
   }
 
   constructor(readonly file: string, opts: { migrate?: boolean } = {}) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     // Inside Electron the native module must be the Electron-ABI build (see scripts/start.mjs).
     const nativeBinding = process.env.FERRY_SQLITE_BINDING;
-    this.db = new Database(file, nativeBinding ? { nativeBinding } : {});
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    try {
+      privateFile(file);
+      this.db = new Database(file, nativeBinding ? { nativeBinding } : {});
+      // Waited for before WAL is set: a second process may be setting it at this moment.
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+    } catch (e) {
+      throw StoreWriteError.from(e, file);
+    }
     if (opts.migrate !== false) this.migrateTo(LATEST);
   }
+
+  /**
+   * Every write runs in an immediate transaction: it takes the write lock first, so a busy
+   * database is waited for (busy_timeout) instead of failing on a stale read snapshot
+   * (SQLITE_BUSY_SNAPSHOT, which no timeout waits out). Inside a caller's transaction the
+   * write simply joins it. The disk's refusals come out as one StoreWriteError line.
+   */
+  private write<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    try {
+      const out = this.db.transaction(fn).immediate();
+      this.refusing = false;
+      return out;
+    } catch (e) {
+      const err = StoreWriteError.from(e, this.file);
+      if (err instanceof StoreWriteError && !this.refusing) {
+        this.refusing = true;
+        this.onRefused?.(err);
+      }
+      throw err;
+    }
+  }
+
+  /** Told once when the disk or the file starts refusing writes (again after one succeeds). */
+  onRefused: ((e: StoreWriteError) => void) | null = null;
+  private refusing = false;
 
   static open(dataDir: string): Store {
     return new Store(path.join(dataDir, DB_FILE));
@@ -60,11 +138,11 @@ export class Store {
       const up = v < target;
       const step = up ? SCHEMA.find((s) => s.version === v + 1)! : SCHEMA.find((s) => s.version === v)!;
       const next = up ? v + 1 : v - 1;
-      this.db.transaction(() => {
+      this.write(() => {
         this.db.exec(up ? step.up : step.down);
         if (up && step.rebuildRollups) rebuildRollups(this.db);
         this.db.pragma(`user_version = ${next}`);
-      })();
+      });
       v = next;
     }
   }
@@ -80,7 +158,7 @@ export class Store {
   }
 
   setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.write(() => this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value));
   }
 
   // ---- the simulated datacenter ----------------------------------------
@@ -89,13 +167,13 @@ export class Store {
   saveDatacenter(dc: DatacenterDoc): void {
     const insHost = this.stmt('INSERT INTO sim_hosts (id, cluster, doc) VALUES (?, ?, ?)');
     const insVm = this.stmt('INSERT INTO sim_vms (id, host, doc) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
+    this.write(() => {
       this.db.exec('DELETE FROM sim_vms; DELETE FROM sim_hosts;');
       for (const h of dc.hosts) insHost.run(h.id, h.cluster, JSON.stringify(h));
       for (const v of dc.vms) insVm.run(v.id, v.host, JSON.stringify(v));
       const { hosts: _h, vms: _v, ...rest } = dc;
       this.setMeta('sim.datacenter', JSON.stringify(rest));
-    })();
+    });
   }
 
   loadDatacenter<D>(): D | null {
@@ -110,11 +188,15 @@ export class Store {
   }
 
   moveVm(vmId: string, hostId: string): void {
-    this.stmt('UPDATE sim_vms SET host = ? WHERE id = ?').run(hostId, vmId);
+    this.write(() => this.stmt('UPDATE sim_vms SET host = ? WHERE id = ?').run(hostId, vmId));
   }
 
   // ---- migrations -------------------------------------------------------
   insertMigration(r: MigrationRecord): void {
+    this.write(() => this.insertRow(r));
+  }
+
+  private insertRow(r: MigrationRecord): void {
     const info = this
       .stmt(
         `INSERT INTO migrations (id, vm, vm_id, from_host, to_host, from_id, to_id, cluster, driver, started_by,
@@ -130,12 +212,12 @@ export class Store {
   }
 
   updateMigration(r: MigrationRecord): void {
-    this.db.transaction(() => {
+    this.write(() => {
       const before = this.stmt('SELECT outcome FROM migrations WHERE id = ?').get(r.id) as { outcome: MigrationRecord['outcome'] } | undefined;
       this.updateRow(r);
       // Count a migration in the rollups once, when it ends.
       if (before && !ENDED.includes(before.outcome) && ENDED.includes(r.outcome)) addToRollups(this.db, r);
-    })();
+    });
   }
 
   private updateRow(r: MigrationRecord): void {
@@ -173,13 +255,13 @@ export class Store {
   }
 
   addRound(id: string, s: RoundSample): void {
-    this
+    this.write(() => this
       .stmt(
         `INSERT OR REPLACE INTO migration_rounds (migration_seq, t, round, phase, remaining, transferred, dirty_mibps,
           bandwidth_mibps, expected_downtime_ms, throttle_pct, faults) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(this.seqOf(id), s.t, s.round, s.phase, s.remainingBytes, s.transferredBytes, s.dirtyMiBps,
-        s.bandwidthMiBps, s.expectedDowntimeMs, s.throttlePct, s.faults ?? null);
+        s.bandwidthMiBps, s.expectedDowntimeMs, s.throttlePct, s.faults ?? null));
   }
 
   getMigration(id: string): MigrationRecord | null {
@@ -239,7 +321,7 @@ export class Store {
   bulk(fn: () => void): void {
     this.bulkDepth++;
     try {
-      this.db.transaction(fn)();
+      this.write(fn);
     } finally {
       this.bulkDepth--;
     }
@@ -247,7 +329,7 @@ export class Store {
   }
 
   rebuildRollups(): void {
-    this.db.transaction(() => rebuildRollups(this.db))();
+    this.write(() => rebuildRollups(this.db));
   }
 
   /**
@@ -269,7 +351,7 @@ export class Store {
 
   /** A migration this process took over from a stopped one. */
   claim(id: string): void {
-    this.stmt('UPDATE migrations SET owner_pid = ? WHERE id = ?').run(process.pid, id);
+    this.write(() => this.stmt('UPDATE migrations SET owner_pid = ? WHERE id = ?').run(process.pid, id));
   }
 
   /**
@@ -277,9 +359,9 @@ export class Store {
    * their summary rows, so history stays complete while the database stays small.
    */
   pruneRounds(before: Date): number {
-    return this
+    return this.write(() => this
       .stmt('DELETE FROM migration_rounds WHERE migration_seq IN (SELECT seq FROM migrations WHERE queued_at < ?)')
-      .run(before.toISOString()).changes;
+      .run(before.toISOString()).changes);
   }
 
   /** Days of per-round samples to keep (setting `retention.roundsDays`, default 365). */
@@ -295,15 +377,17 @@ export class Store {
   }
 
   setMaintenance(hostId: string, on: boolean, by: string, reason: string): void {
-    if (on) this.stmt('INSERT INTO maintenance (host_id, since, by, reason) VALUES (?, ?, ?, ?) ON CONFLICT (host_id) DO NOTHING').run(hostId, new Date().toISOString(), by, reason);
-    else this.stmt('DELETE FROM maintenance WHERE host_id = ?').run(hostId);
+    this.write(() => {
+      if (on) this.stmt('INSERT INTO maintenance (host_id, since, by, reason) VALUES (?, ?, ?, ?) ON CONFLICT (host_id) DO NOTHING').run(hostId, new Date().toISOString(), by, reason);
+      else this.stmt('DELETE FROM maintenance WHERE host_id = ?').run(hostId);
+    });
   }
 
   saveEvacuation(e: EvacuationStatus): void {
-    this.stmt(
+    this.write(() => this.stmt(
       `INSERT INTO evacuations (id, started_at, ended_at, state, status) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET ended_at = excluded.ended_at, state = excluded.state, status = excluded.status`,
-    ).run(e.id, e.startedAt, e.endedAt, e.state, JSON.stringify(e));
+    ).run(e.id, e.startedAt, e.endedAt, e.state, JSON.stringify(e)));
   }
 
   /** Evacuations, newest first. */
@@ -312,13 +396,13 @@ export class Store {
   }
 
   addSchedule(s: Schedule): void {
-    this.stmt('INSERT INTO schedules (id, hosts, at, state, created_at, created_by, preview, evacuation_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+    this.write(() => this.stmt('INSERT INTO schedules (id, hosts, at, state, created_at, created_by, preview, evacuation_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
       s.id, JSON.stringify(s.hosts), s.at, s.state, s.createdAt, s.createdBy, JSON.stringify(s.preview), s.evacuationId, s.note,
-    );
+    ));
   }
 
   updateSchedule(id: string, patch: Pick<Schedule, 'state'> & Partial<Pick<Schedule, 'evacuationId' | 'note'>>): void {
-    this.stmt('UPDATE schedules SET state = ?, evacuation_id = COALESCE(?, evacuation_id), note = COALESCE(?, note) WHERE id = ?').run(patch.state, patch.evacuationId ?? null, patch.note ?? null, id);
+    this.write(() => this.stmt('UPDATE schedules SET state = ?, evacuation_id = COALESCE(?, evacuation_id), note = COALESCE(?, note) WHERE id = ?').run(patch.state, patch.evacuationId ?? null, patch.note ?? null, id));
   }
 
   /** Schedules by time, the pending ones first. */
@@ -332,10 +416,13 @@ export class Store {
     }));
   }
 
+  /** One audit row, of bounded size: a detail longer than MAX_AUDIT_DETAIL is kept as its head. */
   audit(actor: string, action: string, detail: Record<string, unknown>): void {
-    this
+    let text = JSON.stringify(detail);
+    if (text.length > MAX_AUDIT_DETAIL) text = JSON.stringify({ truncated: true, chars: text.length, head: text.slice(0, MAX_AUDIT_DETAIL / 2) });
+    this.write(() => this
       .stmt('INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)')
-      .run(new Date().toISOString(), actor, action, JSON.stringify(detail));
+      .run(new Date().toISOString(), actor.slice(0, 100), action.slice(0, 100), text));
   }
 
   auditLog(limit = 100): { at: string; actor: string; action: string; detail: unknown }[] {

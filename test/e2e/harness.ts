@@ -26,11 +26,11 @@ export function tempDataDir(prefix = 'ferry-test-'): string {
 }
 
 /** Runs the built CLI; returns exit code, stdout and stderr. */
-export function runCli(args: string[], opts: { dataDir: string; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(args: string[], opts: { dataDir: string; timeoutMs?: number; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(root, 'bin', 'ferry.js'), ...args, '--data-dir', opts.dataDir], {
       cwd: root,
-      env: { ...process.env, FERRY_DATA_DIR: '' },
+      env: { ...process.env, FERRY_DATA_DIR: '', ...opts.env },
     });
     let stdout = '';
     let stderr = '';

@@ -201,4 +201,28 @@ describe('one owner per data directory', () => {
     const vms = JSON.parse((await ferry(dir, ['vms', '--json'])).stdout) as Vm[];
     expect(vms).toHaveLength(120);
   });
+
+  it('beside a console, report --pdf is printed by the console; a command whose console stops says so', async () => {
+    const dir = dataDir();
+    const s = await startServe({ dataDir: dir, speed: '1' });
+    served.push(s);
+    const quick = await ferry(dir, ['migrate', 'web-001', '--to', 'ams-h01', '--json']);
+    expect(quick.code, quick.stderr).toBe(0);
+    const id = (JSON.parse(quick.stdout) as Rec).id;
+    if (fs.existsSync(process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium')) {
+      const out = path.join(dir, 'report.pdf');
+      const pdf = await ferry(dir, ['report', id, '--pdf', out]);
+      expect(pdf.code, pdf.stderr).toBe(0);
+      expect(fs.readFileSync(out).subarray(0, 5).toString()).toBe('%PDF-');
+    }
+    // A long migration (some 30 s at real time); the console stops half-way.
+    const long = ferry(dir, ['migrate', 'db-002', '--to', 'ams-h02', '--json']);
+    const api = await consoleApi(s);
+    for (let i = 0; i < 100 && !(await api.call<{ vm: string }[]>('migrations:active')).some((p) => p.vm === 'db-002'); i++) await new Promise((r) => setTimeout(r, 50));
+    api.close();
+    s.process.kill('SIGTERM');
+    const r = await long;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`ferry: the Ferry console (pid ${s.process.pid}) closed the connection`);
+  });
 });

@@ -2,7 +2,7 @@
 // both give the same bytes for the same filter: RFC 4180 quoting with CRLF line ends,
 // snake_case headers, and cells a spreadsheet would run as a formula guarded as text.
 import type { HistoryFilter, HistoryPage } from '../preload/contract';
-import type { MigrationRecord } from '../preload/model';
+import type { EvacuationMove, EvacuationReport, MigrationRecord } from '../preload/model';
 
 const CSV_COLUMNS: [string, (r: MigrationRecord) => unknown][] = [
   ['id', (r) => r.id],
@@ -55,4 +55,25 @@ export async function fetchAllRows(list: (f: HistoryFilter) => Promise<HistoryPa
     if (!res.rows.length || offset >= res.total) break;
   }
   return out;
+}
+
+const EVACUATION_COLUMNS: [string, (m: EvacuationMove) => unknown][] = [
+  ['vm', (m) => m.vm],
+  ['from', (m) => m.from],
+  ['to', (m) => m.to],
+  ['strategy', (m) => m.strategy],
+  ['outcome', (m) => m.outcome],
+  ['predicted_downtime_ms', (m) => m.predicted.downtimeMs],
+  ['downtime_ms', (m) => m.downtimeMs],
+  ['predicted_total_ms', (m) => m.predicted.totalMs],
+  ['total_ms', (m) => m.totalMs],
+  ['reason', (m) => m.reason],
+  ['migration_ids', (m) => m.recordIds.join(' ')],
+];
+
+/** An evacuation's report as CSV: one row per VM, the same quoting as the history's. */
+export function evacuationCsv(rep: EvacuationReport): string {
+  const lines = [EVACUATION_COLUMNS.map(([h]) => h).join(',')];
+  for (const m of rep.moves) lines.push(EVACUATION_COLUMNS.map(([, f]) => csvCell(f(m))).join(','));
+  return lines.join('\r\n') + '\r\n';
 }

@@ -15,6 +15,7 @@ import {
   type Settings,
   type ConsolidationPlan,
   type EvacuationPlan,
+  type EvacuationReport,
   type EvacuationStatus,
   type Schedule,
   type Inventory,
@@ -86,6 +87,8 @@ export const requests = {
   'maintenance:evacuate': z.object({ hosts: z.array(id).min(1).max(2500) }).strict(),
   'maintenance:set': z.object({ host: id, on: z.boolean() }).strict(),
   'maintenance:evacuations': empty,
+  /** One evacuation's report. */
+  'maintenance:report': z.object({ id }).strict(),
   /** An evacuation set for a time (ISO, with its offset). */
   'maintenance:schedule': z.object({ hosts: z.array(id).min(1).max(2500), at: z.iso.datetime({ offset: true }) }).strict(),
   'maintenance:schedules': empty,
@@ -184,6 +187,7 @@ export interface Responses {
   'maintenance:evacuate': EvacuationStatus;
   'maintenance:set': Host;
   'maintenance:evacuations': EvacuationStatus[];
+  'maintenance:report': EvacuationReport;
   'maintenance:schedule': Schedule;
   'maintenance:schedules': Schedule[];
   'maintenance:unschedule': Schedule;

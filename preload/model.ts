@@ -388,6 +388,39 @@ export interface EvacuationPlan {
   headroom: number;
 }
 
+/** One VM of an evacuation's report: where it was planned to go, where it went, and how. */
+export interface EvacuationMove {
+  vm: string;
+  vmId: string;
+  from: string;
+  /** Where it went (or was last tried), or the planned destination when it never started. */
+  to: string;
+  strategy: Strategy;
+  predicted: { downtimeMs: number; totalMs: number };
+  /** The last attempt's figures; null when it did not finish. */
+  downtimeMs: number | null;
+  totalMs: number | null;
+  outcome: Outcome | 'stayed';
+  /** Why it failed or stayed, or null. */
+  reason: string | null;
+  /** Migration records, first to last (a retry adds one). */
+  recordIds: string[];
+}
+
+/** An evacuation's report: per VM, totals, and predicted against actual time. */
+export interface EvacuationReport {
+  status: EvacuationStatus;
+  moves: EvacuationMove[];
+  totals: {
+    moved: number;
+    stayed: number;
+    predictedDowntimeMs: number;
+    downtimeMs: number;
+    predictedEtaMs: number;
+    actualMs: number | null;
+  };
+}
+
 /** A host a consolidation would empty. */
 export interface FreedHost {
   host: string;

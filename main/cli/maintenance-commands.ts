@@ -1,7 +1,8 @@
 // `ferry evacuate` and `ferry maintenance`: plan, preview and run host evacuations, and
 // hold hosts in maintenance, through the contract like every other command.
 import { FerryError } from '../../preload/contract';
-import type { ConsolidationPlan, EvacuationPlan, EvacuationStatus, Schedule } from '../../preload/model';
+import type { ConsolidationPlan, EvacuationPlan, EvacuationReport, EvacuationStatus, Schedule } from '../../preload/model';
+import { evacuationCsv } from '../../common/history-export';
 import type { Ctx } from './context';
 import { formatMs } from '../../common/units';
 import { table } from './format';
@@ -109,7 +110,22 @@ async function runAndWait(ctx: Ctx, start: () => Promise<EvacuationStatus>): Pro
 
 const active = (s: EvacuationStatus) => s.state === 'running' || s.state === 'paused';
 
-/** `ferry evacuations [pause|resume|cancel <id> [--abort-running]]`: list them, or act on a running one. */
+function reportText(rep: EvacuationReport): string {
+  const t = rep.totals;
+  const took = t.actualMs !== null ? `took ${formatMs(t.actualMs)} against ${formatMs(t.predictedEtaMs)} predicted` : `running; ${formatMs(t.predictedEtaMs)} predicted`;
+  const lines = [
+    `${rep.status.id}: ${rep.status.hosts.join(', ')} ${rep.status.state}; ${t.moved} moved, ${t.stayed} stayed; ${took}; total pause ${formatMs(t.downtimeMs)} (predicted ${formatMs(t.predictedDowntimeMs)})`,
+    table(rep.moves.map((m) => ({
+      vm: m.vm, from: m.from, to: m.to, strategy: m.strategy, outcome: m.outcome,
+      'pause pred': formatMs(m.predicted.downtimeMs), pause: m.downtimeMs === null ? '—' : formatMs(m.downtimeMs),
+      'took pred': formatMs(m.predicted.totalMs), took: m.totalMs === null ? '—' : formatMs(m.totalMs),
+    })), ['vm', 'from', 'to', 'strategy', 'outcome', 'pause pred', 'pause', 'took pred', 'took']),
+  ];
+  for (const m of rep.moves) if (m.reason) lines.push(`  ${m.vm}: ${m.reason}`);
+  return lines.join('\n');
+}
+
+/** `ferry evacuations [report|pause|resume|cancel <id> [--abort-running]]`: list them, or act on a running one. */
 export async function evacuations(ctx: Ctx): Promise<number> {
   const [sub, id] = ctx.args;
   if (sub === undefined) {
@@ -118,7 +134,15 @@ export async function evacuations(ctx: Ctx): Promise<number> {
     else ctx.out(list.length ? list.map(statusText).join('\n') : 'no evacuations yet (ferry evacuate <host|rack> --dry-run shows a plan)');
     return 0;
   }
-  if (sub !== 'pause' && sub !== 'resume' && sub !== 'cancel') throw new FerryError('bad-request', `unknown evacuations command "${sub}": pause|resume|cancel <id>, or nothing to list them`);
+  if (sub === 'report') {
+    if (!id) throw new FerryError('bad-request', 'missing <id>: ferry evacuations report <id> [--csv] (ferry evacuations lists them)');
+    const rep = await ctx.api.maintenance.report({ id });
+    if (ctx.flags.csv) process.stdout.write(evacuationCsv(rep));
+    else if (ctx.json) json(ctx, { ...rep, status: { ...rep.status, plan: planJson(rep.status.plan) } });
+    else ctx.out(reportText(rep));
+    return 0;
+  }
+  if (sub !== 'pause' && sub !== 'resume' && sub !== 'cancel') throw new FerryError('bad-request', `unknown evacuations command "${sub}": report|pause|resume|cancel <id>, or nothing to list them`);
   if (!id) throw new FerryError('bad-request', `missing <id>: ferry evacuations ${sub} <id> (ferry evacuations lists them)`);
   if (ctx.flags['abort-running'] && sub !== 'cancel') throw new FerryError('bad-request', '--abort-running goes with cancel');
   const s = sub === 'cancel'

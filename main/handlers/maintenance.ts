@@ -7,6 +7,7 @@ type MaintenanceChannels =
   | 'maintenance:evacuate'
   | 'maintenance:set'
   | 'maintenance:evacuations'
+  | 'maintenance:report'
   | 'maintenance:schedule'
   | 'maintenance:schedules'
   | 'maintenance:unschedule'
@@ -23,6 +24,7 @@ export const maintenanceHandlers = (engine: MigrationEngine, maintenance: Mainte
   'maintenance:evacuate': (r) => maintenance.evacuate(r.hosts),
   'maintenance:set': (r) => maintenance.set(r.host, r.on),
   'maintenance:evacuations': () => maintenance.list(),
+  'maintenance:report': (r) => maintenance.report(r.id),
   'maintenance:schedule': (r) => maintenance.schedule(r.hosts, r.at),
   'maintenance:schedules': () => maintenance.schedules(),
   'maintenance:unschedule': (r) => maintenance.unschedule(r.id),

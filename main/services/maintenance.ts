@@ -2,10 +2,11 @@
 // evacuations: the planner's moves started as one group, a failed move retried once on
 // another destination, the hosts put in maintenance when it ends.
 import { FerryError } from '../../preload/contract';
-import type { ConsolidationPlan, EvacuationPlan, EvacuationStatus, Host, MigrationRecord, PlanBlocker, Schedule } from '../../preload/model';
+import type { ConsolidationPlan, EvacuationPlan, EvacuationReport, EvacuationStatus, Host, MigrationRecord, PlanBlocker, Schedule } from '../../preload/model';
 import { clusterModels } from '../engine/consolidate';
 import { EXACT_MAX_HOSTS, EXACT_MAX_VMS, exactFits, exactProgram, readExact } from '../engine/consolidate-exact';
 import { solvePrograms } from './exact-solver';
+import { evacuationReport } from './evacuation-report';
 import { EVACUATION_PRIORITY } from '../engine/constants';
 import { plural } from '../engine/words';
 import type { MigrationEngine } from '../engine/engine';
@@ -94,6 +95,14 @@ export class MaintenanceService {
     const live = [...this.evacuations.values()].map((e) => structuredClone(e.status));
     const ids = new Set(live.map((e) => e.id));
     return [...live.reverse(), ...this.store.evacuations().filter((e) => !ids.has(e.id))];
+  }
+
+  /** One evacuation's report: each VM's last attempt or why it stayed, totals, predicted against actual. */
+  report(id: string): EvacuationReport {
+    const status = this.list().find((e) => e.id === id);
+    if (!status) throw new FerryError('not-found', `no evacuation ${id} (ferry evacuations lists them)`);
+    const records = status.migrationIds.map((m) => this.store.getMigration(m)).filter((r): r is MigrationRecord => r !== null && r !== undefined);
+    return evacuationReport(status, records);
   }
 
   // ---- schedules ----

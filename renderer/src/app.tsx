@@ -1,4 +1,5 @@
 // The shell: navigation, header with app info, the routed view, and notifications.
+import { EvacuationReportView } from './views/evacuation-report-view';
 import { useEffect, type ReactNode } from 'react';
 import { MigrationsView } from './active/migrations-view';
 import { ferry } from './api';
@@ -31,6 +32,7 @@ const TITLES: Record<Route['view'], string> = {
   history: 'History',
   report: 'Migration report',
   maintenance: 'Maintenance',
+  evacuation: 'Evacuation report',
   hosts: 'Hosts',
   settings: 'Settings',
 };
@@ -45,7 +47,7 @@ function Icon({ children }: { children: ReactNode }) {
 
 function Nav({ route }: { route: Route }) {
   const active = useActiveIds().length;
-  const current = route.view === 'report' ? 'history' : route.view;
+  const current = route.view === 'report' ? 'history' : route.view === 'evacuation' ? 'maintenance' : route.view;
   return (
     <nav className="nav" aria-label="Main">
       <div className="brand">
@@ -136,7 +138,7 @@ function useEndedNotifications() {
       if (e.state === 'running') {
         if (before) return;
         title = `${what} started${e.scheduleId ? ' (scheduled)' : ''}`;
-        body = `${e.total} moves, predicted ${formatMs(e.plan.etaMs)}${e.differences?.length ? `; ${e.differences.length} changes since the preview` : ''}.`;
+        body = `${e.total} ${e.total === 1 ? 'move' : 'moves'}, predicted ${formatMs(e.plan.etaMs)}${e.differences?.length ? `; ${e.differences.length} changes since the preview` : ''}.`;
       } else if (e.state === 'paused') {
         title = `${what} paused`;
         body = `${e.done} of ${e.total} moved; the queued moves wait until it is resumed, the running ones finish.`;
@@ -162,6 +164,8 @@ function View({ route }: { route: Route }) {
       return <ReportView id={route.id} />;
     case 'maintenance':
       return <MaintenanceView />;
+    case 'evacuation':
+      return <EvacuationReportView id={route.id} />;
     case 'hosts':
       return <HostsView />;
     case 'settings':

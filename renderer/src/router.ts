@@ -1,4 +1,5 @@
-// Hash routing: #/map, #/migrations, #/history, #/report/<id>, #/maintenance, #/hosts, #/settings.
+// Hash routing: #/map, #/migrations, #/history, #/report/<id>, #/maintenance,
+// #/evacuation/<id>, #/hosts, #/settings.
 // The token of `ferry serve` never sits in the hash: api.ts takes it out of the address.
 import { useSyncExternalStore } from 'react';
 
@@ -8,6 +9,7 @@ export type Route =
   | { view: 'history' }
   | { view: 'report'; id: string }
   | { view: 'maintenance' }
+  | { view: 'evacuation'; id: string }
   | { view: 'hosts' }
   | { view: 'settings' };
 
@@ -22,6 +24,8 @@ export function parseHash(hash: string): Route {
       return parts[1] ? { view: 'report', id: parts[1] } : { view: 'history' };
     case 'maintenance':
       return { view: 'maintenance' };
+    case 'evacuation':
+      return parts[1] ? { view: 'evacuation', id: parts[1] } : { view: 'maintenance' };
     case 'hosts':
       return { view: 'hosts' };
     case 'settings':
@@ -32,7 +36,7 @@ export function parseHash(hash: string): Route {
 }
 
 export function href(route: Route): string {
-  return route.view === 'report' ? `#/report/${encodeURIComponent(route.id)}` : `#/${route.view}`;
+  return route.view === 'report' || route.view === 'evacuation' ? `#/${route.view}/${encodeURIComponent(route.id)}` : `#/${route.view}`;
 }
 
 export function navigate(route: Route): void {

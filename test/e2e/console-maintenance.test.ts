@@ -95,7 +95,18 @@ describe('maintenance view', () => {
       await expect.poll(() => report.locator('tbody tr').count()).toBeGreaterThan(0);
       await expect(report.locator('tbody tr').first().textContent()).resolves.toMatch(/lab-h\d.*completed/);
       await page.screenshot({ path: screenshotPath('maintenance-schedule-report.png') });
-      await report.locator('tbody tr a').first().click();
+      // The evacuation's own report: per VM, totals, predicted against actual; CSV to download.
+      await evac.getByTestId('evac-report-link').click();
+      const full = page.getByTestId('evacuation-report');
+      await full.waitFor();
+      await expect(full.locator('.stat').first().textContent()).resolves.toMatch(/Moved\s*\d+ of \d+/);
+      await expect(full.locator('tbody tr').first().textContent()).resolves.toMatch(/lab-h3.*completed/);
+      const [csv] = await Promise.all([page.waitForEvent('download'), full.getByRole('button', { name: 'Export CSV' }).click()]);
+      const text = await (await import('node:fs')).promises.readFile((await csv.path())!, 'utf8');
+      expect(text.split('\r\n')[0]).toBe('vm,from,to,strategy,outcome,predicted_downtime_ms,downtime_ms,predicted_total_ms,total_ms,reason,migration_ids');
+      expect(text).toMatch(/\r\n[^,]+,lab-h3,lab-h\d,\w+,completed,/);
+      await page.screenshot({ path: screenshotPath('evacuation-report.png') });
+      await full.locator('tbody tr a').first().click();
       await page.getByTestId('report-view').waitFor();
     } finally {
       await page.close();

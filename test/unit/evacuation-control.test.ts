@@ -10,6 +10,7 @@ import type { EvacuationStatus, MigrationRecord } from '../../preload/model';
 import { createApp, type FerryApp } from '../../main/app';
 import { parseSimDatacenter } from '../../main/sim/format';
 import { Store } from '../../main/store/store';
+import { evacuationCsv } from '../../common/history-export';
 
 /** Six small VMs on h1 (three times the two moves a host sends at once), room on h2 and h3. */
 function datacenter(): string {
@@ -84,6 +85,18 @@ describe('evacuation control', () => {
     expect(h1.maintenance).toBe(true);
     expect(app!.store.maintenanceHosts().find((m) => m.hostId === 'h1')!.reason).toBe('evacuation cancelled, 4 VMs left');
     await expect(api.maintenance.resume({ id: ev.id })).rejects.toThrow(/has been cancelled/);
+    // Its report: the two that moved with their figures, the four that stayed with why.
+    const rep = await api.maintenance.report({ id: ev.id });
+    expect(rep.moves.map((m) => m.outcome).sort()).toEqual(['completed', 'completed', 'stayed', 'stayed', 'stayed', 'stayed']);
+    expect(rep.totals).toMatchObject({ moved: 2, stayed: 4, predictedEtaMs: ev.plan.etaMs, actualMs: final.actualMs });
+    const moved = rep.moves.filter((m) => m.outcome === 'completed');
+    expect(moved.every((m) => m.downtimeMs! > 0 && m.totalMs! > 0 && (m.to === 'h2' || m.to === 'h3'))).toBe(true);
+    expect(rep.totals.downtimeMs).toBeCloseTo(moved.reduce((a, m) => a + m.downtimeMs!, 0), 6);
+    expect(rep.moves.filter((m) => m.outcome === 'stayed').every((m) => m.reason === 'the evacuation was cancelled before it moved' && m.totalMs === null)).toBe(true);
+    const csv = evacuationCsv(rep).split('\r\n');
+    expect(csv).toHaveLength(8); // header, six VMs, the final line end
+    expect(csv.filter((l) => /,stayed,/.test(l))).toHaveLength(4);
+    await expect(api.maintenance.report({ id: 'ev-nope' })).rejects.toThrow(/no evacuation ev-nope/);
     await expect(api.maintenance.cancel({ id: 'ev-nope' })).rejects.toThrow(/no evacuation ev-nope/);
   });
 

@@ -337,6 +337,9 @@ function EvacuationRow({ e }: { e: EvacuationStatus }) {
           {open ? '▾ Hide the moves' : '▸ The moves'}
         </button>
       )}
+      <a className="btn small ghost" href={`#/evacuation/${encodeURIComponent(e.id)}`} data-testid="evac-report-link">
+        Report
+      </a>
       {open && <EvacuationReport e={e} />}
     </li>
   );

@@ -77,8 +77,9 @@ export function readOnlyCommand(name: string, args: string[], flags: Flags): boo
       return true;
     case 'hosts':
       return !sub || sub === 'connections' || sub === 'test';
-    case 'schedules':
     case 'evacuations':
+      return !sub || sub === 'report';
+    case 'schedules':
     case 'settings':
       return !sub;
     case 'evacuate':

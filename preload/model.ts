@@ -364,6 +364,10 @@ export interface PlanStep {
   startMs: number;
   /** Start order, 1-based. */
   order: number;
+  /** A move off a host that stays, to make room there for this VM of the evacuation. */
+  makesRoomFor?: string;
+  /** Starts once this VM has left the destination (the move that makes room for it). */
+  after?: { vm: string; vmId: string };
 }
 
 /** A VM the plan cannot move, and why. */

@@ -13,7 +13,10 @@ const json = (ctx: Ctx, value: unknown) => ctx.out(JSON.stringify(value, null, 2
 export function planJson(p: EvacuationPlan) {
   return {
     hosts: p.hosts,
-    steps: p.steps.map((s) => ({ vm: s.vm, from: s.from, to: s.to, strategy: s.strategy, predicted: s.predicted, startMs: Math.round(s.startMs), order: s.order })),
+    steps: p.steps.map((s) => ({
+      vm: s.vm, from: s.from, to: s.to, strategy: s.strategy, predicted: s.predicted, startMs: Math.round(s.startMs), order: s.order,
+      ...(s.makesRoomFor ? { makesRoomFor: s.makesRoomFor } : {}), ...(s.after ? { after: s.after.vm } : {}),
+    })),
     blockers: p.blockers.map((b) => ({ vm: b.vm, reason: b.reason })),
     etaMs: Math.round(p.etaMs),
     order: p.orderReason,
@@ -27,7 +30,8 @@ function planText(p: EvacuationPlan): string {
     lines.push(table(p.steps.map((s) => ({
       '#': s.order, vm: s.vm, from: s.from, to: s.to, strategy: s.strategy, start: formatMs(s.startMs),
       duration: formatMs(s.predicted.totalMs), downtime: formatMs(s.predicted.downtimeMs),
-    })), ['#', 'vm', 'from', 'to', 'strategy', 'start', 'duration', 'downtime']));
+      note: s.makesRoomFor ? `makes room for ${s.makesRoomFor}` : s.after ? `after ${s.after.vm} has left` : '',
+    })), ['#', 'vm', 'from', 'to', 'strategy', 'start', 'duration', 'downtime', ...(p.steps.some((s) => s.makesRoomFor) ? ['note'] : [])]));
   }
   for (const b of p.blockers) lines.push(`  BLOCKED ${b.vm} on ${b.host}: ${b.reason}`);
   return lines.join('\n');

@@ -32,6 +32,10 @@ interface Placed {
   vm: Vm;
   from: Host;
   to: Host;
+  /** A move off another host so that `makesRoomFor` fits there. */
+  makesRoomFor?: Vm;
+  /** This move waits until that VM has left its destination. */
+  after?: Vm;
 }
 
 /** Hosts named by id, by name, or by rack name; an unknown name is an error naming it. */
@@ -81,6 +85,57 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
   /** Moves this plan sends to each host (the spread's tie-break). */
   const planned = new Map<string, number>();
   const placed: Placed[] = [];
+  /** VMs moved to make room (each at most once). */
+  const madeRoom = new Set<string>();
+
+  /** Why it cannot move within the downtime limit with any strategy (alone on its link: the best case), or null. */
+  const cannotConverge = (vm: Vm, from: Host, to: Host): string | null => {
+    const by = predictStrategies(vm, from, to, opts.policy, { bandwidthMiBps: linkMiBps(from, to, opts.policy), calibration: opts.calibrationOf?.(from.id) });
+    const auto = chooseAuto(by, opts.policy);
+    return by[auto.strategy].converges ? null : `cannot meet its ${formatMs(opts.policy.downtimeLimitMs)} downtime limit with any strategy: ${by[auto.strategy].note}`;
+  };
+
+  /** VMs on each host that holds memory (built once, only if some VM needs room made). */
+  let onHost: Map<string, Vm[]> | null = null;
+  const residentsOf = (hostId: string): Vm[] => {
+    if (!onHost) {
+      onHost = new Map();
+      for (const v of view.vms) if (v.state === 'running' || v.state === 'paused') onHost.set(v.host, [...(onHost.get(v.host) ?? []), v]);
+    }
+    return onHost.get(hostId) ?? [];
+  };
+
+  /**
+   * A host `d` where `vm` would fit once one smaller VM `x` of `d` has moved to a third host
+   * `e` (with the headroom kept there too): the pair that moves the least memory.
+   */
+  const makeRoom = (vm: Vm, candidates: Host[]): { d: Host; x: Vm; e: Host } | null => {
+    let found: { d: Host; x: Vm; e: Host } | null = null;
+    for (const d of candidates) {
+      if (view.refusal?.(vm, d)) continue;
+      const f = fit(vm, d, view, incomingOf(d.id));
+      const needMem = vm.memoryMiB + headroom * d.memoryMiB - f.freeMemMiB;
+      const needCores = vm.vcpus - f.freeCores;
+      const twins = [...residentsOf(d.id), ...incomingOf(d.id)].filter((v) => vm.antiAffinity && v.antiAffinity === vm.antiAffinity);
+      for (const x of residentsOf(d.id)) {
+        if (x.memoryMiB < needMem || x.vcpus < needCores || madeRoom.has(x.id) || leaving.has(x.host)) continue;
+        if (twins.some((t) => t.id !== x.id)) continue;
+        if (found && x.memoryMiB >= found.x.memoryMiB) continue;
+        if (incomingOf(d.id).includes(x)) continue;
+        // Where x goes: a host that keeps its headroom, the same rack preferred.
+        let e: Host | null = null;
+        for (const h of candidates) {
+          if (h.id === d.id) continue;
+          const g = fit(x, h, view, incomingOf(h.id));
+          if (!g.ok || g.freeMemMiB - x.memoryMiB < headroom * h.memoryMiB) continue;
+          if (!e || (h.rack === d.rack && e.rack !== d.rack)) e = h;
+        }
+        if (e && !cannotConverge(x, d, e)) found = { d, x, e };
+      }
+    }
+    return found;
+  };
+
   for (const vm of movable) {
     const from = hostById.get(vm.host)!;
     const candidates = byCluster.get(from.cluster) ?? [];
@@ -111,21 +166,26 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
         : [to.rack === from.rack ? 0 : 1, 1 - after / to.memoryMiB, planned.get(to.id) ?? 0];
       if (!best || less(score, best.score)) best = { host: to, score };
     }
-    if (!best) {
+    // No host has room: can one be made by first moving a smaller VM off it?
+    const room = best ? null : makeRoom(vm, candidates);
+    const target = best?.host ?? room?.d;
+    if (!target) {
       block(vm, `no host of cluster ${from.cluster} can take it: ${closest?.reason ?? affinity ?? 'none fits'}`);
       continue;
     }
-    // Can it move at all within the downtime limit? (Alone on its link: the best case.)
-    const cal = opts.calibrationOf?.(from.id);
-    const by = predictStrategies(vm, from, best.host, opts.policy, { bandwidthMiBps: linkMiBps(from, best.host, opts.policy), calibration: cal });
-    const auto = chooseAuto(by, opts.policy);
-    if (!by[auto.strategy].converges) {
-      block(vm, `cannot meet its ${formatMs(opts.policy.downtimeLimitMs)} downtime limit with any strategy: ${by[auto.strategy].note}`);
+    const why = cannotConverge(vm, from, target);
+    if (why) {
+      block(vm, why);
       continue;
     }
-    incomingOf(best.host.id).push(vm);
-    planned.set(best.host.id, (planned.get(best.host.id) ?? 0) + 1);
-    placed.push({ vm, from, to: best.host });
+    if (room) {
+      incomingOf(room.e.id).push(room.x);
+      madeRoom.add(room.x.id);
+      placed.push({ vm: room.x, from: room.d, to: room.e, makesRoomFor: vm });
+    }
+    incomingOf(target.id).push(vm);
+    planned.set(target.id, (planned.get(target.id) ?? 0) + 1);
+    placed.push({ vm, from, to: target, after: room?.x });
   }
 
   const ordered = bestOrder(placed, opts);
@@ -146,8 +206,11 @@ function less(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /** Tries the usual orders on the schedule prediction and keeps the one that ends soonest. */
-function bestOrder(placed: Placed[], opts: PlanOptions): { steps: PlanStep[]; etaMs: number; reason: string } {
-  if (!placed.length) return { steps: [], etaMs: 0, reason: 'nothing to move' };
+function bestOrder(all: Placed[], opts: PlanOptions): { steps: PlanStep[]; etaMs: number; reason: string } {
+  if (!all.length) return { steps: [], etaMs: 0, reason: 'nothing to move' };
+  // Moves that wait for room to be made go after the rest (the queue cannot start them sooner).
+  const placed = all.filter((p) => !p.after);
+  const waiting = all.filter((p) => p.after);
   const input = (p: Placed): ScheduleInput => ({
     id: p.vm.id, vm: p.vm, from: p.from, to: p.to, strategy: 'auto', policy: opts.policy, calibration: opts.calibrationOf?.(p.from.id),
   });
@@ -161,18 +224,28 @@ function bestOrder(placed: Placed[], opts: PlanOptions): { steps: PlanStep[]; et
   const tried = orders.map((o) => ({ ...o, schedule: predictSchedule(o.list.map(input), opts.limits) }));
   const best = tried.reduce((x, y) => (y.schedule.etaMs < x.schedule.etaMs ? y : x));
   const others = tried.filter((t) => t !== best).map((t) => `${formatMs(t.schedule.etaMs)} ${t.name}`);
-  const reason = placed.length === 1
+  let reason = placed.length === 1
     ? 'one move'
     : `${best.name}: ends in ${formatMs(best.schedule.etaMs)}, against ${others.join(' and ')} (${plural(placed.length, 'move')} under ${opts.limits.perHostOut} out and ${opts.limits.perHostIn} in per host)`;
-  // In queue order: started in this order, the engine's queue reproduces the schedule.
-  const steps = best.schedule.moves.map((m, i) => {
-    const p = best.list[i]!;
-    return {
-      vm: p.vm.name, vmId: p.vm.id, from: p.from.name, fromId: p.from.id, to: p.to.name, toId: p.to.id,
-      strategy: m.strategy, predicted: { downtimeMs: m.downtimeMs, totalMs: m.endMs - m.startMs }, startMs: m.startMs, order: i + 1,
-    };
+  const step = (p: Placed, m: { strategy: PlanStep['strategy']; downtimeMs: number; startMs: number; endMs: number }, order: number): PlanStep => ({
+    vm: p.vm.name, vmId: p.vm.id, from: p.from.name, fromId: p.from.id, to: p.to.name, toId: p.to.id,
+    strategy: m.strategy, predicted: { downtimeMs: m.downtimeMs, totalMs: m.endMs - m.startMs }, startMs: m.startMs, order,
+    ...(p.makesRoomFor ? { makesRoomFor: p.makesRoomFor.name } : {}),
+    ...(p.after ? { after: { vm: p.after.name, vmId: p.after.id } } : {}),
   });
-  return { steps, etaMs: best.schedule.etaMs, reason };
+  // In queue order: started in this order, the engine's queue reproduces the schedule.
+  const steps = best.schedule.moves.map((m, i) => step(best.list[i]!, m, i + 1));
+  let etaMs = best.schedule.etaMs;
+  if (waiting.length) {
+    // After the last move that makes room: then the waiting ones, on their own schedule.
+    const ends = new Map(steps.map((x) => [x.vmId, x.startMs + x.predicted.totalMs]));
+    const offset = Math.max(...waiting.map((p) => ends.get(p.after!.id) ?? 0));
+    const then = predictSchedule(waiting.map(input), opts.limits);
+    then.moves.forEach((m, i) => steps.push(step(waiting[i]!, { ...m, startMs: m.startMs + offset, endMs: m.endMs + offset }, steps.length + 1)));
+    etaMs = Math.max(etaMs, offset + then.etaMs);
+    reason += `; then ${plural(waiting.length, 'move')} into room made by moving another VM first`;
+  }
+  return { steps, etaMs, reason };
 }
 
 /**

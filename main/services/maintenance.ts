@@ -2,7 +2,7 @@
 // evacuations: the planner's moves started as one group, a failed move retried once on
 // another destination, the hosts put in maintenance when it ends.
 import { FerryError } from '../../preload/contract';
-import type { ConsolidationPlan, EvacuationPlan, EvacuationReport, EvacuationStatus, Host, MigrationRecord, PlanBlocker, Schedule } from '../../preload/model';
+import type { ConsolidationPlan, EvacuationPlan, EvacuationReport, EvacuationStatus, Host, MigrationRecord, PlanBlocker, PlanStep, Schedule } from '../../preload/model';
 import { clusterModels } from '../engine/consolidate';
 import { EXACT_MAX_HOSTS, EXACT_MAX_VMS, exactFits, exactProgram, readExact } from '../engine/consolidate-exact';
 import { solvePrograms } from './exact-solver';
@@ -38,6 +38,8 @@ interface Running {
   pending: Map<string, { vmId: string; vm: string; tried: Set<string> }>;
   /** Cancel asked: nothing more starts or is retried. */
   cancelled: boolean;
+  /** Moves waiting for room to be made: the VM that must leave first -> the moves that wait. */
+  waiting: Map<string, PlanStep[]>;
 }
 
 /** Which hosts are held in maintenance: the table, read at most every CACHE_MS. */
@@ -283,10 +285,13 @@ export class MaintenanceService {
     };
     const first = plan.hostIds[0]!;
     const clock = () => this.engine.driverNow(first);
-    const run: Running = { status, pending: new Map(), t0: clock(), clock, cancelled: false };
+    const run: Running = { status, pending: new Map(), t0: clock(), clock, cancelled: false, waiting: new Map() };
     this.evacuations.set(status.id, run);
     if (kind === 'evacuation') this.store.audit(this.actor, 'evacuate', { id: status.id, hosts: plan.hostIds, moves: plan.steps.length, blockers: plan.blockers.length });
-    for (const step of plan.steps) this.startMove(run, step.vmId, step.vm, step.toId, new Set());
+    for (const step of plan.steps) {
+      if (step.after) run.waiting.set(step.after.vmId, [...(run.waiting.get(step.after.vmId) ?? []), step]);
+      else this.startMove(run, step.vmId, step.vm, step.toId, new Set());
+    }
     this.settleIfDone(run);
     this.refreshEta(run);
     this.emit(run);
@@ -344,6 +349,12 @@ export class MaintenanceService {
       }
     }
     this.engine.hold(id, false);
+    // Moves waiting for room stay put too, unless what they wait for still runs (then they are left when it ends).
+    for (const [vmId, steps] of run.waiting) {
+      if ([...run.pending.values()].some((m) => m.vmId === vmId)) continue;
+      run.waiting.delete(vmId);
+      for (const step of steps) this.leftBehind(run, step.vmId, step.vm, 'the evacuation was cancelled before it moved');
+    }
     const running = jobs.filter((j) => j.running).length;
     const what = opts.abortRunning ? `${running} running aborted` : `${running} running finish`;
     this.act(run, 'cancel', `cancelled by ${this.actor}: ${jobs.length - running} queued moves stay put, ${what}${kept.length ? `; kept: ${kept.join('; ')}` : ''}`);
@@ -408,9 +419,24 @@ export class MaintenanceService {
       else if (r.outcome === 'cancelled') this.leftBehind(run, move.vmId, move.vm, run.cancelled ? 'the evacuation was cancelled before it moved' : `cancelled: ${r.reason}`);
       else if (run.cancelled) this.leftBehind(run, move.vmId, move.vm, `failed to ${r.to} (${r.reason}); not retried: the evacuation was cancelled`);
       else this.retry(run, move, r);
+      this.releaseWaiting(run, r);
       this.settleIfDone(run);
       this.emit(run);
       return;
+    }
+  }
+
+  /** The moves that waited for this VM to leave their destination: started, or left with why. */
+  private releaseWaiting(run: Running, r: MigrationRecord): void {
+    const steps = run.waiting.get(r.vmId);
+    if (!steps) return;
+    // A retry of the VM making room is under way: keep waiting for it.
+    if (r.outcome !== 'completed' && [...run.pending.values()].some((m) => m.vmId === r.vmId)) return;
+    run.waiting.delete(r.vmId);
+    for (const step of steps) {
+      if (run.cancelled) this.leftBehind(run, step.vmId, step.vm, 'the evacuation was cancelled before it moved');
+      else if (r.outcome === 'completed') this.startMove(run, step.vmId, step.vm, step.toId, new Set());
+      else this.leftBehind(run, step.vmId, step.vm, `it waited for ${r.vm} to leave ${step.to} to make room, and that move ${r.outcome === 'cancelled' ? 'was cancelled' : `failed (${r.reason})`}`);
     }
   }
 
@@ -432,7 +458,7 @@ export class MaintenanceService {
   }
 
   private settleIfDone(run: Running): void {
-    if (!isActive(run.status) || run.pending.size) return;
+    if (!isActive(run.status) || run.pending.size || run.waiting.size) return;
     run.status.state = run.cancelled ? 'cancelled' : run.status.left.length ? 'partial' : 'completed';
     run.status.remainingMs = null;
     run.status.elapsedMs = undefined;

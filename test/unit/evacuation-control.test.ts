@@ -139,4 +139,27 @@ describe('evacuation control', () => {
     }
     expect(inv.vms.filter((v) => !freed.includes(v.host))).toHaveLength(6);
   });
+
+  it('runs a plan that makes room first: the waiting move starts once the other VM has left', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-evctl-'));
+    const G = 1024;
+    const host = (id: string) => ({ id, cluster: 'c1', rack: 'r1', cores: 32, memoryMiB: 64 * G, nicMiBps: 1192 });
+    const v = (id: string, on: string, gib: number) => ({ id, host: on, memoryMiB: gib * G, vcpus: 2, wssMiB: 128, dirtyMiBps: 20 });
+    const dc = { name: 'make room', clock: 1, clusters: [{ id: 'c1', name: 'C1' }], hosts: ['h-a', 'h-b', 'h-c'].map(host), vms: [v('big', 'h-a', 40), v('b1', 'h-b', 20), v('x', 'h-b', 10), v('c1', 'h-c', 30)] };
+    const store = Store.open(dir);
+    store.saveDatacenter(parseSimDatacenter(JSON.stringify(dc), 'make room'));
+    store.close();
+    app = createApp({ dataDir: dir, host: 'cli', longLived: false, speed: 'virtual' });
+    const a = app;
+    const api = makeApi({ invoke: (c, r) => a.router.dispatch(c, r), subscribe: (e, l) => a.events.on(e, l as never) });
+    const order: string[] = [];
+    api.on('migrations:ended', (r) => order.push(`${r.vm}:${r.outcome}`));
+    const ev = await api.maintenance.evacuate({ hosts: ['h-a'] });
+    expect(ev.plan.steps.map((x) => [x.vm, x.to, x.makesRoomFor ?? '', x.after?.vm ?? ''])).toEqual([['b1', 'h-c', 'big', ''], ['big', 'h-b', '', 'b1']]);
+    const final = ev.state === 'running' ? await ended(api, ev.id) : ev;
+    expect(final).toMatchObject({ state: 'completed', done: 2, left: [] });
+    expect(order).toEqual(['b1:completed', 'big:completed']);
+    const inv = await api.inventory.get();
+    expect(Object.fromEntries(inv.vms.map((x) => [x.id, x.host]))).toEqual({ big: 'h-b', b1: 'h-c', x: 'h-b', c1: 'h-c' });
+  });
 });

@@ -161,3 +161,36 @@ describe('bring them home', () => {
     );
   });
 });
+
+describe('planEvacuation: making room', () => {
+  // 64 GiB hosts keep 54.4 GiB for VMs (5 % reserve, 10 % headroom). big (40 GiB) fits
+  // nowhere as things stand; moving b1 (20 GiB) from h-b to h-c first makes room on h-b.
+  const GiB = 1024;
+  const hosts = ['h-a', 'h-b', 'h-c'].map((id) => host(id, { memoryMiB: 64 * GiB, cores: 32, nicMiBps: 1192 }));
+  const vms = [
+    vm('big', 'h-a', { memoryMiB: 40 * GiB, vcpus: 4 }, { wssMiB: 512, dirtyMiBps: 20 }),
+    vm('b1', 'h-b', { memoryMiB: 20 * GiB, vcpus: 2 }, { wssMiB: 512, dirtyMiBps: 20 }),
+    vm('x', 'h-b', { memoryMiB: 10 * GiB, vcpus: 2 }, { wssMiB: 512, dirtyMiBps: 20 }),
+    vm('c1', 'h-c', { memoryMiB: 30 * GiB, vcpus: 2 }, { wssMiB: 512, dirtyMiBps: 20 }),
+  ];
+
+  it('moves another VM first, marked as such, and puts the waiting move after it on the timeline', () => {
+    const plan = planEvacuation({ hosts, vms }, [hosts[0]!], opts);
+    expect(plan.blockers).toEqual([]);
+    const byVm = new Map(plan.steps.map((s) => [s.vm, s]));
+    expect(byVm.get('b1')).toMatchObject({ from: 'h-b', to: 'h-c', makesRoomFor: 'big' });
+    expect(byVm.get('big')).toMatchObject({ from: 'h-a', to: 'h-b', after: { vm: 'b1', vmId: 'b1' } });
+    const b1 = byVm.get('b1')!;
+    expect(byVm.get('big')!.startMs).toBeGreaterThanOrEqual(b1.startMs + b1.predicted.totalMs);
+    expect(plan.etaMs).toBeGreaterThanOrEqual(byVm.get('big')!.startMs + byVm.get('big')!.predicted.totalMs - 1e-6);
+    expect(plan.orderReason).toMatch(/then 1 move into room made by moving another VM first/);
+  });
+
+  it('says why when no single move makes room', () => {
+    const crowded = [...vms, vm('c2', 'h-c', { memoryMiB: 16 * GiB, vcpus: 2 })];
+    const plan = planEvacuation({ hosts, vms: crowded }, [hosts[0]!], opts);
+    expect(plan.steps).toEqual([]);
+    expect(plan.blockers.map((b) => b.vm)).toEqual(['big']);
+    expect(plan.blockers[0]!.reason).toMatch(/no host of cluster .* can take it/);
+  });
+});

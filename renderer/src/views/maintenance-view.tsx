@@ -195,6 +195,16 @@ function Timeline({ plan }: { plan: EvacuationPlan }) {
         <div key={s.vmId} className="gantt-row" role="row" data-vm={s.vm}>
           <div className="gantt-label" role="cell">
             <span className="muted">{s.order}.</span> <strong>{s.vm}</strong> → {s.to}
+            {s.makesRoomFor && (
+              <span className="badge warn" title={`Moved off ${s.from}, which stays, so that ${s.makesRoomFor} fits there`}>
+                makes room for {s.makesRoomFor}
+              </span>
+            )}
+            {s.after && (
+              <span className="badge" title={`Starts once ${s.after.vm} has left ${s.to}`}>
+                after {s.after.vm}
+              </span>
+            )}
           </div>
           <div className="gantt-track" role="cell">
             <div

@@ -1,6 +1,6 @@
 // Electron's main process: one window, a sandboxed renderer behind the preload bridge,
 // and the same services `ferry serve` and the CLI use.
-import { app as electronApp, BrowserWindow, dialog, ipcMain, session, shell, Notification } from 'electron';
+import { app as electronApp, BrowserWindow, dialog, ipcMain, session, Notification } from 'electron';
 import path from 'node:path';
 import { CHANNELS, EVENT_NAMES } from '../preload/contract';
 import { createApp, type FerryApp } from './app';
@@ -8,24 +8,24 @@ import { defaultDataDir } from './data-dir';
 import { REPORT_READY_SELECTOR } from '../common/report-ready';
 import { claimForConsole, type DataDirLock } from './owner';
 import { listenLocalSocket, type LocalSocket } from './server/local-socket';
+import { APP_INDEX_URL } from './electron-origin';
+import { dropPackagedEnvOverrides, forbiddenSwitches, isTrustedSender } from './electron-policy';
+import { guardWebContents, hardenSession, registerAppScheme, serveRenderer } from './electron-harden';
+
+// Before anything reads them: the packaged app loads no module or program the environment names.
+for (const name of dropPackagedEnvOverrides(process.env, electronApp.isPackaged)) {
+  process.stderr.write(`ferry: ignoring ${name} (the packaged app loads only its own code)\n`);
+}
+registerAppScheme();
+// Every web contents, present and future, gets the navigation, window-open and webview guards.
+electronApp.on('web-contents-created', (_e, contents) => guardWebContents(contents));
 
 let ferry: FerryApp | null = null;
 /** The data directory is this console's while it runs; the CLI beside it talks over `socket`. */
 let lock: DataDirLock | null = null;
 let socket: LocalSocket | null = null;
-const rendererIndex = path.join(__dirname, '..', 'renderer', 'index.html');
-const rendererUrl = new URL(`file://${rendererIndex}`).href;
-
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The built renderer, served as app://ferry/ (main/electron-origin.ts), never as file://. */
+const rendererDir = path.join(__dirname, '..', 'renderer');
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -42,15 +42,8 @@ function createWindow(): BrowserWindow {
       spellcheck: false,
     },
   });
-  // Navigation and new windows are refused; links to the web open in the system browser.
-  win.webContents.on('will-navigate', (e, url) => {
-    if (url !== rendererUrl && !url.startsWith(rendererUrl + '#')) e.preventDefault();
-  });
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  void win.loadFile(rendererIndex);
+  // Navigation, new windows and webviews are refused by guardWebContents (web-contents-created).
+  void win.loadURL(APP_INDEX_URL);
   return win;
 }
 
@@ -61,7 +54,7 @@ async function printReport(id: string): Promise<Buffer> {
     webPreferences: { preload: path.join(__dirname, '..', 'preload', 'preload.js'), contextIsolation: true, sandbox: true, nodeIntegration: false },
   });
   try {
-    await win.loadFile(rendererIndex, { hash: `/report/${encodeURIComponent(id)}` });
+    await win.loadURL(`${APP_INDEX_URL}#/report/${encodeURIComponent(id)}`);
     // The report view marks itself ready once it fetched the report over IPC and its charts laid out.
     const ready = `!!document.querySelector(${JSON.stringify(REPORT_READY_SELECTOR)})`;
     for (let i = 0; i < 300 && !(await win.webContents.executeJavaScript(ready)); i++) await new Promise((r) => setTimeout(r, 100));
@@ -74,8 +67,9 @@ async function printReport(id: string): Promise<Buffer> {
 function registerIpc(app: FerryApp): void {
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (event, req) => {
-      // Only our own page may call: not a navigated-away frame, not a subframe.
-      if (event.senderFrame?.url.split('#')[0] !== rendererUrl) {
+      // Only our own page may call: its window's top frame, on app://ferry (not a subframe,
+      // not a frame navigated elsewhere or already gone).
+      if (!isTrustedSender(event)) {
         return { ok: false, error: { code: 'bad-request', message: 'request from an unknown frame' } };
       }
       return app.router.dispatch(channel, req);
@@ -94,10 +88,15 @@ function registerIpc(app: FerryApp): void {
 }
 
 void electronApp.whenReady().then(async () => {
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
-  });
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'notifications'));
+  const switches = forbiddenSwitches((s) => electronApp.commandLine.hasSwitch(s), electronApp.isPackaged);
+  if (switches.length) {
+    dialog.showErrorBox('Ferry cannot start', `Ferry does not run with --${switches.join(', --')} (it would open the console to other programs).`);
+    electronApp.exit(1);
+    return;
+  }
+  // The CSP comes with each app:// response (APP_CSP), as do the MIME types.
+  serveRenderer(session.defaultSession, rendererDir);
+  hardenSession(session.defaultSession);
   const dataDir = path.resolve(process.env.FERRY_DATA_DIR || defaultDataDir());
   try {
     // One owner per data directory: another console is refused, a CLI command waited for.

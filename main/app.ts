@@ -66,6 +66,9 @@ export interface FerryApp {
   close(): Promise<void>;
 }
 
+/** Finished migrations read at start to learn each link's prediction error from. */
+const LEARN_SEED = 5000;
+
 function graceFromEnv(): number | undefined {
   const v = Number(process.env.FERRY_SCHEDULE_GRACE_MINUTES);
   return Number.isFinite(v) && v >= 0 ? v * 60_000 : undefined;
@@ -98,6 +101,8 @@ export function createApp(options: AppOptions): FerryApp {
     onProgress: (batch) => events.emit('migrations:progress', batch),
     onEnded: (rec) => events.emit('migrations:ended', rec),
   });
+  // What the history says of the model's error on each link: the newest finished migrations, oldest first.
+  for (const r of store.listMigrations({ outcome: 'completed', limit: LEARN_SEED }).rows.reverse()) engine.learner.observe(r);
   const history = new HistoryService(store);
   const printer = new ReportPrinter();
   const maintenance = new MaintenanceService(store, events, startedBy, marks, engine);

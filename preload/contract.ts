@@ -138,6 +138,8 @@ export interface Destination {
   /** green: pre-copy converges within the limit; amber: only with post-copy/hybrid or slow; red: cannot. */
   verdict: 'green' | 'amber' | 'red';
   reason: string;
+  /** Near the cliff: the share of the dirty rate's band in which pre-copy converges. */
+  precopyOdds?: number;
 }
 
 export interface HistoryPage {

@@ -110,6 +110,8 @@ export interface Workload {
   readWssMiB: number;
   /** Page accesses per second over the read working set, MiB/s. */
   readMiBps: number;
+  /** The lowest and highest dirty rate the driver measured lately, MiB/s, when it measured more than once. */
+  dirtyRangeMiBps?: [number, number];
 }
 
 export type VmState = 'running' | 'migrating' | 'paused' | 'stopped' | 'lost';
@@ -258,6 +260,14 @@ export interface Prediction {
   stormRisk?: 'low' | 'high';
   /** Why it does or does not converge, in words. */
   note: string;
+  /** The model's own figures, before what the link's history taught (present once refined). */
+  model?: { totalMs: number; downtimeMs: number };
+  /** How sure: the figures across the spread of past errors on this link and of the dirty rate. */
+  range?: { totalMs: [number, number]; downtimeMs: [number, number] };
+  /** Near the cliff: the share of the dirty-rate band in which it converges, 0 to 1. */
+  convergeOdds?: number;
+  /** What the figure stands on, in words ("calibrated on 37 precopy migrations over this link ..."). */
+  basis?: string;
 }
 
 export interface Fit {
@@ -325,7 +335,7 @@ export interface MigrationRecord {
   /** Why that strategy, or why it failed. */
   reason: string;
   policy: Policy;
-  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds'>;
+  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds' | 'model' | 'range' | 'convergeOdds' | 'basis'>;
   outcome: Outcome;
   phase: Phase;
   downtimeMs: number | null;

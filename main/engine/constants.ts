@@ -1,6 +1,7 @@
 // Every constant the prediction model, the placement check and the engine's policy
 // share, in one place, each with where it comes from. Change a figure here and both
 // the prediction and the engine's decisions move together.
+import type { Prediction } from '../../preload/model';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -140,6 +141,13 @@ export interface DriverCalibration {
    * figures, and so stalls after one flat round instead of `stallRounds`.
    */
   raceLostVisible: boolean;
+  /**
+   * What history taught about predictions over a link (the engine installs it): the model's
+   * prediction in, the refined one out. Absent: the model's figures stand alone.
+   */
+  refine?: (fromId: string, toId: string, p: Prediction) => Prediction;
+  /** Which history `refine` would use for a link: links with the same key get the same refinement. */
+  refineKey?: (fromId: string, toId: string) => string;
 }
 
 /** The round model alone, with no hypervisor's overheads: the default, and the simulator's. */
@@ -160,6 +168,12 @@ export const MODEL_CALIBRATION: DriverCalibration = {
  * furthest from their predicted time were pre-copies predicted within 10 % of the limit.
  */
 export const NEAR_CLIFF_RATIO = 0.8;
+/** Dirty rate over link rate within which pre-copy is predicted across the dirty rate's band. */
+export const CLIFF_BAND: [number, number] = [0.6, 1.4];
+/** Points across that band. */
+export const CLIFF_POINTS = 5;
+/** Half-width of the band when the driver gave one figure (not measured here: a stated default, said as such wherever it is used). */
+export const DIRTY_BAND = 0.15;
 /**
  * ...and only when pre-copy needs this many rounds: a small working set rewritten faster
  * than the link still converges in a pass or two (what stays dirty is the set, not the rate).

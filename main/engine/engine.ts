@@ -4,7 +4,8 @@
 import { FerryError, type Destination } from '../../preload/contract';
 import { DEFAULT_POLICY, type ConsolidationPlan, type EvacuationPlan, type Host, type MigrationRecord, type Policy, type PolicyOverrides, type PredictResult, type Progress, type StrategyChoice, type Vm } from '../../preload/model';
 import type { DriverMigration, HostDriver } from './driver';
-import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT } from './constants';
+import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT, type DriverCalibration } from './constants';
+import { LinkLearner } from './learn';
 import { Job, type MigrationRecorder } from './job';
 import { planConsolidation } from './consolidate';
 import { planEvacuation, planReturn, resolveHosts } from './evacuation';
@@ -62,6 +63,9 @@ export class MigrationEngine {
   private idleWaiters: (() => void)[] = [];
   private pumping = false;
   private pumpAgain = false;
+  /** What finished migrations taught about each link's predictions. */
+  readonly learner = new LinkLearner();
+  private readonly calibrations = new WeakMap<HostDriver, DriverCalibration>();
   /** The policy a migration gets unless it asks otherwise (the settings'). */
   private basePolicy: Policy = DEFAULT_POLICY;
   /** The headroom plans keep unless asked otherwise (the settings'). */
@@ -96,6 +100,20 @@ export class MigrationEngine {
     if (c.headroom !== undefined) this.headroom = c.headroom;
     this.pump();
     this.batcher.touch();
+  }
+
+  /** A driver's calibration with what the history of each link taught: every prediction goes through it. */
+  private calibrationOf(driver: HostDriver): DriverCalibration {
+    let c = this.calibrations.get(driver);
+    if (!c) {
+      c = {
+        ...driver.calibration,
+        refine: (fromId, toId, p) => this.learner.refine(driver.kind, fromId, toId, p),
+        refineKey: (fromId, toId) => this.learner.key(driver.kind, fromId, toId),
+      };
+      this.calibrations.set(driver, c);
+    }
+    return c;
   }
 
   get defaultPolicy(): Policy {
@@ -211,7 +229,7 @@ export class MigrationEngine {
       if (!from || !to) continue;
       const p = j.progress;
       const remainingMs = j.state !== 'running' ? undefined : (p.etaMs ?? Math.max(0, j.rec.predicted.totalMs - p.elapsedMs));
-      inputs.push({ id: j.id, vm: j.vm, from, to, strategy: j.rec.strategy, policy: j.rec.policy, calibration: snap.driverOf(from.id).calibration, remainingMs });
+      inputs.push({ id: j.id, vm: j.vm, from, to, strategy: j.rec.strategy, policy: j.rec.policy, calibration: this.calibrationOf(snap.driverOf(from.id)), remainingMs });
     }
     return predictSchedule(inputs, this.queue.limits).etaMs;
   }
@@ -293,7 +311,7 @@ export class MigrationEngine {
       id: newId(now), vm: vm.name, vmId: vm.id, from: from.name, to: to.name, fromId: from.id, toId: to.id,
       cluster: from.cluster, driver: driver.kind, startedBy: req.startedBy ?? this.opts.startedBy,
       requestedStrategy: req.strategy, strategy, reason, policy,
-      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds },
+      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds, model: p.model, range: p.range, convergeOdds: p.convergeOdds, basis: p.basis },
       outcome: 'queued', phase: 'queued', downtimeMs: null, totalMs: null, bytes: 0, rounds: 0, postcopyFaults: null,
       queuedAt: new Date(now).toISOString(), startedAt: null, endedAt: null,
       events: [{ t: 0, text: `queued: ${reason}` }],
@@ -335,7 +353,7 @@ export class MigrationEngine {
       policy: resolvePolicy(overrides, this.basePolicy),
       limits: this.queue.limits,
       headroom: opts.headroom ?? this.headroom,
-      calibrationOf: (id) => snap.driverOf(id).calibration,
+      calibrationOf: (id) => this.calibrationOf(snap.driverOf(id)),
       busy: (id) => this.incoming(id),
       prefer: opts.prefer,
     });
@@ -349,7 +367,7 @@ export class MigrationEngine {
       limits: this.queue.limits,
       headroom: opts.headroom ?? this.headroom,
       wattsPerHost: opts.wattsPerHost ?? this.wattsPerHost,
-      calibrationOf: (id) => snap.driverOf(id).calibration,
+      calibrationOf: (id) => this.calibrationOf(snap.driverOf(id)),
     });
   }
 
@@ -364,7 +382,7 @@ export class MigrationEngine {
     return planReturn(view, home, vmIds, {
       policy: resolvePolicy(overrides, this.basePolicy),
       limits: this.queue.limits,
-      calibrationOf: (id) => snap.driverOf(id).calibration,
+      calibrationOf: (id) => this.calibrationOf(snap.driverOf(id)),
       busy: (id) => this.incoming(id),
     });
   }
@@ -374,7 +392,7 @@ export class MigrationEngine {
     const driver = snap.driverOf(from.id);
     const share = linkShare(from, to, policy, this.queue, extra);
     const measured = driver.measuredLinkMiBps?.(from.id, to.id) ?? null;
-    return { bandwidthMiBps: measured !== null && measured > 0 ? Math.min(share, measured) : share, calibration: driver.calibration };
+    return { bandwidthMiBps: measured !== null && measured > 0 ? Math.min(share, measured) : share, calibration: this.calibrationOf(driver) };
   }
 
   /** VMs already bound for a host (queued or running). */
@@ -401,6 +419,7 @@ export class MigrationEngine {
 
   private onJobEnded(job: Job): void {
     this.queue.finished(job);
+    this.learner.observe(job.rec);
     this.jobs.delete(job.id);
     this.ended.set(job.id, job.rec);
     if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);

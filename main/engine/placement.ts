@@ -100,7 +100,7 @@ export function destinations(vm: Vm, inventory: PlacementView, policy: Policy, o
       const f = fit(vm, to, inventory, opts.incoming?.(to.id) ?? []);
       const link = opts.link?.(from, to) ?? {};
       // The calibration is the source driver's, the same for every destination here.
-      const key = `${link.bandwidthMiBps}:${link.dirtyMiBps}:${to.nicMiBps}`;
+      const key = `${link.bandwidthMiBps}:${link.dirtyMiBps}:${to.nicMiBps}:${link.calibration?.refineKey?.(from.id, to.id) ?? ''}`;
       let hit = predictions.get(key);
       if (!hit) {
         const by = predictStrategies(vm, from, to, policy, link);
@@ -118,6 +118,7 @@ export function destinations(vm: Vm, inventory: PlacementView, policy: Policy, o
         totalMs: p.totalMs,
         verdict: v,
         reason: f.ok ? auto.reason : f.reason!,
+        ...(by.precopy.convergeOdds !== undefined ? { precopyOdds: by.precopy.convergeOdds } : {}),
       };
     });
 }

@@ -11,6 +11,9 @@ import {
   NEAR_CLIFF_MIN_ROUNDS,
   NEAR_CLIFF_PAUSE_SHARE,
   NEAR_CLIFF_RATIO,
+  CLIFF_BAND,
+  CLIFF_POINTS,
+  DIRTY_BAND,
   POSTCOPY_SWITCH_FIXED_MS,
   SWITCHOVER_FIXED_MS,
   THROTTLE_GRACE_FACTOR,
@@ -67,7 +70,7 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
   const ctx: Ctx = { vm, w: workloadFigures(vm, dirty), bw, bps: bw * MiB, finalBps: finalMiBps * MiB, dirty, policy, cal };
   const p = byStrategy(ctx, strategy);
   if (cal.setupMs > 0 && p.converges) p.totalMs += cal.setupMs;
-  return p;
+  return cal.refine ? cal.refine(from.id, to.id, p) : p;
 }
 
 function byStrategy(ctx: Ctx, strategy: Strategy): Prediction {
@@ -85,7 +88,36 @@ function byStrategy(ctx: Ctx, strategy: Strategy): Prediction {
 
 /** Every strategy for one VM and link. */
 export function predictStrategies(vm: Vm, from: Host, to: Host, policy: Policy, opts: PredictOptions = {}): Record<Strategy, Prediction> {
-  return Object.fromEntries(STRATEGIES.map((s) => [s, predict(vm, from, to, s, policy, opts)])) as Record<Strategy, Prediction>;
+  const by = Object.fromEntries(STRATEGIES.map((s) => [s, predict(vm, from, to, s, policy, opts)])) as Record<Strategy, Prediction>;
+  cliffOdds(by, vm, from, to, policy, opts);
+  return by;
+}
+
+/**
+ * Near the cliff one figure says too much: pre-copy is predicted again across the band of
+ * the dirty rate (the driver's measured range, else the figure +/- DIRTY_BAND), and the share
+ * of the band in which it converges becomes its odds, with the range of its time.
+ */
+function cliffOdds(by: Record<Strategy, Prediction>, vm: Vm, from: Host, to: Host, policy: Policy, opts: PredictOptions): void {
+  const pre = by.precopy;
+  const ratio = pre.dirtyMiBps / Math.max(1e-9, pre.bandwidthMiBps);
+  if (ratio < CLIFF_BAND[0] || ratio > CLIFF_BAND[1]) return;
+  const measured = vm.workload.dirtyRangeMiBps;
+  const [lo, hi] = measured ?? [pre.dirtyMiBps * (1 - DIRTY_BAND), pre.dirtyMiBps * (1 + DIRTY_BAND)];
+  const runs = Array.from({ length: CLIFF_POINTS }, (_, i) => predict(vm, from, to, 'precopy', policy, { ...opts, dirtyMiBps: lo + ((hi - lo) * i) / (CLIFF_POINTS - 1) }));
+  const ok = runs.filter((r) => r.converges);
+  pre.convergeOdds = ok.length / runs.length;
+  if (ok.length) {
+    const t = ok.map((r) => r.totalMs);
+    const d = ok.map((r) => r.downtimeMs);
+    pre.range = {
+      totalMs: [Math.min(...t, pre.range?.totalMs[0] ?? Infinity), Math.max(...t, pre.range?.totalMs[1] ?? -Infinity)],
+      downtimeMs: [Math.min(...d, pre.range?.downtimeMs[0] ?? Infinity), Math.max(...d, pre.range?.downtimeMs[1] ?? -Infinity)],
+    };
+  }
+  const band = measured ? `the measured dirty rate's range ${formatRate(lo)} to ${formatRate(hi)}` : `the dirty rate +/- ${Math.round(DIRTY_BAND * 100)} % (measured once)`;
+  const odds = `converges in ${ok.length} of ${runs.length} cases across ${band}`;
+  pre.basis = pre.basis ? `${pre.basis}; ${odds}` : odds;
 }
 
 function base(ctx: Ctx, strategy: Strategy): Omit<Prediction, 'converges' | 'rounds' | 'totalMs' | 'downtimeMs' | 'bytes' | 'note'> {
@@ -232,8 +264,11 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
     // becomes a switch. Hybrid stays pre-copy for as long as the rounds shrink.
     const ratio = pre.dirtyMiBps / Math.max(1e-9, pre.bandwidthMiBps);
     const tight = pre.downtimeMs >= NEAR_CLIFF_PAUSE_SHARE * policy.downtimeLimitMs;
-    if ((ratio >= NEAR_CLIFF_RATIO || tight) && pre.rounds >= NEAR_CLIFF_MIN_ROUNDS && hy.converges) {
-      const why = ratio >= NEAR_CLIFF_RATIO
+    const unsure = pre.convergeOdds !== undefined && pre.convergeOdds < 1;
+    if (((ratio >= NEAR_CLIFF_RATIO || tight) && pre.rounds >= NEAR_CLIFF_MIN_ROUNDS && hy.converges) || (unsure && hy.converges)) {
+      const why = unsure
+        ? `it converges in only ${Math.round(pre.convergeOdds! * 100)} % of the dirty rate's band`
+        : ratio >= NEAR_CLIFF_RATIO
         ? `the dirty rate ${formatRate(pre.dirtyMiBps)} is ${Math.round(ratio * 100)} % of the ${formatRate(pre.bandwidthMiBps)} link`
         : `its last pause (~${formatMs(pre.downtimeMs)}) barely fits the ${limit} limit`;
       return {

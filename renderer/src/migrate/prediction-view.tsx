@@ -5,6 +5,23 @@ import type { InventoryIndex } from '../state/inventory';
 type Result = PredictResult | { error: string } | undefined;
 
 
+/** How sure the figure is: its range, the odds near the cliff, and what it stands on. */
+function PredictionBasis({ p }: { p: PredictResult['predicted'] }) {
+  if (!p.range && !p.basis) return null;
+  const uncertain = p.convergeOdds !== undefined && p.convergeOdds < 1;
+  return (
+    <p className="pred-basis" data-testid="dialog-basis">
+      {uncertain && <strong className="warn-text">Uncertain: pre-copy converges in {Math.round(p.convergeOdds! * 100)} % of the dirty rate's band. </strong>}
+      {p.range && (
+        <span>
+          Likely {formatMs(p.range.totalMs[0])} to {formatMs(p.range.totalMs[1])}, pause {formatMs(p.range.downtimeMs[0])} to {formatMs(p.range.downtimeMs[1])}.{' '}
+        </span>
+      )}
+      {p.basis && <span className="muted">Stands on {p.basis}.</span>}
+    </p>
+  );
+}
+
 /** One VM's prediction: the verdict, auto's pick with its reason, and every strategy side by side. */
 export function PredictionView(props: { vm: Vm; result: Result; predicting: boolean; chosen: StrategyChoice; limitMs: number }) {
   const { vm, result, predicting, chosen, limitMs } = props;
@@ -55,6 +72,7 @@ export function PredictionView(props: { vm: Vm; result: Result; predicting: bool
           {p.stormRisk ? `; post-copy fault-storm risk ${p.stormRisk}` : ''})
         </span>
       </p>
+      <PredictionBasis p={p} />
       <p className="pred-auto" data-testid="dialog-auto">
         <span className="badge info">Auto</span> recommends <strong>{STRATEGY_LABEL[result.auto.strategy]}</strong>: {result.auto.reason}
         {chosen !== 'auto' && chosen !== result.auto.strategy && <span className="muted"> (overridden: {STRATEGY_LABEL[chosen]})</span>}

@@ -1,0 +1,115 @@
+// Learning from history: every finished migration says how far the model was off on its
+// link, for its driver and strategy. The next prediction over that link is the model's
+// figure times the median of those ratios, with the spread of the ratios as its range,
+// and says what it stands on ("calibrated on 37 migrations over this link"). With too few
+// on the link, the driver's migrations of that strategy over any link stand in; with too
+// few of those, the model's figure stands alone and says so.
+import type { MigrationRecord, Prediction, Strategy } from '../../preload/model';
+
+/** Ratios kept per link (the newest): old ones describe a link as it was. */
+export const LEARN_KEEP = 50;
+/** A correction is applied from this many migrations on. */
+export const LEARN_MIN = 3;
+/** Corrections are held within these factors: beyond, the model is wrong in kind, not degree. */
+const CLAMP: [number, number] = [0.25, 4];
+
+interface Ratios {
+  total: number[];
+  downtime: number[];
+}
+
+/** What learning did to one prediction. */
+export interface Learned {
+  /** Multiplier on the model's total and pause. */
+  totalFactor: number;
+  downtimeFactor: number;
+  /** The 10th and 90th percentile of the ratios (or the extremes when fewer than 10). */
+  totalBand: [number, number];
+  downtimeBand: [number, number];
+  n: number;
+  scope: 'link' | 'driver';
+}
+
+const clamp = (x: number) => Math.min(CLAMP[1], Math.max(CLAMP[0], x));
+
+/** Nearest-rank quantile of a sorted array. */
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
+
+function summary(xs: number[]): { median: number; band: [number, number] } {
+  const s = [...xs].sort((a, b) => a - b);
+  const band: [number, number] = s.length >= 10 ? [quantile(s, 0.1), quantile(s, 0.9)] : [s[0]!, s.at(-1)!];
+  return { median: quantile(s, 0.5), band };
+}
+
+export class LinkLearner {
+  private readonly byLink = new Map<string, Ratios>();
+  private readonly byDriver = new Map<string, Ratios>();
+  /** Links with enough migrations of some strategy to stand on their own. */
+  private readonly learnedLinks = new Set<string>();
+
+  /** A finished migration: completed, with the model's own figures recorded beside the actual ones. */
+  observe(r: MigrationRecord): void {
+    if (r.outcome !== 'completed' || r.totalMs === null || !(r.totalMs > 0)) return;
+    const model = r.predicted.model ?? { totalMs: r.predicted.totalMs, downtimeMs: r.predicted.downtimeMs };
+    if (!(model.totalMs > 0) || !r.predicted.converges) return;
+    const total = r.totalMs / model.totalMs;
+    const downtime = r.downtimeMs !== null && r.downtimeMs > 0 && model.downtimeMs > 0 ? r.downtimeMs / model.downtimeMs : null;
+    for (const [map, key] of [[this.byLink, linkKey(r.driver, r.fromId, r.toId, r.strategy)], [this.byDriver, driverKey(r.driver, r.strategy)]] as const) {
+      let x = map.get(key);
+      if (!x) map.set(key, (x = { total: [], downtime: [] }));
+      x.total.push(total);
+      if (downtime !== null) x.downtime.push(downtime);
+      if (x.total.length > LEARN_KEEP) x.total.shift();
+      if (x.downtime.length > LEARN_KEEP) x.downtime.shift();
+      if (map === this.byLink && x.total.length >= LEARN_MIN) this.learnedLinks.add(`${r.driver}|${r.fromId}>${r.toId}`);
+    }
+  }
+
+  /** What the history of this link (or driver) says of a prediction of this strategy, or null when too little. */
+  lookup(driver: string, fromId: string, toId: string, strategy: Strategy): Learned | null {
+    const link = this.byLink.get(linkKey(driver, fromId, toId, strategy));
+    const drv = this.byDriver.get(driverKey(driver, strategy));
+    const use = link && link.total.length >= LEARN_MIN ? { r: link, scope: 'link' as const } : drv && drv.total.length >= LEARN_MIN ? { r: drv, scope: 'driver' as const } : null;
+    if (!use) return null;
+    const t = summary(use.r.total);
+    const d = use.r.downtime.length >= LEARN_MIN ? summary(use.r.downtime) : { median: 1, band: [1, 1] as [number, number] };
+    return {
+      totalFactor: clamp(t.median),
+      downtimeFactor: clamp(d.median),
+      totalBand: [clamp(t.band[0]), clamp(t.band[1])],
+      downtimeBand: [clamp(d.band[0]), clamp(d.band[1])],
+      n: use.r.total.length,
+      scope: use.scope,
+    };
+  }
+
+  /** The history a prediction over this link stands on: the link's own, or the driver's shared by every link without one. */
+  key(driver: string, fromId: string, toId: string): string {
+    return this.learnedLinks.has(`${driver}|${fromId}>${toId}`) ? `link:${toId}` : 'driver';
+  }
+
+  /** The model's prediction refined by what this link's history says, with its range and basis. */
+  refine(driver: string, fromId: string, toId: string, p: Prediction): Prediction {
+    const model = { totalMs: p.totalMs, downtimeMs: p.downtimeMs };
+    const l = p.converges ? this.lookup(driver, fromId, toId, p.strategy) : null;
+    if (!l) return { ...p, model, basis: p.converges ? `the ${driver} model alone: fewer than ${LEARN_MIN} finished ${p.strategy} migrations to learn from` : undefined };
+    const where = l.scope === 'link' ? 'over this link' : `of the ${driver} driver over any link (fewer than ${LEARN_MIN} over this one)`;
+    const pct = (f: number) => `${f >= 1 ? '+' : '−'}${Math.round(Math.abs(f - 1) * 100)} %`;
+    return {
+      ...p,
+      totalMs: model.totalMs * l.totalFactor,
+      downtimeMs: model.downtimeMs * l.downtimeFactor,
+      model,
+      range: {
+        totalMs: [model.totalMs * Math.min(l.totalBand[0], l.totalFactor), model.totalMs * Math.max(l.totalBand[1], l.totalFactor)],
+        downtimeMs: [model.downtimeMs * Math.min(l.downtimeBand[0], l.downtimeFactor), model.downtimeMs * Math.max(l.downtimeBand[1], l.downtimeFactor)],
+      },
+      basis: `calibrated on ${l.n} ${p.strategy} migrations ${where}: the model's time ${pct(l.totalFactor)}, pause ${pct(l.downtimeFactor)}`,
+    };
+  }
+}
+
+const linkKey = (driver: string, from: string, to: string, s: Strategy) => `${driver}|${from}>${to}|${s}`;
+const driverKey = (driver: string, s: Strategy) => `${driver}|${s}`;

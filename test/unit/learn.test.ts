@@ -1,0 +1,93 @@
+// Learning from history: predictions over a link move toward what its migrations measured,
+// carry the spread of past errors as their range and say what they stand on; near the cliff
+// pre-copy carries its odds across the dirty rate's band, and auto arms post-copy when they
+// are not certain.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY, type MigrationRecord, type Prediction } from '../../preload/model';
+import { LEARN_MIN, LinkLearner } from '../../main/engine/learn';
+import { chooseAuto, predictStrategies } from '../../main/engine/predict';
+import { MigrationEngine } from '../../main/engine/engine';
+import { FakeDriver, MemoryRecorder, host, settle, vm } from './engine-fake-driver';
+
+function rec(over: Partial<MigrationRecord> & { model: number; actual: number; pause?: [number, number] }): MigrationRecord {
+  const [mp, ap] = over.pause ?? [100, 100];
+  return {
+    id: 'm', vm: 'v', vmId: 'v', from: 'A', to: 'B', fromId: 'A', toId: 'B', cluster: 'c', driver: 'qemu', startedBy: 't',
+    requestedStrategy: 'auto', strategy: 'precopy', reason: '', policy: DEFAULT_POLICY,
+    predicted: { converges: true, downtimeMs: mp, totalMs: over.model, bytes: 0, rounds: 3, model: { totalMs: over.model, downtimeMs: mp } },
+    outcome: 'completed', phase: 'done', downtimeMs: ap, totalMs: over.actual, bytes: 0, rounds: 3, postcopyFaults: null,
+    queuedAt: '', startedAt: '', endedAt: '', events: [], ...over,
+  } as MigrationRecord;
+}
+
+const pred = (totalMs: number, downtimeMs = 100): Prediction => ({ strategy: 'precopy', converges: true, rounds: 3, totalMs, downtimeMs, bytes: 0, bandwidthMiBps: 100, dirtyMiBps: 10, note: '' });
+
+describe('LinkLearner', () => {
+  it('stands on the model alone until enough migrations ended, then on the link, and says so', () => {
+    const l = new LinkLearner();
+    for (let i = 0; i < LEARN_MIN - 1; i++) l.observe(rec({ model: 10_000, actual: 13_000 }));
+    expect(l.refine('qemu', 'A', 'B', pred(10_000))).toMatchObject({ totalMs: 10_000, basis: expect.stringMatching(/model alone/) });
+    l.observe(rec({ model: 10_000, actual: 13_000, pause: [100, 150] }));
+    const p = l.refine('qemu', 'A', 'B', pred(20_000));
+    expect(p.totalMs).toBeCloseTo(26_000, 6);
+    expect(p.model).toEqual({ totalMs: 20_000, downtimeMs: 100 });
+    expect(p.basis).toBe(`calibrated on ${LEARN_MIN} precopy migrations over this link: the model's time +30 %, pause +0 %`);
+    // Another link of the same driver borrows the driver's history, and says so.
+    expect(l.refine('qemu', 'A', 'C', pred(20_000)).basis).toMatch(/of the qemu driver over any link \(fewer than 3 over this one\)/);
+    // Another driver learns nothing from it.
+    expect(l.refine('libvirt', 'A', 'B', pred(20_000)).totalMs).toBe(20_000);
+  });
+
+  it('gives the spread of past errors as the range, and ignores failed runs and ones without an actual time', () => {
+    const l = new LinkLearner();
+    [0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.0].forEach((r) => l.observe(rec({ model: 1000, actual: 1000 * r })));
+    l.observe(rec({ model: 1000, actual: 99_000, outcome: 'failed' }));
+    l.observe(rec({ model: 1000, actual: null as never }));
+    const p = l.refine('qemu', 'A', 'B', pred(1000));
+    expect(p.totalMs).toBeCloseTo(1400, 6); // nearest-rank median of 11
+    expect(p.range!.totalMs[0]).toBeCloseTo(1000, 6); // 10th percentile
+    expect(p.range!.totalMs[1]).toBeCloseTo(1800, 6); // 90th
+    expect(p.basis).toMatch(/calibrated on 11 precopy/);
+  });
+});
+
+describe('near the cliff', () => {
+  const from = host('A', { nicMiBps: 100 });
+  const to = host('B', { nicMiBps: 100 });
+
+  it('pre-copy carries its odds across the dirty rate band, and auto arms post-copy when they are not certain', () => {
+    // A working set rewritten at about the link's rate: some of the band converges, some not.
+    const v = vm('hot', 'A', { memoryMiB: 4096 }, { wssMiB: 2048, dirtyMiBps: 95 });
+    const by = predictStrategies(v, from, to, DEFAULT_POLICY);
+    expect(by.precopy.convergeOdds).toBeGreaterThan(0);
+    expect(by.precopy.convergeOdds).toBeLessThan(1);
+    expect(by.precopy.basis).toMatch(/converges in \d of 5 cases across the dirty rate \+\/- 15 % \(measured once\)/);
+    expect(chooseAuto(by, DEFAULT_POLICY).strategy).not.toBe('precopy');
+    // Far from the cliff: no odds, one figure.
+    const calm = predictStrategies(vm('calm', 'A', { memoryMiB: 4096 }, { wssMiB: 256, dirtyMiBps: 5 }), from, to, DEFAULT_POLICY);
+    expect(calm.precopy.convergeOdds).toBeUndefined();
+    // A driver's measured range is used when it gives one.
+    const measured = predictStrategies(vm('m', 'A', { memoryMiB: 4096 }, { wssMiB: 2048, dirtyMiBps: 95, dirtyRangeMiBps: [60, 70] }), from, to, DEFAULT_POLICY);
+    expect(measured.precopy.basis).toMatch(/the measured dirty rate's range 60 MiB\/s to 70 MiB\/s/);
+  });
+});
+
+describe('engine', () => {
+  it('learns from each migration it runs: the next prediction over the link moves toward what was measured', async () => {
+    const hosts = [host('A'), host('B')];
+    const vms = Array.from({ length: 5 }, (_, i) => vm(`v${i}`, 'A'));
+    const driver = new FakeDriver(hosts, vms);
+    const engine = new MigrationEngine({ drivers: [driver], recorder: new MemoryRecorder(), startedBy: 'test' });
+    const before = engine.predict('v4', 'B', 'precopy').predicted;
+    for (let i = 0; i < LEARN_MIN; i++) {
+      const [r] = engine.start({ vms: [`v${i}`], to: 'B', strategy: 'precopy' });
+      await settle();
+      driver.of(`v${i}`).complete({ totalMs: 2 * r!.predicted.totalMs });
+      await engine.wait(r!.id);
+    }
+    const after = engine.predict('v4', 'B', 'precopy').predicted;
+    expect(after.model!.totalMs).toBeCloseTo(before.totalMs, 6);
+    expect(after.totalMs / before.totalMs).toBeCloseTo(2, 1);
+    expect(after.basis).toMatch(/calibrated on 3 precopy migrations over this link: the model's time \+100 %/);
+  });
+});

@@ -46,3 +46,27 @@ export function formatRate(mibps: number | null | undefined): string {
   if (mibps >= 100) return `${Math.round(mibps)} MiB/s`;
   return `${mibps.toFixed(mibps >= 10 ? 0 : 1)} MiB/s`;
 }
+
+/** A NIC by its line rate, as people name it: 1192 MiB/s is "10 GbE", 2980 MiB/s "25 GbE". */
+export function linkName(nicMiBps: number): string {
+  const gbps = (nicMiBps * 1.048576 * 8) / 1000;
+  return gbps >= 1 ? `${Math.round(gbps)} GbE` : `${Math.round(gbps * 1000)} MbE`;
+}
+
+/**
+ * The passes of a migration, said the same way for its prediction and its record: the
+ * pre-copy rounds and, when it went post-copy, the post-copy pass as one more ("1 pre-copy
+ * round + 1 post-copy pass"; "1 post-copy pass" when no pre-copy round was counted).
+ * `short`, for a card: "3", "1 + post-copy", "post-copy".
+ */
+export function formatRounds(precopyRounds: number, postcopy: boolean, short = false): string {
+  if (short) return postcopy ? (precopyRounds > 0 ? `${precopyRounds} + post-copy` : 'post-copy') : String(precopyRounds);
+  const rounds = `${precopyRounds} ${postcopy ? 'pre-copy ' : ''}round${precopyRounds === 1 ? '' : 's'}`;
+  if (!postcopy) return rounds;
+  return precopyRounds > 0 ? `${rounds} + 1 post-copy pass` : '1 post-copy pass';
+}
+
+/** Whether a migration went post-copy: post-copy always, hybrid when it switched (it then counts faults). */
+export function wentPostcopy(r: { strategy: string; postcopyFaults: number | null }): boolean {
+  return r.strategy === 'postcopy' || (r.strategy === 'hybrid' && r.postcopyFaults !== null);
+}

@@ -155,8 +155,13 @@ export interface HistorySummary {
   downtimeP95: number | null;
   downtimeP99: number | null;
   totalBytes: number;
-  /** True when percentiles come from daily rollup histograms (within about 5 %). */
+  /**
+   * Percentiles are nearest-rank (the value at rank ceil(p/100 * n)). False: computed from
+   * the matching rows, exact. True: from the daily rollup histograms, within ±resolutionPct.
+   */
   approximate: boolean;
+  /** How close an approximate percentile is, in ± % of its value; null when exact. */
+  resolutionPct: number | null;
   /** Downtime histogram: bucket upper bound (ms) and count. */
   downtimeHistogram: { leMs: number; count: number }[];
   /** Per day: count and p95 downtime. */

@@ -3,12 +3,12 @@
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { FerryError } from '../../preload/contract';
-import type { HostConnection, HostTestResult, MigrationRecord, PolicyOverrides, StrategyChoice } from '../../preload/model';
+import type { HostConnection, HostTestResult, MigrationRecord, PolicyOverrides, RoundSample, StrategyChoice } from '../../preload/model';
 import { parsePolicyField, strategyChoice } from '../../preload/model';
 import { SIM_LIMITS, parseSimDatacenter } from '../sim/format';
 import { Store } from '../store/store';
 import { serve } from '../server/serve';
-import { formatBytes, formatMiB, formatMs } from '../../common/units';
+import { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, wentPostcopy } from '../../common/units';
 import { table } from './format';
 import { localApp, readFileOrFail, type Ctx } from './context';
 import { fetchAllRows, toCsv } from '../../common/history-export';
@@ -76,8 +76,23 @@ const json = (ctx: Ctx, value: unknown) => ctx.out(JSON.stringify(value, null, 2
 
 function recordLine(r: MigrationRecord): string {
   const head = `${r.id}  ${r.vm}: ${r.from} -> ${r.to}  ${r.strategy}  ${r.outcome}`;
-  const figures = `downtime ${formatMs(r.downtimeMs)}, total ${formatMs(r.totalMs)}, ${formatBytes(r.bytes)}, ${r.rounds} rounds`;
+  const figures = `downtime ${formatMs(r.downtimeMs)}, total ${formatMs(r.totalMs)}, ${formatBytes(r.bytes)}, ${formatRounds(r.rounds, wentPostcopy(r))}`;
   return `${head}\n  ${figures}\n  ${r.reason}`;
+}
+
+/** A report's per-round samples, one line each (pre-copy rounds, then post-copy samples). */
+function roundsTable(rounds: RoundSample[]): string {
+  if (!rounds.length) return '  no samples: it ended before the first pass';
+  // Throughput: what was sent since the previous sample over the time since it.
+  const rows = rounds.map((s, i) => {
+    const prev = rounds[i - 1] ?? { t: 0, transferredBytes: 0 };
+    const dt = (s.t - prev.t) / 1000;
+    return {
+      round: s.round, phase: s.phase, time: formatMs(s.t), sent: formatBytes(s.transferredBytes), remaining: formatBytes(s.remainingBytes),
+      'dirty rate': formatRate(s.dirtyMiBps), throughput: dt > 0 ? formatRate((s.transferredBytes - prev.transferredBytes) / 1048576 / dt) : '—',
+    };
+  });
+  return table(rows, ['round', 'phase', 'time', 'sent', 'remaining', 'dirty rate', 'throughput']).replace(/^/gm, '  ');
 }
 
 function hostTestText(t: HostTestResult): string {
@@ -163,7 +178,7 @@ export const commands: Record<string, Command> = {
     for (const v of inv.vms) vmsOn.set(v.host, (vmsOn.get(v.host) ?? 0) + 1);
     ctx.out(table(inv.hosts.map((h) => ({
       id: h.id, cluster: h.cluster, rack: h.rack, driver: h.driver, cores: h.cores,
-      memory: `${formatMiB(h.usage.memUsedMiB)} / ${formatMiB(h.memoryMiB)}`, nic: `${h.nicMiBps} MiB/s`,
+      memory: `${formatMiB(h.usage.memUsedMiB)} / ${formatMiB(h.memoryMiB)}`, nic: linkName(h.nicMiBps),
       vms: vmsOn.get(h.id) ?? 0, state: h.maintenance ? 'maintenance' : h.state,
     })), ['id', 'cluster', 'rack', 'driver', 'cores', 'memory', 'nic', 'vms', 'state']));
     return 0;
@@ -183,10 +198,11 @@ export const commands: Record<string, Command> = {
     const vm = arg(ctx, 0, '<vm>');
     const strategy = strategyFlag(ctx);
     const res = await ctx.api.migrations.predict({ vm, to: toFlag(ctx), strategy, policy: policyFlags(ctx) });
-    if (ctx.json) return json(ctx, { ...res.predicted, auto: res.auto, fit: res.fit, vm: res.vm, from: res.from, to: res.to }), 0;
+    // A destination that cannot take the VM: the refusal `ferry migrate` would give, and no pick.
+    if (ctx.json) return json(ctx, { ...res.predicted, auto: res.auto, fit: res.fit, vm: res.vm, from: res.from, to: res.to }), res.fit.ok ? 0 : 1;
+    if (!res.fit.ok) throw new FerryError('conflict', `${res.vm} cannot move to ${res.to}: ${res.fit.reason ?? 'the host has no room for it'}`);
     const p = res.predicted;
     ctx.out(`${res.vm}: ${res.from} -> ${res.to}`);
-    if (!res.fit.ok) ctx.out(`  does not fit: ${res.fit.reason}`);
     ctx.out(`  auto picks ${res.auto.strategy}: ${res.auto.reason}`);
     ctx.out(`  ${p.strategy}: ${p.converges ? 'converges' : 'does NOT converge'}; downtime ${formatMs(p.downtimeMs)}, total ${formatMs(p.totalMs)}, ${formatBytes(p.bytes)}, ${p.rounds} rounds`);
     ctx.out(`  ${p.note}`);
@@ -257,8 +273,11 @@ export const commands: Record<string, Command> = {
     const rep = await ctx.api.history.report({ id });
     if (ctx.json) return json(ctx, { ...rep.record, rounds: rep.rounds, roundCount: rep.record.rounds }), 0;
     ctx.out(recordLine(rep.record));
-    ctx.out(`  predicted: ${rep.record.predicted.converges ? 'converges' : 'does not converge'}, downtime ${formatMs(rep.record.predicted.downtimeMs)}, total ${formatMs(rep.record.predicted.totalMs)}`);
+    const p = rep.record.predicted;
+    ctx.out(`  predicted: ${p.converges ? 'converges' : 'does not converge'}, downtime ${formatMs(p.downtimeMs)}, total ${formatMs(p.totalMs)}, ${formatRounds(p.rounds, rep.record.strategy === 'postcopy')}`);
     for (const e of rep.record.events) ctx.out(`  ${formatMs(e.t).padStart(8)}  ${e.text}`);
+    ctx.out('  rounds:');
+    ctx.out(roundsTable(rep.rounds));
     return 0;
   },
 

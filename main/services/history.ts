@@ -1,6 +1,7 @@
 // History queries and summaries over the store, for the History view, reports and the CLI.
 import { FerryError, type HistoryFilter, type HistoryPage, type HistorySummary, type Report } from '../../preload/contract';
 import type { Store } from '../store/store';
+import { HISTOGRAM_RESOLUTION_PCT } from '../store/distribution';
 
 const BUCKETS = [10, 25, 50, 100, 200, 300, 500, 1000, 2000, 5000, 10000, Infinity];
 
@@ -44,6 +45,7 @@ export class HistoryService {
       downtimeP99: a.downtime.quantile(99),
       totalBytes: a.bytes,
       approximate: a.approximate,
+      resolutionPct: a.approximate ? HISTOGRAM_RESOLUTION_PCT : null,
       downtimeHistogram,
       overTime: [...a.days.entries()]
         .sort(([x], [y]) => x.localeCompare(y))

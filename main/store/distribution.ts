@@ -2,6 +2,8 @@
 // wide, 0.1 ms to ~1,000 s) so daily rollups can be stored as blobs and merged cheaply;
 // its quantiles are exact to within one bucket (about 5 % of the value). `ExactDist` keeps
 // every value, for small filtered sets read straight from the migrations table.
+// Both take the same percentile: nearest rank (`nearestRank`), never interpolated, so an
+// exact percentile is always one of the values measured.
 export interface Dist {
   add(v: number, n?: number): void;
   merge(other: Dist): void;
@@ -11,7 +13,18 @@ export interface Dist {
   countAtMost(bound: number): number;
 }
 
+/**
+ * The percentile method, the one definition: nearest rank. The p-th percentile of n sorted
+ * values is the value at 1-based rank ceil(p/100 * n), at least 1: with one value, every
+ * percentile is that value; with 100, p99 is the 99th smallest.
+ */
+export function nearestRank(p: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil((p / 100) * n)));
+}
+
 const RATIO = 1.1;
+/** A histogram quantile is a bucket's geometric middle: within ±(sqrt(1.1) - 1), about 4.9 %, of the value. */
+export const HISTOGRAM_RESOLUTION_PCT = 5;
 const MIN = 0.1;
 export const BUCKETS = 170;
 const LN = Math.log(RATIO);
@@ -72,7 +85,7 @@ export class LogHistogram implements Dist {
 
   quantile(p: number): number | null {
     if (!this.count) return null;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
+    const rank = nearestRank(p, this.count);
     let seen = 0;
     for (let b = 0; b < BUCKETS; b++) {
       seen += this.counts[b]!;
@@ -116,7 +129,7 @@ export class ExactDist implements Dist {
   quantile(p: number): number | null {
     const xs = this.sortedValues();
     if (!xs.length) return null;
-    return xs[Math.min(xs.length - 1, Math.max(0, Math.ceil((p / 100) * xs.length) - 1))]!;
+    return xs[nearestRank(p, xs.length) - 1]!;
   }
 
   countAtMost(bound: number): number {

@@ -22,7 +22,7 @@ export interface Aggregate {
   days: Map<string, Group>;
   strategies: Map<string, Group>;
   hosts: Map<string, Group>;
-  /** True when percentiles come from histograms (about 5 % resolution). */
+  /** True when percentiles come from histograms (HISTOGRAM_RESOLUTION_PCT resolution). */
   approximate: boolean;
 }
 
@@ -148,7 +148,16 @@ function dailyWhere(f: HistoryFilter): { sql: string; p: Record<string, unknown>
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', p };
 }
 
+/**
+ * Up to this many matching migrations a summary reads their rows (the narrow covering
+ * index, tens of milliseconds) and every percentile in it is exact; beyond, the daily
+ * rollups answer and the percentiles are the histograms' (approximate).
+ */
+export const SUMMARY_LIMITS = { exactUpTo: 20_000 };
+
+/** A summary of a filter the rollups can answer: exact when few rows match, else from the rollups. */
 export function rollupAggregate(db: Database.Database, f: HistoryFilter): Aggregate {
+  if ((countMatching(db, f) ?? Infinity) <= SUMMARY_LIMITS.exactUpTo) return scanAggregate(db, f);
   const a = emptyAggregate(true);
   const { sql, p } = dailyWhere(f);
   const rows = db.prepare(`SELECT * FROM stats_daily ${sql}`).all(p) as {

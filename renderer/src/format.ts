@@ -1,7 +1,7 @@
 // Small formatting helpers for the console: sizes, durations and rates come from
 // common/units.ts (the CLI's and the engine's too), so a figure reads the same everywhere.
 
-export { formatBytes, formatMiB, formatMs, formatRate } from '../../common/units';
+export { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, wentPostcopy } from '../../common/units';
 
 /** Compact memory size for chips: 4096 -> "4G", 1536 -> "1.5G", 512 -> "512M". */
 export function formatMiBShort(mib: number): string {
@@ -49,12 +49,6 @@ export const PHASE_LABEL: Record<string, string> = {
   switchover: 'Switchover',
   done: 'Done',
 };
-
-/** A NIC by its line rate, as people name it: 1192 MiB/s is "10 GbE". */
-export function linkName(nicMiBps: number): string {
-  const gbps = (nicMiBps * 1.048576 * 8) / 1000;
-  return gbps >= 1 ? `${Math.round(gbps)} GbE` : `${Math.round(gbps * 1000)} MbE`;
-}
 
 export function errorText(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);

@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
+import { Store } from '../../main/store/store';
+import { record } from '../unit/store.test-record';
 
 let served: Served;
 let browser: Browser;
@@ -46,6 +48,16 @@ describe('history', () => {
       await expect.poll(() => page.locator('.chart-panel .recharts-wrapper').count()).toBe(4);
       await page.waitForTimeout(300);
       await page.screenshot({ path: screenshotPath('history.png') });
+      // Five migrations: exact percentiles, no "≈" and no tooltip saying approximate.
+      await expect(page.getByTestId('history-summary').textContent()).resolves.not.toContain('≈');
+      expect(await page.locator('[data-approximate]').count()).toBe(0);
+      // The downtime histogram: one x label under each bar, none skipped.
+      const histogram = page.locator('.chart-panel', { hasText: 'Downtime distribution' });
+      const ticks = (await histogram.locator('.recharts-cartesian-axis-tick-value').allTextContents()).filter((t) => /^[≤>]/.test(t));
+      expect(ticks).toEqual(['≤ 10 ms', '≤ 25 ms', '≤ 50 ms', '≤ 100 ms', '≤ 200 ms', '≤ 300 ms', '≤ 500 ms', '≤ 1.0 s', '≤ 2.0 s', '≤ 5.0 s', '≤ 10 s', '> 10 s']);
+      // Predicted against actual says which axis is which.
+      const pva = page.locator('.chart-panel', { hasText: 'Predicted vs actual' });
+      await expect(pva.locator('.recharts-label').allTextContents()).resolves.toEqual(['Predicted', 'Actual']);
 
       await page.getByLabel('Outcome').selectOption('failed');
       await expect.poll(() => rows.count()).toBe(1);
@@ -103,6 +115,51 @@ describe('history', () => {
       await page.emulateMedia({ media: 'print' });
       expect(await page.locator('nav.nav').isVisible()).toBe(false);
       expect(await report.locator('h1').isVisible()).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('reports of records that did not go as usual', () => {
+  let dir: Served;
+  const queuedText = 'queued: pre-copy converges in 3 rounds (4.10 s, pause ~40 ms, limit 300 ms)';
+  beforeAll(async () => {
+    const dataDir = tempDataDir();
+    const store = Store.open(dataDir);
+    // Cancelled while setting up: one sample, taken at the start.
+    store.insertMigration(record('m-cancelled', {
+      vm: 'app-008', from: 'ams-h07', outcome: 'cancelled', reason: 'cancelled by root; app-008 stays on ams-h07', phase: 'done',
+      downtimeMs: null, totalMs: 0, bytes: 0, rounds: 0,
+      events: [{ t: 0, text: queuedText }, { t: 0, text: 'cancelled: cancelled by root; app-008 stays on ams-h07' }],
+    }));
+    store.addRound('m-cancelled', { round: 0, t: 0, phase: 'precopy', remainingBytes: 4e9, transferredBytes: 0, dirtyMiBps: 50, bandwidthMiBps: 1192, expectedDowntimeMs: 3000, throttlePct: 0 });
+    // Post-copy as QEMU counts it: the pass before the switch is not a counted round.
+    store.insertMigration(record('m-post', {
+      strategy: 'postcopy', requestedStrategy: 'postcopy', rounds: 0, postcopyFaults: 1200, bytes: 10 * 2 ** 30,
+      predicted: { converges: true, downtimeMs: 5, totalMs: 9000, bytes: 10 * 2 ** 30, rounds: 1 },
+    }));
+    store.close();
+    dir = await startServe({ dataDir });
+  });
+  afterAll(async () => {
+    await dir?.stop();
+  });
+
+  it('keeps the strategy reason for a cancelled migration, shows the cancel as the outcome, and no empty chart', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1400 } });
+    try {
+      await page.goto(`${dir.url}#/report/m-cancelled`);
+      await page.getByTestId('report-view').waitFor();
+      await expect(page.getByTestId('report-why').textContent()).resolves.toBe(`Why this strategy: ${queuedText.slice('queued: '.length)}`);
+      await expect(page.getByTestId('report-outcome').textContent()).resolves.toBe('Outcome: cancelled by root; app-008 stays on ams-h07');
+      await expect(page.getByTestId('report-no-samples').textContent()).resolves.toBe('No samples: it ended before the first pass.');
+      expect(await page.locator('.report-chart .recharts-wrapper').count()).toBe(0);
+      await page.screenshot({ path: screenshotPath('report-cancelled.png') });
+
+      await page.goto(`${dir.url}#/report/m-post`);
+      await expect.poll(() => page.getByTestId('report-pva').textContent()).toMatch(/Rounds1 pre-copy round \+ 1 post-copy pass1 post-copy pass/);
+      await expect(page.locator('.report-cards').textContent()).resolves.toContain('Roundspost-copypredicted 1 + post-copy');
     } finally {
       await page.close();
     }

@@ -3,6 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tempDataDir } from '../e2e/harness';
+import { formatMs, linkName } from '../../common/units';
 
 describe('ferry CLI', () => {
   let dataDir: string;
@@ -111,6 +112,38 @@ describe('ferry CLI', () => {
     const head = fs.readFileSync(pdf).subarray(0, 5).toString();
     expect(head).toBe('%PDF-');
     expect(fs.statSync(pdf).size).toBeGreaterThan(10_000);
+  });
+
+  it('refuses a prediction to a host that cannot take the VM, in the words migrate refuses it with, and claims no pick', async () => {
+    const vms = JSON.parse((await ferry('vms', '--json')).stdout) as { id: string; host: string }[];
+    const vm = vms[0]!;
+    const pred = await ferry('predict', vm.id, '--to', vm.host);
+    expect(pred.code).toBe(1);
+    expect(pred.stdout).not.toMatch(/auto picks/);
+    expect(pred.stderr).toBe(`ferry: ${vm.id} cannot move to ${vm.host}: ${vm.id} already runs on ${vm.host}\n`);
+    const mig = await ferry('migrate', vm.id, '--to', vm.host, '--speed', 'virtual');
+    expect(mig.code).toBe(1);
+    expect(mig.stderr).toBe(pred.stderr);
+    const asJson = await ferry('predict', vm.id, '--to', vm.host, '--json');
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout).fit).toMatchObject({ ok: false, reason: `${vm.id} already runs on ${vm.host}` });
+  });
+
+  it('names NICs by line rate as the console does, and prints a report with its per-round samples', async () => {
+    const hosts = JSON.parse((await ferry('hosts', '--json')).stdout) as { id: string; nicMiBps: number }[];
+    const text = (await ferry('hosts')).stdout;
+    expect(text).not.toMatch(/MiB\/s/);
+    for (const h of hosts) expect(text).toMatch(new RegExp(`^${h.id} .* ${linkName(h.nicMiBps)} `, 'm'));
+    const [last] = JSON.parse((await ferry('history', '--json', '--limit', '1')).stdout) as { id: string }[];
+    const rep = JSON.parse((await ferry('report', last!.id, '--json')).stdout) as { rounds: { round: number; t: number }[] };
+    const out = (await ferry('report', last!.id)).stdout.split('\n');
+    const head = out.findIndex((l) => /^\s+ROUND\s+PHASE\s+TIME\s+SENT\s+REMAINING\s+DIRTY RATE\s+THROUGHPUT$/.test(l));
+    expect(head).toBeGreaterThan(0);
+    // After the events, one line per sample.
+    expect(out.findIndex((l) => /completed in/.test(l))).toBeLessThan(head);
+    const lines = out.slice(head + 1).filter((l) => l.trim());
+    expect(lines).toHaveLength(rep.rounds.length);
+    expect(lines[0]).toMatch(new RegExp(`^\\s+${rep.rounds[0]!.round}\\s+precopy\\s+${formatMs(rep.rounds[0]!.t)}\\s`));
   });
 
   it('exports the simulated datacenter and loads it back; rejects a bad file at its line', async () => {

@@ -32,21 +32,33 @@ const STRATEGY_COLOR: Record<string, string> = {
 };
 const msTick = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)} s` : `${Math.round(v)} ms`);
 
+/** A percentile card's value: exact as it is; from the rollup histograms with "≈" and a tooltip saying how close. */
+function percentile(s: HistorySummary, ms: number | null): { value: string; title?: string } {
+  if (!s.approximate || ms === null) return { value: formatMs(ms) };
+  return {
+    value: `≈ ${formatMs(ms)}`,
+    title: `Approximate: from the daily rollup histograms, within ±${s.resolutionPct ?? '?'} % (nearest rank). Narrow the filters for exact figures.`,
+  };
+}
+
 export function SummaryCards({ s }: { s: HistorySummary | null }) {
-  const cards: [string, string, string?][] = [
-    ['Migrations', s ? formatCount(s.count) : '—', s ? `${s.byOutcome.completed ?? 0} ok · ${s.byOutcome.failed ?? 0} failed · ${s.byOutcome.cancelled ?? 0} cancelled` : undefined],
-    ['Success rate', s ? formatPct(s.successRate, 1) : '—', 'completed / finished'],
-    ['Downtime p50', s ? formatMs(s.downtimeP50) : '—'],
-    ['Downtime p95', s ? formatMs(s.downtimeP95) : '—'],
-    ['Downtime p99', s ? formatMs(s.downtimeP99) : '—'],
-    ['Data moved', s ? formatBytes(s.totalBytes) : '—'],
+  const none = { value: '—' };
+  const cards: [string, { value: string; title?: string }, string?][] = [
+    ['Migrations', s ? { value: formatCount(s.count) } : none, s ? `${s.byOutcome.completed ?? 0} ok · ${s.byOutcome.failed ?? 0} failed · ${s.byOutcome.cancelled ?? 0} cancelled` : undefined],
+    ['Success rate', s ? { value: formatPct(s.successRate, 1) } : none, 'completed / finished'],
+    ['Downtime p50', s ? percentile(s, s.downtimeP50) : none],
+    ['Downtime p95', s ? percentile(s, s.downtimeP95) : none],
+    ['Downtime p99', s ? percentile(s, s.downtimeP99) : none],
+    ['Data moved', s ? { value: formatBytes(s.totalBytes) } : none],
   ];
   return (
     <div className="summary-cards" data-testid="history-summary">
-      {cards.map(([label, value, sub]) => (
+      {cards.map(([label, { value, title }, sub]) => (
         <div key={label} className="panel stat">
           <span className="stat-label">{label}</span>
-          <strong className="stat-value">{value}</strong>
+          <strong className="stat-value" title={title} data-approximate={title ? 'true' : undefined}>
+            {value}
+          </strong>
           <span className="stat-sub">{sub ?? ' '}</span>
         </div>
       ))}
@@ -88,10 +100,11 @@ export function SummaryCharts({ s }: { s: HistorySummary | null }) {
   return (
     <div className="chart-grid">
       <ChartPanel title="Downtime distribution" empty={!hist.some((h) => h.count > 0)}>
-        <BarChart data={hist} margin={{ top: 8, right: 8, bottom: 0, left: -8 }}>
+        <BarChart data={hist} margin={{ top: 8, right: 8, bottom: 4, left: 4 }}>
           <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
-          <XAxis dataKey="label" {...axis} interval="preserveStartEnd" />
-          <YAxis {...axis} allowDecimals={false} />
+          {/* Every bucket labelled under its own bar (interval 0), slanted so none is skipped. */}
+          <XAxis dataKey="label" {...axis} interval={0} angle={-35} textAnchor="end" height={48} tickMargin={2} />
+          <YAxis {...axis} allowDecimals={false} width={40} label={{ value: 'Migrations', angle: -90, position: 'insideLeft', offset: 8, fontSize: 11, fill: 'var(--muted)' }} />
           <Tooltip {...tooltipStyle} formatter={(v) => [v, 'migrations']} />
           <Bar dataKey="count" name="Migrations" fill="var(--chart-1)" radius={[3, 3, 0, 0]} isAnimationActive={false} />
         </BarChart>
@@ -121,13 +134,31 @@ export function SummaryCharts({ s }: { s: HistorySummary | null }) {
         </BarChart>
       </ChartPanel>
       <ChartPanel title="Predicted vs actual duration (latest 500)" empty={!s?.predictedVsActual.length}>
-        <ScatterChart margin={{ top: 8, right: 12, bottom: 0, left: -8 }}>
+        <ScatterChart margin={{ top: 8, right: 12, bottom: 8, left: 8 }}>
           <CartesianGrid stroke="var(--chart-grid)" />
-          <XAxis type="number" dataKey="predictedMs" name="Predicted" {...axis} tickFormatter={msTick} domain={[0, maxPA]} />
-          <YAxis type="number" dataKey="actualMs" name="Actual" {...axis} tickFormatter={msTick} domain={[0, maxPA]} />
+          <XAxis
+            type="number"
+            dataKey="predictedMs"
+            name="Predicted"
+            {...axis}
+            tickFormatter={msTick}
+            domain={[0, maxPA]}
+            height={40}
+            label={{ value: 'Predicted', position: 'insideBottom', offset: 0, fontSize: 11, fill: 'var(--muted)' }}
+          />
+          <YAxis
+            type="number"
+            dataKey="actualMs"
+            name="Actual"
+            {...axis}
+            tickFormatter={msTick}
+            domain={[0, maxPA]}
+            width={56}
+            label={{ value: 'Actual', angle: -90, position: 'insideLeft', offset: 4, fontSize: 11, fill: 'var(--muted)' }}
+          />
           <ZAxis range={[24, 24]} />
           <Tooltip {...tooltipStyle} formatter={(v, name) => [formatMs(Number(v)), name]} />
-          <Legend wrapperStyle={{ fontSize: 11 }} />
+          <Legend verticalAlign="top" wrapperStyle={{ fontSize: 11 }} />
           <ReferenceLine
             segment={[
               { x: 0, y: 0 },

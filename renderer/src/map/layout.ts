@@ -1,7 +1,7 @@
 // Turns the inventory into the rows the virtualised map renders: cluster headers, rack
 // headers, and rows of host cards, `columns` per row. Pure, so it is cheap to reason
 // about and to test; recomputed only when the inventory, width or filter change.
-import type { Host } from '../../../preload/model';
+import type { Host, Inventory } from '../../../preload/model';
 import type { InventoryIndex } from '../state/inventory';
 
 export type MapItem =
@@ -46,15 +46,38 @@ function byName(a: string, b: string) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+const clusterKey = (h: Pick<Host, 'driver' | 'cluster'>) => `${h.driver}/${h.cluster}`;
+
+/**
+ * Each driver's clusters by (driver, cluster id) with their names and order. Two drivers may
+ * use the same cluster id (a simulated datacenter whose cluster is "lab" beside the QEMU
+ * lab): the name is the one its own driver gave. The inventory lists each driver's clusters
+ * in turn, those of its hosts in host order; where it does not, the name by id stands.
+ */
+export function clustersByDriver(inventory: Inventory): Map<string, { name: string; order: number }> {
+  const byId = new Map(inventory.clusters.map((c) => [c.id, c.name]));
+  const out = new Map<string, { name: string; order: number }>();
+  let k = 0;
+  for (const driver of new Set(inventory.hosts.map((h) => h.driver))) {
+    for (const id of new Set(inventory.hosts.filter((h) => h.driver === driver).map((h) => h.cluster))) {
+      const listed = inventory.clusters[k];
+      out.set(clusterKey({ driver, cluster: id }), { name: listed?.id === id ? listed.name : (byId.get(id) ?? id), order: k++ });
+    }
+  }
+  return out;
+}
+
 export function buildLayout(index: InventoryIndex, columns: number, shown: (h: Host) => boolean): MapLayout {
   const { inventory, vmsByHost } = index;
-  const clusterOrder = new Map(inventory.clusters.map((c, i) => [c.id, i]));
+  const clusters = clustersByDriver(inventory);
+  const orderOf = (h: Host) => clusters.get(clusterKey(h))?.order ?? 1e9;
   const hosts = inventory.hosts
     .filter(shown)
     .sort(
       (a, b) =>
-        (clusterOrder.get(a.cluster) ?? 1e9) - (clusterOrder.get(b.cluster) ?? 1e9) ||
+        orderOf(a) - orderOf(b) ||
         byName(a.cluster, b.cluster) ||
+        byName(a.driver, b.driver) ||
         byName(a.rack, b.rack) ||
         byName(a.name, b.name),
     );
@@ -64,14 +87,15 @@ export function buildLayout(index: InventoryIndex, columns: number, shown: (h: H
   let i = 0;
   while (i < hosts.length) {
     const cluster = hosts[i]!.cluster;
+    const group = clusterKey(hosts[i]!);
     let end = i;
     let vms = 0;
-    while (end < hosts.length && hosts[end]!.cluster === cluster) vms += vmsByHost.get(hosts[end++]!.id)?.length ?? 0;
+    while (end < hosts.length && clusterKey(hosts[end]!) === group) vms += vmsByHost.get(hosts[end++]!.id)?.length ?? 0;
     items.push({
       kind: 'cluster',
-      key: `c:${cluster}`,
+      key: `c:${group}`,
       cluster,
-      name: index.clusterName.get(cluster) ?? cluster,
+      name: clusters.get(group)?.name ?? cluster,
       hosts: end - i,
       vms,
     });
@@ -79,7 +103,7 @@ export function buildLayout(index: InventoryIndex, columns: number, shown: (h: H
       const rack = hosts[i]!.rack;
       let rackEnd = i;
       while (rackEnd < end && hosts[rackEnd]!.rack === rack) rackEnd++;
-      items.push({ kind: 'rack', key: `r:${cluster}/${rack}`, rack, hosts: rackEnd - i });
+      items.push({ kind: 'rack', key: `r:${group}/${rack}`, rack, hosts: rackEnd - i });
       for (let r = i; r < rackEnd; r += columns) {
         const row = hosts.slice(r, Math.min(r + columns, rackEnd));
         const itemIndex = items.length;

@@ -3,6 +3,7 @@
 import { Area, CartesianGrid, ComposedChart, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RoundSample } from '../../../preload/model';
 import { formatMs, formatRate } from '../format';
+import { NO_SAMPLES, spansTime } from './report-words';
 
 const MiB = 1024 * 1024;
 const axis = { stroke: 'var(--chart-axis)', fontSize: 11, tickLine: false } as const;
@@ -32,7 +33,13 @@ function toPoints(rounds: RoundSample[], div: number) {
 }
 
 export function RoundCharts({ rounds }: { rounds: RoundSample[] }) {
-  if (!rounds.length) return <p className="muted">No per-round samples were recorded for this migration.</p>;
+  if (!spansTime(rounds)) {
+    return (
+      <p className="muted" data-testid="report-no-samples">
+        {NO_SAMPLES}
+      </p>
+    );
+  }
   const unit = sizeUnit(rounds);
   const pts = toPoints(rounds, unit.div);
   const size = (v: number) => `${Number(v.toFixed(2))} ${unit.label}`;

@@ -5,6 +5,7 @@ import type { Report } from '../../../preload/contract';
 import type { MigrationRecord } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText, formatBytes, formatCount, formatMs, formatRate, formatTime, STRATEGY_LABEL } from '../format';
+import { outcomeText, roundsOf, strategyReason } from './report-words';
 import { OutcomeBadge } from '../history/history-table';
 import { RoundCharts } from './report-charts';
 import { downloadBytes } from '../history/export';
@@ -22,12 +23,13 @@ function diff(actual: number | null, predicted: number, fmt: (n: number) => stri
 }
 
 function PredictedVsActual({ r }: { r: MigrationRecord }) {
+  const rounds = roundsOf(r);
   const rows: [string, string, string, string][] = [
     ['Converges', r.predicted.converges ? 'yes' : 'no', r.outcome === 'completed' ? 'completed' : r.outcome, ''],
     ['Downtime', formatMs(r.predicted.downtimeMs), formatMs(r.downtimeMs), diff(r.downtimeMs, r.predicted.downtimeMs, formatMs)],
     ['Duration', formatMs(r.predicted.totalMs), formatMs(r.totalMs), diff(r.totalMs, r.predicted.totalMs, formatMs)],
     ['Data sent', formatBytes(r.predicted.bytes), formatBytes(r.bytes), diff(r.bytes, r.predicted.bytes, formatBytes)],
-    ['Rounds', String(r.predicted.rounds), String(r.rounds), diff(r.rounds, r.predicted.rounds, String)],
+    ['Rounds', rounds.predicted, rounds.actual, rounds.predicted === rounds.actual ? 'as predicted' : diff(r.rounds, r.predicted.rounds, String)],
   ];
   return (
     <table className="grid" data-testid="report-pva">
@@ -131,6 +133,9 @@ function ReportPage({ report }: { report: Report }) {
   }, [report]);
   const r = report.record;
   const faults = r.postcopyFaults ?? report.rounds.reduce((s, x) => s + (x.faults ?? 0), 0);
+  const rounds = roundsOf(r, true);
+  const why = strategyReason(r);
+  const outcome = outcomeText(r);
   return (
     <div className="view report" data-testid="report-view" {...{ [REPORT_READY_ATTR]: String(ready) }}>
       <div className="view-head no-print">
@@ -172,8 +177,8 @@ function ReportPage({ report }: { report: Report }) {
           </div>
           <div className="panel stat">
             <span className="stat-label">Rounds</span>
-            <strong className="stat-value">{r.rounds}</strong>
-            <span className="stat-sub">predicted {r.predicted.rounds}</span>
+            <strong className="stat-value">{rounds.actual}</strong>
+            <span className="stat-sub">predicted {rounds.predicted}</span>
           </div>
           <div className="panel stat">
             <span className="stat-label">Post-copy faults</span>
@@ -182,10 +187,18 @@ function ReportPage({ report }: { report: Report }) {
           </div>
         </div>
 
-        <section className={r.outcome === 'failed' ? 'report-reason notice bad' : 'report-reason notice'}>
-          <strong>{r.outcome === 'failed' ? 'Why it failed: ' : 'Why this strategy: '}</strong>
-          {r.reason}
-        </section>
+        {why && (
+          <section className="report-reason notice" data-testid="report-why">
+            <strong>Why this strategy: </strong>
+            {why}
+          </section>
+        )}
+        {outcome && (
+          <section className={r.outcome === 'failed' ? 'report-reason notice bad' : 'report-reason notice'} data-testid="report-outcome">
+            <strong>{outcome.label}: </strong>
+            {outcome.text}
+          </section>
+        )}
 
         <section className="report-section">
           <h2>Predicted and actual</h2>

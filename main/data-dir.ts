@@ -25,6 +25,24 @@ export function operator(): string {
 export function socketDir(dir: string): string {
   if (dir.length <= 80) return dir;
   const alias = path.join(os.tmpdir(), `ferry-${crypto.createHash('sha256').update(dir).digest('hex').slice(0, 12)}`);
-  fs.mkdirSync(alias, { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(alias, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  checkPrivateDir(alias);
   return alias;
+}
+
+/**
+ * The alias sits in a directory every user can write to: another user could have made it
+ * first and put a socket of theirs in it. Use it only if it is a real directory (not a
+ * link), ours, and closed to everyone else.
+ */
+export function checkPrivateDir(dir: string): void {
+  const st = fs.lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory (a link or a file is there); remove it and retry`);
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${dir} belongs to another user (uid ${st.uid}); Ferry will not put its sockets there: remove it, or use a shorter --data-dir`);
+  if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) throw new Error(`${dir} is open to other users (mode ${(st.mode & 0o777).toString(8)}); Ferry will not put its sockets there: chmod 700 it, or remove it`);
 }

@@ -5,13 +5,23 @@ import type { Progress, Strategy } from '../../preload/model';
 import type { DriverSample } from './driver';
 import { ETA_ALPHA, MiB } from './constants';
 
+/** What the job knows beside the sample: the VM's working set and the predicted final pause. */
+export interface EtaContext {
+  wssBytes: number;
+  predictedDowntimeMs: number;
+  /** Time since the migration started, ms (the sample's t). */
+  elapsedMs: number;
+}
+
 /**
- * A raw ETA from one sample. Pre-copy gains on its backlog only at (link - dirty rate):
- * the remaining memory over that margin is the seed's geometric race summed up. When the
- * margin is gone, a plain pre-copy has no ETA; hybrid and post-copy will switch and push
- * the rest at the link's rate.
+ * A raw ETA from one sample. After the first pass, pre-copy gains on its backlog only at
+ * (link - dirty rate): the remaining memory over that margin is the seed's geometric race
+ * summed up. During the first pass the backlog is memory not sent yet, which is not being
+ * re-dirtied: what the next rounds must send again is what the working set dirties while
+ * the first pass runs (at most the working set). When the margin is gone, a plain pre-copy
+ * has no ETA; hybrid and post-copy will switch and push the rest at the link's rate.
  */
-export function rawEtaMs(s: DriverSample, strategy: Strategy): number | null {
+export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext): number | null {
   const bw = s.bandwidthMiBps * MiB;
   if (bw <= 0) return null;
   switch (s.phase) {
@@ -23,6 +33,13 @@ export function rawEtaMs(s: DriverSample, strategy: Strategy): number | null {
       return (s.remainingBytes / bw) * 1000;
     case 'precopy': {
       const margin = bw - s.dirtyMiBps * MiB;
+      if (s.round === 0 && ctx && s.remainingBytes > ctx.wssBytes) {
+        const firstLeftS = s.remainingBytes / bw;
+        const again = Math.min(ctx.wssBytes, s.dirtyMiBps * MiB * (ctx.elapsedMs / 1000 + firstLeftS));
+        if (margin > 0.05 * bw) return (firstLeftS + again / margin) * 1000 + ctx.predictedDowntimeMs;
+        if (strategy === 'precopy') return null;
+        return (firstLeftS + (2 * again) / bw) * 1000;
+      }
       if (margin > 0.05 * bw) return (s.remainingBytes / margin) * 1000 + s.expectedDowntimeMs;
       if (strategy === 'precopy') return null;
       return ((2 * s.remainingBytes) / bw) * 1000;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
 import { Store } from '../../main/store/store';
+import { SUMMARY_LIMITS } from '../../main/store/stats';
 import { record } from '../unit/store.test-record';
 
 let served: Served;
@@ -160,6 +161,42 @@ describe('reports of records that did not go as usual', () => {
       await page.goto(`${dir.url}#/report/m-post`);
       await expect.poll(() => page.getByTestId('report-pva').textContent()).toMatch(/Rounds1 pre-copy round \+ 1 post-copy pass1 post-copy pass/);
       await expect(page.locator('.report-cards').textContent()).resolves.toContain('Roundspost-copypredicted 1 + post-copy');
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('history beyond the exact limit', () => {
+  let big: Served;
+  beforeAll(async () => {
+    const dataDir = tempDataDir();
+    const store = Store.open(dataDir);
+    // One more than the rows a summary reads exactly: the rollups answer, approximately.
+    store.bulk(() => {
+      for (let i = 0; i <= SUMMARY_LIMITS.exactUpTo; i++) {
+        store.insertMigration(record(`m-${i}`, { downtimeMs: 20 + (i % 500), queuedAt: new Date(Date.UTC(2026, 10, 1) + i * 60_000).toISOString() }));
+      }
+    });
+    store.rebuildRollups();
+    store.close();
+    big = await startServe({ dataDir });
+  });
+  afterAll(async () => {
+    await big?.stop();
+  });
+
+  it('marks rollup percentiles approximate, with the resolution in a tooltip', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      await page.goto(`${big.url}#/history`);
+      const cards = page.getByTestId('history-summary');
+      await expect.poll(() => cards.textContent(), { timeout: 20_000 }).toMatch(/Migrations20,001/);
+      await expect(cards.textContent()).resolves.toMatch(/Downtime p50≈ \d+ ms.*Downtime p95≈ \d+ ms.*Downtime p99≈ \d+ ms/);
+      const approx = page.locator('[data-approximate]');
+      expect(await approx.count()).toBe(3);
+      await expect(approx.first().getAttribute('title')).resolves.toMatch(/within ±5 %/);
+      await page.screenshot({ path: screenshotPath('history-approximate.png'), clip: { x: 0, y: 0, width: 1440, height: 320 } });
     } finally {
       await page.close();
     }

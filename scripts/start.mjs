@@ -15,15 +15,37 @@ const run = (cmd, args, env = {}, cwd = root) =>
   spawnSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } }).status === 0;
 
 if (!fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
-  console.log('ferry: installing dependencies (first start)...');
-  // Electron's installer downloads its runtime; where that is impossible, install without it.
-  if (!run(npm, ['ci']) && !run(npm, ['ci'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })) {
+  // The packages first, without Electron's runtime download: if that download failed inside
+  // `npm ci`, the whole install (native modules compiled included) would have to run again.
+  console.log('ferry: installing dependencies (first start, a few minutes)...');
+  if (!run(npm, ['ci'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })) {
     console.error('ferry: `npm ci` failed; see the messages above');
     process.exit(1);
   }
 }
+fetchElectronRuntime();
 // Always build: it takes about 2 s, and a pulled change must never run an old bundle.
 if (!run(process.execPath, ['scripts/build.mjs'])) process.exit(1);
+
+/**
+ * Electron's runtime is a separate download (its package's install script). Tried once a
+ * day while it is missing, quietly, and said in one line when it cannot be had.
+ */
+function fetchElectronRuntime() {
+  if (electronBinary() || process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return;
+  const marker = path.join(root, '.cache', 'electron-download-failed');
+  const last = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
+  if (Date.now() - last < 24 * 3600_000) return;
+  const install = path.join(root, 'node_modules', 'electron', 'install.js');
+  if (!fs.existsSync(install)) return;
+  console.log('ferry: downloading the Electron runtime...');
+  const r = spawnSync(process.execPath, [install], { cwd: path.dirname(install), stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  if (r.status === 0 && electronBinary()) return;
+  const why = `${r.stderr ?? ''}`.split('\n').find((l) => /error|ENOTFOUND|EAI_AGAIN|ECONN|timed out/i.test(l))?.trim() ?? (r.error ? r.error.message : `exit ${r.status}`);
+  console.log(`ferry: the Electron runtime could not be downloaded (${why.slice(0, 160)}); trying again tomorrow`);
+  fs.mkdirSync(path.dirname(marker), { recursive: true });
+  fs.writeFileSync(marker, new Date().toISOString() + '\n');
+}
 
 function electronBinary() {
   try {

@@ -189,7 +189,7 @@ export const commands: Record<string, Command> = {
     if (ctx.json) return json(ctx, inv.vms), 0;
     ctx.out(table(inv.vms.map((v) => ({
       id: v.id, host: v.host, memory: formatMiB(v.memoryMiB), vcpus: v.vcpus, state: v.state,
-      'dirty rate': `${v.workload.dirtyMiBps} MiB/s`, 'working set': formatMiB(v.workload.wssMiB),
+      'dirty rate': formatRate(v.workload.dirtyMiBps), 'working set': formatMiB(v.workload.wssMiB),
     })), ['id', 'host', 'memory', 'vcpus', 'state', 'dirty rate', 'working set']));
     return 0;
   },

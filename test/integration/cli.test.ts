@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runCli, tempDataDir } from '../e2e/harness';
-import { formatMs, linkName } from '../../common/units';
+import { formatMs, formatRate, linkName } from '../../common/units';
 
 describe('ferry CLI', () => {
   let dataDir: string;
@@ -134,6 +134,10 @@ describe('ferry CLI', () => {
     const text = (await ferry('hosts')).stdout;
     expect(text).not.toMatch(/MiB\/s/);
     for (const h of hosts) expect(text).toMatch(new RegExp(`^${h.id} .* ${linkName(h.nicMiBps)} `, 'm'));
+    // Dirty rates as the console writes them (formatRate), not the raw figure.
+    const vms = JSON.parse((await ferry('vms', '--json')).stdout) as { id: string; workload: { dirtyMiBps: number } }[];
+    const vmText = (await ferry('vms')).stdout;
+    for (const v of vms) expect(vmText).toMatch(new RegExp(`^${v.id} .* ${formatRate(v.workload.dirtyMiBps).replace('.', '\\.')} `, 'm'));
     const [last] = JSON.parse((await ferry('history', '--json', '--limit', '1')).stdout) as { id: string }[];
     const rep = JSON.parse((await ferry('report', last!.id, '--json')).stdout) as { rounds: { round: number; t: number }[] };
     const out = (await ferry('report', last!.id)).stdout.split('\n');

@@ -175,7 +175,8 @@ async function main(): Promise<void> {
   // Two guests boot at a time: 2 cores, and a booting TCG guest is CPU-bound.
   await labUp({ dataDir, hosts: 2, vms: GRID.slice(0, 2).map((w) => ({ ...w.spec, host: 'lab-h1' })), bootTimeoutMs: 120_000 });
   const driver = new QemuDriver({ dataDir });
-  const engine = new MigrationEngine({ drivers: [driver], recorder: nullRecorder, startedBy: 'bench' });
+  // The model alone: learning from the grid's own runs would mix the sets (bench/qemu-learning measures learning).
+  const engine = new MigrationEngine({ drivers: [driver], recorder: nullRecorder, startedBy: 'bench', learn: false });
   for (const w of GRID.slice(2)) await labAddVm(dataDir, { ...w.spec, host: 'lab-h1' });
   console.log(`lab of ${GRID.length} guests up in ${secs(Date.now() - t0)}; migrating each lab-h1 -> lab-h2 with strategy auto`);
   console.log('(TCG guests, loopback link capped by max-bandwidth; downtime limit 300 ms; times in seconds, errors as (predicted - actual) / actual)\n');

@@ -33,6 +33,8 @@ export interface EngineOptions {
   clock?: () => number;
   /** Hosts Ferry holds in maintenance: they take no new VMs. */
   inMaintenance?: (hostId: string) => boolean;
+  /** Learn each link's prediction error from finished migrations (default true; a calibration run measures the model alone). */
+  learn?: boolean;
 }
 
 export interface StartRequest {
@@ -419,7 +421,7 @@ export class MigrationEngine {
 
   private onJobEnded(job: Job): void {
     this.queue.finished(job);
-    this.learner.observe(job.rec);
+    if (this.opts.learn !== false) this.learner.observe(job.rec);
     this.jobs.delete(job.id);
     this.ended.set(job.id, job.rec);
     if (this.ended.size > ENDED_KEPT) this.ended.delete(this.ended.keys().next().value!);

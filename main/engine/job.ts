@@ -7,7 +7,7 @@ import type { DriverMigration, DriverResult, DriverSample, HostDriver } from './
 import { MiB, POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
 import { canSwitchToPostcopy, ConvergenceWatch, raceLost, throttleStep, timeoutDecision } from './policy';
 import { EtaSmoother, rawEtaMs } from './progress';
-import { formatBytes, formatMs, formatRate } from '../../common/units';
+import { formatBytes, formatMs, formatRate, formatRounds, wentPostcopy } from '../../common/units';
 import { plural } from './words';
 
 export interface MigrationRecorder {
@@ -301,7 +301,7 @@ export class Job {
     const { rec } = this;
     if (rec.outcome !== 'completed') return `${rec.outcome}: ${rec.reason}`;
     const pause = r.downtimeMs === null ? '' : `, pause ${formatMs(r.downtimeMs)} (predicted ${formatMs(rec.predicted.downtimeMs)})`;
-    return `completed in ${formatMs(r.totalMs)} (predicted ${formatMs(rec.predicted.totalMs)})${pause}; ${formatBytes(r.bytes)} in ${plural(r.rounds, 'round')}`;
+    return `completed in ${formatMs(r.totalMs)} (predicted ${formatMs(rec.predicted.totalMs)})${pause}; ${formatBytes(r.bytes)} in ${formatRounds(r.rounds, wentPostcopy({ strategy: rec.strategy, postcopyFaults: r.postcopyFaults }))}`;
   }
 }
 

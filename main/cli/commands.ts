@@ -206,6 +206,9 @@ export const commands: Record<string, Command> = {
     ctx.out(`  auto picks ${res.auto.strategy}: ${res.auto.reason}`);
     ctx.out(`  ${p.strategy}: ${p.converges ? 'converges' : 'does NOT converge'}; downtime ${formatMs(p.downtimeMs)}, total ${formatMs(p.totalMs)}, ${formatBytes(p.bytes)}, ${p.rounds} rounds`);
     ctx.out(`  ${p.note}`);
+    if (p.convergeOdds !== undefined && p.convergeOdds < 1) ctx.out(`  uncertain: pre-copy converges in ${Math.round(p.convergeOdds * 100)} % of the dirty rate's band`);
+    if (p.range) ctx.out(`  likely ${formatMs(p.range.totalMs[0])} to ${formatMs(p.range.totalMs[1])}, pause ${formatMs(p.range.downtimeMs[0])} to ${formatMs(p.range.downtimeMs[1])}`);
+    if (p.basis) ctx.out(`  stands on ${p.basis}`);
     return 0;
   },
 

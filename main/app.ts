@@ -22,6 +22,8 @@ import { migrationHandlers } from './handlers/migrations';
 import { historyHandlers } from './handlers/history';
 import { maintenanceHandlers } from './handlers/maintenance';
 import { hostHandlers } from './handlers/hosts';
+import { eventsHandlers } from './handlers/events';
+import { EventsLogService } from './services/events-log';
 import { HostsService } from './services/hosts';
 import { operator } from './data-dir';
 import { VERSION } from './version';
@@ -60,6 +62,8 @@ export interface FerryApp {
   history: HistoryService;
   maintenance: MaintenanceService;
   settings: SettingsService;
+  /** The events log and the alarms raised from what happens. */
+  eventsLog: EventsLogService;
   /** Prints a report page to PDF, once a host that can render the console installs a printer. */
   printer: ReportPrinter;
   options: AppOptions;
@@ -115,6 +119,9 @@ export function createApp(options: AppOptions): FerryApp {
   if (longLived) maintenance.startScheduler(() => options.scheduleGraceMs ?? graceFromEnv() ?? settings.get().scheduleGraceMin * 60_000);
   inventory.startChanges((p) => events.emit('inventory:changed', p));
   const inv = inventory;
+  const eventsLog = new EventsLogService(store, events, startedBy, inv);
+  // Only the console watches hosts over time; a CLI command still records its migrations' alarms.
+  if (longLived) eventsLog.start(true);
 
   const router = new Router({
     ...appHandlers({
@@ -130,6 +137,7 @@ export function createApp(options: AppOptions): FerryApp {
     ...maintenanceHandlers(engine, maintenance),
     ...hostHandlers(new HostsService(drivers, inv)),
     ...settingsHandlers(settings),
+    ...eventsHandlers(eventsLog),
   });
 
   return {
@@ -143,10 +151,12 @@ export function createApp(options: AppOptions): FerryApp {
     history,
     maintenance,
     settings,
+    eventsLog,
     printer,
     options,
     async close() {
       maintenance.dispose();
+      eventsLog.dispose();
       engine.dispose();
       inv.dispose();
       for (const d of drivers) d.dispose();

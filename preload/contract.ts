@@ -27,6 +27,9 @@ import {
   type RoundSample,
   type Outcome,
   type Strategy,
+  type Alarm,
+  type AlarmList,
+  type LogPage,
 } from './model';
 
 const id = z.string().min(1).max(200);
@@ -113,6 +116,12 @@ export const requests = {
   'settings:get': empty,
   /** Any subset of the settings; the rest stay as they are. */
   'settings:set': settingsPatch,
+  /** The events log (audit rows and the engine's migrations), newest first; `before` is a page's `next`. */
+  'events:list': z
+    .object({ q: z.string().max(200).optional(), limit: z.number().int().min(1).max(500).default(100), before: z.string().min(3).max(120).optional() })
+    .strict(),
+  'events:alarms': empty,
+  'events:ack': z.object({ id }).strict(),
 } as const;
 
 export type Channel = keyof typeof requests;
@@ -211,6 +220,9 @@ export interface Responses {
   'hosts:remove': { removed: string };
   'settings:get': Settings;
   'settings:set': Settings;
+  'events:list': LogPage;
+  'events:alarms': AlarmList;
+  'events:ack': Alarm;
 }
 export type Res<C extends Channel> = Responses[C];
 
@@ -226,9 +238,11 @@ export interface Events {
   'maintenance:schedules': Schedule[];
   /** The settings changed (from any window or the CLI beside this console). */
   'settings:changed': Settings;
+  /** An alarm was raised (ackedAt null) or acknowledged. */
+  'events:alarm': Alarm;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation', 'maintenance:schedules', 'settings:changed'];
+export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation', 'maintenance:schedules', 'settings:changed', 'events:alarm'];
 export const CHANNELS = Object.keys(requests) as Channel[];
 
 export const ERROR_CODES = [

@@ -518,3 +518,50 @@ export interface EvacuationStatus {
   /** Who paused, resumed or cancelled it, and when, one line each. */
   actions?: string[];
 }
+
+// ---- events and alarms (the Events view) ---------------------------------
+
+/** One line of the events log: an audit row (what someone did) or an engine decision (a migration). */
+export interface LogEntry {
+  /** Unique and stable: 'a<seq>' for an audit row, 'm<seq>' for a migration. */
+  key: string;
+  at: string;
+  actor: string;
+  action: string;
+  /** The detail in one line of words ("vm web-01, to lab-h2"). */
+  summary: string;
+  source: 'audit' | 'engine';
+  /** The migration the row is about, to link to its report. */
+  migrationId: string | null;
+}
+
+export interface LogPage {
+  rows: LogEntry[];
+  /** Pass as `before` for the next (older) page; null when this was the last. */
+  next: string | null;
+}
+
+export const ALARM_KINDS = ['host-unreachable', 'driver-unreachable', 'migration-failed', 'downtime-exceeded', 'vm-lost'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+export type AlarmSeverity = 'critical' | 'major' | 'warning';
+
+export interface Alarm {
+  id: string;
+  kind: AlarmKind;
+  severity: AlarmSeverity;
+  /** What happened and what to do, in words. */
+  text: string;
+  at: string;
+  /** The migration it is about (its report), or null. */
+  migrationId: string | null;
+  /** The host it is about, or null. */
+  host: string | null;
+  ackedAt: string | null;
+  ackedBy: string | null;
+}
+
+export interface AlarmList {
+  /** Unacknowledged first, newest first; then the latest acknowledged ones. */
+  alarms: Alarm[];
+  unacknowledged: number;
+}

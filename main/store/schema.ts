@@ -136,6 +136,20 @@ export const SCHEMA: SchemaStep[] = [
     `,
     down: `DROP INDEX schedules_due; DROP TABLE schedules; DROP TABLE evacuations;`,
   },
+  {
+    version: 7,
+    // Alarms raised from what happened (a host unreachable, a migration failed or over its
+    // downtime limit, a VM lost); `key` names the fact, so one fact raises one open alarm.
+    up: `
+      CREATE TABLE alarms (
+        seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, key TEXT NOT NULL, at TEXT NOT NULL,
+        kind TEXT NOT NULL, severity TEXT NOT NULL, text TEXT NOT NULL,
+        migration_id TEXT, host TEXT, acked_at TEXT, acked_by TEXT
+      );
+      CREATE INDEX alarms_open ON alarms (acked_at, key);
+    `,
+    down: `DROP INDEX alarms_open; DROP TABLE alarms;`,
+  },
 ];
 
 export const LATEST = SCHEMA[SCHEMA.length - 1]!.version;

@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EvacuationPlan, EvacuationStatus, MigrationRecord, RoundSample, Schedule } from '../../preload/model';
+import type { Alarm, EvacuationPlan, EvacuationStatus, MigrationRecord, RoundSample, Schedule } from '../../preload/model';
 import { FerryError, type HistoryFilter } from '../../preload/contract';
 import { pidAlive } from '../pid';
 import { SCHEMA, LATEST } from './schema';
@@ -430,4 +430,89 @@ export class Store {
       at: string; actor: string; action: string; detail: string;
     }[]).map((r) => ({ ...r, detail: JSON.parse(r.detail) }));
   }
+
+  // ---- events log and alarms ----------------------------------------------
+  /**
+   * The events log, newest first: audit rows and the engine's migrations (their decision and
+   * outcome) merged by time, `q` matched in actor, action and detail (LIKE, case-insensitive),
+   * older than the cursor `before` ('<at>|<key>'). Each side reads at most `limit` rows.
+   */
+  eventsLog(q: string | undefined, limit: number, before?: { at: string; key: string }): EventsLogRow[] {
+    const like = q ? `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+    const at = before?.at ?? '\uffff';
+    const key = before?.key ?? '\uffff';
+    return this.stmt(`
+      SELECT * FROM (
+        SELECT * FROM (
+          SELECT 'a' || printf('%012d', seq) AS key, at, actor, action, detail, NULL AS migration_id FROM audit
+          WHERE (at < @at OR (at = @at AND 'a' || printf('%012d', seq) < @key))
+            AND (@like IS NULL OR actor LIKE @like ESCAPE '\\' OR action LIKE @like ESCAPE '\\' OR detail LIKE @like ESCAPE '\\')
+          ORDER BY at DESC, seq DESC LIMIT @limit)
+        UNION ALL
+        SELECT * FROM (
+          SELECT 'm' || printf('%012d', seq) AS key, queued_at AS at, started_by AS actor, 'migration ' || outcome AS action,
+            json_object('vm', vm, 'from', from_host, 'to', to_host, 'strategy', strategy, 'reason', reason,
+              'downtimeMs', downtime_ms, 'downtimeLimitMs', json_extract(policy, '$.downtimeLimitMs')) AS detail, id AS migration_id
+          FROM migrations
+          WHERE (queued_at < @at OR (queued_at = @at AND 'm' || printf('%012d', seq) < @key))
+            AND (@like IS NULL OR vm LIKE @like ESCAPE '\\' OR from_host LIKE @like ESCAPE '\\' OR to_host LIKE @like ESCAPE '\\'
+              OR started_by LIKE @like ESCAPE '\\' OR strategy LIKE @like ESCAPE '\\' OR reason LIKE @like ESCAPE '\\'
+              OR ('migration ' || outcome) LIKE @like ESCAPE '\\')
+          ORDER BY queued_at DESC, seq DESC LIMIT @limit)
+      ) ORDER BY at DESC, key DESC LIMIT @limit`).all({ at, key, like, limit }) as EventsLogRow[];
+  }
+
+  insertAlarm(a: Alarm & { key: string }): void {
+    this.write(() => this
+      .stmt('INSERT INTO alarms (id, key, at, kind, severity, text, migration_id, host, acked_at, acked_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(a.id, a.key, a.at, a.kind, a.severity, a.text, a.migrationId, a.host, a.ackedAt, a.ackedBy));
+  }
+
+  /** An unacknowledged alarm about the fact `key`, if one is open. */
+  openAlarm(key: string): boolean {
+    return this.stmt('SELECT 1 FROM alarms WHERE acked_at IS NULL AND key = ?').get(key) !== undefined;
+  }
+
+  getAlarm(id: string): Alarm | null {
+    const row = this.stmt('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
+    return row ? alarmOf(row) : null;
+  }
+
+  /** Every unacknowledged alarm (newest first), then the latest `ackedLimit` acknowledged ones. */
+  alarms(ackedLimit = 50): Alarm[] {
+    const open = this.stmt('SELECT * FROM alarms WHERE acked_at IS NULL ORDER BY seq DESC LIMIT 1000').all() as AlarmRow[];
+    const acked = this.stmt('SELECT * FROM alarms WHERE acked_at IS NOT NULL ORDER BY seq DESC LIMIT ?').all(ackedLimit) as AlarmRow[];
+    return [...open, ...acked].map(alarmOf);
+  }
+
+  unacknowledgedAlarms(): number {
+    return (this.stmt('SELECT count(*) AS n FROM alarms WHERE acked_at IS NULL').get() as { n: number }).n;
+  }
+
+  /** False when it was already acknowledged. */
+  ackAlarm(id: string, by: string, at: string): boolean {
+    return this.write(() => this.stmt('UPDATE alarms SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(at, by.slice(0, 100), id).changes > 0);
+  }
+}
+
+export interface EventsLogRow {
+  key: string;
+  at: string;
+  actor: string;
+  action: string;
+  /** JSON text. */
+  detail: string;
+  migration_id: string | null;
+}
+
+interface AlarmRow {
+  id: string; key: string; at: string; kind: Alarm['kind']; severity: Alarm['severity']; text: string;
+  migration_id: string | null; host: string | null; acked_at: string | null; acked_by: string | null;
+}
+
+function alarmOf(r: AlarmRow): Alarm {
+  return {
+    id: r.id, kind: r.kind, severity: r.severity, text: r.text, at: r.at,
+    migrationId: r.migration_id, host: r.host, ackedAt: r.acked_at, ackedBy: r.acked_by,
+  };
 }

@@ -16,12 +16,15 @@ import { useTheme } from './theme';
 import { MaintenanceView } from './views/maintenance-view';
 import { SettingsView } from './views/settings-view';
 import { HostsView } from './views/hosts-view';
+import { EventsView } from './views/events-view';
+import { useAlarmFeed, useAlarms } from './state/alarms';
 
 const NAV: { view: Route['view']; label: string; icon: ReactNode }[] = [
   { view: 'map', label: 'Cluster map', icon: <path d="M3 3h6v6H3zM11 3h6v6h-6zM3 11h6v6H3zM11 11h6v6h-6z" /> },
   { view: 'migrations', label: 'Migrations', icon: <path d="M3 7h11l-3-3M17 13H6l3 3" /> },
   { view: 'history', label: 'History', icon: <path d="M10 4a6 6 0 1 1-6 6M10 6v4l3 2M4 4v4h4" /> },
   { view: 'maintenance', label: 'Maintenance', icon: <path d="M13 3a4 4 0 0 0-4 5l-6 6 3 3 6-6a4 4 0 0 0 5-4l-2 2-2-2 2-2z" /> },
+  { view: 'events', label: 'Events', icon: <path d="M10 3a5 5 0 0 0-5 5v3l-2 3h14l-2-3V8a5 5 0 0 0-5-5zM8 17a2 2 0 0 0 4 0" /> },
   { view: 'hosts', label: 'Hosts', icon: <path d="M3 4h14v5H3zM3 11h14v5H3zM6 6.5h.01M6 13.5h.01" /> },
   { view: 'settings', label: 'Settings', icon: <path d="M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v3M10 15v3M2 10h3M15 10h3M4.3 4.3l2 2M13.7 13.7l2 2M4.3 15.7l2-2M13.7 6.3l2-2" /> },
 ];
@@ -34,6 +37,7 @@ const TITLES: Record<Route['view'], string> = {
   maintenance: 'Maintenance',
   evacuation: 'Evacuation report',
   hosts: 'Hosts',
+  events: 'Events',
   settings: 'Settings',
 };
 
@@ -47,6 +51,7 @@ function Icon({ children }: { children: ReactNode }) {
 
 function Nav({ route }: { route: Route }) {
   const active = useActiveIds().length;
+  const alarms = useAlarms()?.unacknowledged ?? 0;
   const current = route.view === 'report' ? 'history' : route.view === 'evacuation' ? 'maintenance' : route.view;
   return (
     <nav className="nav" aria-label="Main">
@@ -65,6 +70,11 @@ function Nav({ route }: { route: Route }) {
               <Icon>{n.icon}</Icon>
               {n.label}
               {n.view === 'migrations' && active > 0 && <span className="count">{active}</span>}
+              {n.view === 'events' && alarms > 0 && (
+                <span className="count alarms" data-testid="nav-events-badge" aria-label={`${alarms} unacknowledged ${alarms === 1 ? 'alarm' : 'alarms'}`}>
+                  {alarms}
+                </span>
+              )}
             </a>
           </li>
         ))}
@@ -168,6 +178,8 @@ function View({ route }: { route: Route }) {
       return <EvacuationReportView id={route.id} />;
     case 'hosts':
       return <HostsView />;
+    case 'events':
+      return <EventsView />;
     case 'settings':
       return <SettingsView />;
   }
@@ -176,6 +188,7 @@ function View({ route }: { route: Route }) {
 export function App() {
   const route = useRoute();
   useEndedNotifications();
+  useAlarmFeed();
   return (
     <div className="shell">
       <Nav route={route} />

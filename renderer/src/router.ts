@@ -11,6 +11,7 @@ export type Route =
   | { view: 'maintenance' }
   | { view: 'evacuation'; id: string }
   | { view: 'hosts' }
+  | { view: 'events' }
   | { view: 'settings' };
 
 export function parseHash(hash: string): Route {
@@ -28,6 +29,8 @@ export function parseHash(hash: string): Route {
       return parts[1] ? { view: 'evacuation', id: parts[1] } : { view: 'maintenance' };
     case 'hosts':
       return { view: 'hosts' };
+    case 'events':
+      return { view: 'events' };
     case 'settings':
       return { view: 'settings' };
     default:

@@ -6,6 +6,12 @@ import { FerryError, requests, CHANNELS, type Channel, type Envelope, type Parse
 export type Handler<C extends Channel> = (req: ParsedReq<C>) => Res<C> | Promise<Res<C>>;
 export type Handlers = { [C in Channel]: Handler<C> };
 
+/** A refused channel in words: a string quoted (cut at 100 characters), anything else by its type (never stringified: it may be cyclic, a BigInt or nested without end). */
+function channelText(c: unknown): string {
+  if (typeof c === 'string') return JSON.stringify(c.length > 100 ? `${c.slice(0, 100)}…` : c);
+  return `of type ${c === null ? 'null' : Array.isArray(c) ? 'array' : typeof c}`;
+}
+
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -15,7 +21,7 @@ export class Router {
 
   async dispatch(channel: unknown, raw: unknown): Promise<Envelope<unknown>> {
     if (typeof channel !== 'string' || !(CHANNELS as string[]).includes(channel)) {
-      return { ok: false, error: { code: 'bad-request', message: `unknown channel ${JSON.stringify(channel)}` } };
+      return { ok: false, error: { code: 'bad-request', message: `unknown channel ${channelText(channel)}` } };
     }
     const c = channel as Channel;
     const parsed = requests[c].safeParse(raw ?? {});

@@ -156,6 +156,7 @@ function ReportPage({ report }: { report: Report }) {
           </p>
           <p className="muted small">
             Queued {formatTime(r.queuedAt)} · started {formatTime(r.startedAt)} · ended {formatTime(r.endedAt)} · id <span className="mono">{r.id}</span>
+            {r.driver === 'sim' && ' · times of day are wall-clock; durations are on the simulated datacenter’s clock, which may run faster'}
           </p>
         </header>
 

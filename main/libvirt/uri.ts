@@ -23,9 +23,20 @@ export const DEFAULT_PORT: Record<Transport, number> = { tcp: 16509, tls: 16514,
 export const DEFAULT_SOCKET = '/var/run/libvirt/libvirt-sock';
 const KNOWN_PARAMS = new Set(['socket', 'keyfile', 'known_hosts', 'pkipath', 'no_verify', 'name', 'command', 'netcat', 'no_tty', 'sshauth', 'mode', 'proxy']);
 
-/** Parses a libvirt URI, or throws a message that says what is wrong with it. */
-export function parseLibvirtUri(raw: string): LibvirtUri {
-  const text = raw.trim();
+/**
+ * A URI as it may be shown in an error: a password after `user:` and the values of
+ * password-like parameters replaced, so a refusal never echoes the secret it refused.
+ */
+export function redactUri(raw: string): string {
+  return raw
+    .replace(/(\/\/[^/@?#:]*):[^/@?#]*@/, '$1:***@')
+    .replace(/([?&](?:password|passphrase|passwd|secret|token)=)[^&#]*/gi, '$1***');
+}
+
+/** Parses a libvirt URI, or throws a message that says what is wrong with it (never echoing a password). */
+export function parseLibvirtUri(input: string): LibvirtUri {
+  const raw = redactUri(input);
+  const text = input.trim();
   const m = /^([a-z][a-z0-9]*)(?:\+([a-z0-9]+))?:\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(text);
   if (!m) throw new Error(`"${raw}" is not a libvirt URI; write it as qemu+ssh://user@host/system, qemu+tls://host/system, qemu+tcp://host/system or qemu+unix:///system`);
   const driver = m[1]!.toLowerCase();
@@ -64,8 +75,8 @@ export function parseLibvirtUri(raw: string): LibvirtUri {
     const eq = part.indexOf('=');
     const k = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
     const v = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
+    if (k === 'password' || k === 'passphrase') throw new Error(`${raw}: no secrets in URIs (they would end up in Ferry's host list); use an SSH key or agent, or a TLS client certificate`);
     if (!KNOWN_PARAMS.has(k)) throw new Error(`${raw}: unknown parameter "${k}" (Ferry knows ${[...KNOWN_PARAMS].join(', ')})`);
-    if (k === 'password' || k === 'passphrase') throw new Error(`${raw}: no secrets in URIs`);
     params[k] = v;
   }
   const hostText = host ? (host.includes(':') ? `[${host}]` : host) : '';

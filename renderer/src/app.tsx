@@ -18,12 +18,14 @@ import { SettingsView } from './views/settings-view';
 import { HostsView } from './views/hosts-view';
 import { EventsView } from './views/events-view';
 import { useAlarmFeed, useAlarms } from './state/alarms';
+import { VmsView } from './views/vms-view';
 
 const NAV: { view: Route['view']; label: string; icon: ReactNode }[] = [
   { view: 'map', label: 'Cluster map', icon: <path d="M3 3h6v6H3zM11 3h6v6h-6zM3 11h6v6H3zM11 11h6v6h-6z" /> },
   { view: 'migrations', label: 'Migrations', icon: <path d="M3 7h11l-3-3M17 13H6l3 3" /> },
   { view: 'history', label: 'History', icon: <path d="M10 4a6 6 0 1 1-6 6M10 6v4l3 2M4 4v4h4" /> },
   { view: 'maintenance', label: 'Maintenance', icon: <path d="M13 3a4 4 0 0 0-4 5l-6 6 3 3 6-6a4 4 0 0 0 5-4l-2 2-2-2 2-2z" /> },
+  { view: 'vms', label: 'VMs', icon: <path d="M4 4h12v9H4zM7 16h6M10 13v3" /> },
   { view: 'events', label: 'Events', icon: <path d="M10 3a5 5 0 0 0-5 5v3l-2 3h14l-2-3V8a5 5 0 0 0-5-5zM8 17a2 2 0 0 0 4 0" /> },
   { view: 'hosts', label: 'Hosts', icon: <path d="M3 4h14v5H3zM3 11h14v5H3zM6 6.5h.01M6 13.5h.01" /> },
   { view: 'settings', label: 'Settings', icon: <path d="M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v3M10 15v3M2 10h3M15 10h3M4.3 4.3l2 2M13.7 13.7l2 2M4.3 15.7l2-2M13.7 6.3l2-2" /> },
@@ -38,6 +40,7 @@ const TITLES: Record<Route['view'], string> = {
   evacuation: 'Evacuation report',
   hosts: 'Hosts',
   events: 'Events',
+  vms: 'VMs',
   settings: 'Settings',
 };
 
@@ -180,6 +183,8 @@ function View({ route }: { route: Route }) {
       return <HostsView />;
     case 'events':
       return <EventsView />;
+    case 'vms':
+      return <VmsView id={route.id ?? null} />;
     case 'settings':
       return <SettingsView />;
   }

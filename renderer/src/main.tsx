@@ -12,6 +12,7 @@ import './styles/dialog.css';
 import './styles/history.css';
 import './styles/report.css';
 import './styles/maintenance.css';
+import './styles/vms.css';
 
 applyTheme();
 createRoot(document.getElementById('root')!).render(

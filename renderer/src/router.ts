@@ -1,5 +1,5 @@
 // Hash routing: #/map, #/migrations, #/history, #/report/<id>, #/maintenance,
-// #/evacuation/<id>, #/hosts, #/settings.
+// #/evacuation/<id>, #/hosts, #/vms, #/vms/<vm id>, #/settings.
 // The token of `ferry serve` never sits in the hash: api.ts takes it out of the address.
 import { useSyncExternalStore } from 'react';
 
@@ -12,6 +12,7 @@ export type Route =
   | { view: 'evacuation'; id: string }
   | { view: 'hosts' }
   | { view: 'events' }
+  | { view: 'vms'; id?: string }
   | { view: 'settings' };
 
 export function parseHash(hash: string): Route {
@@ -31,6 +32,8 @@ export function parseHash(hash: string): Route {
       return { view: 'hosts' };
     case 'events':
       return { view: 'events' };
+    case 'vms':
+      return parts[1] ? { view: 'vms', id: parts[1] } : { view: 'vms' };
     case 'settings':
       return { view: 'settings' };
     default:
@@ -39,6 +42,7 @@ export function parseHash(hash: string): Route {
 }
 
 export function href(route: Route): string {
+  if (route.view === 'vms') return route.id ? `#/vms/${encodeURIComponent(route.id)}` : '#/vms';
   return route.view === 'report' || route.view === 'evacuation' ? `#/${route.view}/${encodeURIComponent(route.id)}` : `#/${route.view}`;
 }
 

@@ -2,10 +2,11 @@
 // limits, runs each migration through its host's driver (job.ts decides, the driver
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
-import { DEFAULT_POLICY, type ConsolidationPlan, type EvacuationPlan, type Host, type MigrationRecord, type Policy, type PolicyOverrides, type PredictResult, type Progress, type StrategyChoice, type Vm } from '../../preload/model';
+import { DEFAULT_POLICY, type Prediction, type ConsolidationPlan, type EvacuationPlan, type Host, type MigrationRecord, type Policy, type PolicyOverrides, type PredictResult, type Progress, type StrategyChoice, type Vm } from '../../preload/model';
 import type { DriverMigration, HostDriver } from './driver';
 import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT, type DriverCalibration } from './constants';
 import { LinkLearner } from './learn';
+import { plural } from './words';
 import { Job, type MigrationRecorder } from './job';
 import { planConsolidation } from './consolidate';
 import { planEvacuation, planReturn, resolveHosts } from './evacuation';
@@ -48,6 +49,9 @@ export interface StartRequest {
   /** The group (evacuation) the migrations belong to: pausing it holds them in the queue. */
   group?: string;
 }
+
+/** Beyond this many migrations at once, a new one is predicted at its link share, not on the whole schedule. */
+const SCHEDULED_MAX = 64;
 
 let counter = 0;
 function newId(now: number): string {
@@ -167,6 +171,7 @@ export class MigrationEngine {
       const extra = { out: jobs.filter((j) => j.fromId === vm.host).length, in: jobs.length };
       jobs.push(this.makeJob(snap, vm, to.id, driver, req, policy, extra));
     }
+    this.predictTogether(snap, jobs);
     const out = jobs.map((j) => {
       j.priority = req.priority ?? 0;
       j.group = req.group;
@@ -323,6 +328,43 @@ export class MigrationEngine {
       changed: () => this.batcher.touch(),
       ended: (j) => this.onJobEnded(j),
     });
+  }
+
+  /**
+   * Migrations that will run beside others (a request of several VMs, or one started while
+   * others run): each new record's time and pause come from the schedule prediction over
+   * everything running and queued, so it queues under the limits and shares its links as it
+   * will, rather than at the share of the moment it was asked. Then refined by the link's
+   * history like any prediction. Beyond SCHEDULED_MAX migrations the shares stand (an
+   * evacuation's moves are planned on the same schedule already).
+   */
+  private predictTogether(snap: Snapshot, fresh: Job[]): void {
+    const others = [...this.jobs.values()];
+    const n = others.length + fresh.length;
+    if (n < 2 || n > SCHEDULED_MAX) return;
+    const inputs: ScheduleInput[] = [];
+    for (const j of [...others.filter((x) => x.state === 'running'), ...others.filter((x) => x.state === 'queued'), ...fresh]) {
+      const from = snap.hosts.find((h) => h.id === j.fromId);
+      const to = snap.hosts.find((h) => h.id === j.toId);
+      if (!from || !to) continue;
+      const remainingMs = j.state === 'running' ? (j.progress.etaMs ?? Math.max(0, j.rec.predicted.totalMs - j.progress.elapsedMs)) : undefined;
+      // The model's own figures: what learning refines (and learns from) afterwards.
+      inputs.push({ id: j.id, vm: j.vm, from, to, strategy: j.rec.strategy, policy: j.rec.policy, calibration: snap.driverOf(from.id).calibration, remainingMs });
+    }
+    const moves = new Map(predictSchedule(inputs, this.queue.limits).moves.map((m) => [m.id, m]));
+    for (const j of fresh) {
+      const m = moves.get(j.id);
+      if (!m) continue;
+      const rec = j.rec;
+      const raw: Prediction = {
+        strategy: rec.strategy, converges: m.converges, rounds: rec.predicted.rounds, totalMs: m.endMs - m.startMs, downtimeMs: m.downtimeMs,
+        bytes: rec.predicted.bytes, bandwidthMiBps: 0, dirtyMiBps: j.vm.workload.dirtyMiBps, note: '',
+      };
+      const p = this.opts.learn === false ? { ...raw, model: { totalMs: raw.totalMs, downtimeMs: raw.downtimeMs } } : this.learner.refine(rec.driver, rec.fromId, rec.toId, raw);
+      const together = `predicted on one schedule with ${plural(n - 1, 'other migration')} (queueing under the limits, shared links)`;
+      rec.predicted = { ...rec.predicted, converges: p.converges, totalMs: p.totalMs, downtimeMs: p.downtimeMs, model: p.model, range: p.range, basis: p.basis ? `${p.basis}; ${together}` : together };
+      Object.assign(j.progress, { etaMs: p.totalMs, expectedDowntimeMs: p.downtimeMs });
+    }
   }
 
   /** Every driver's hosts and VMs now, with Ferry's maintenance marks. */

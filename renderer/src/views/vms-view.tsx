@@ -35,8 +35,8 @@ interface Column {
 }
 
 const COLUMNS: Column[] = [
-  { key: 'name', label: 'Name', width: 'minmax(104px, 1.3fr)', cell: (r) => <strong title={r.vm.name}>{r.vm.name}</strong> },
-  { key: 'host', label: 'Host', width: 'minmax(76px, 0.8fr)', cell: (r) => <span title={r.host}>{r.host}</span> },
+  { key: 'name', label: 'Name', width: 'minmax(100px, 1.2fr)', cell: (r) => <strong title={r.vm.name}>{r.vm.name}</strong> },
+  { key: 'host', label: 'Host', width: 'minmax(88px, 0.9fr)', cell: (r) => <span title={r.host}>{r.host}</span> },
   { key: 'cluster', label: 'Cluster', width: 'minmax(90px, 1fr)', cell: (r) => <span title={r.cluster}>{r.cluster}</span> },
   { key: 'state', label: 'State', width: '80px', cell: (r) => <StateBadge state={r.vm.state} /> },
   { key: 'memory', label: 'Memory', width: '74px', num: true, cell: (r) => formatMiB(r.vm.memoryMiB) },

@@ -207,7 +207,8 @@ export class Store {
           @outcome, @phase, @downtimeMs, @totalMs, @bytes, @rounds, @postcopyFaults, @queuedAt, @startedAt, @endedAt, @events, @ownerPid)`,
       )
       .run(this.params(r));
-    this.seqById.set(r.id, Number(info.lastInsertRowid));
+    // Kept while the migration records rounds; an ended one's is looked up again if asked (seqOf).
+    if (!ENDED.includes(r.outcome)) this.seqById.set(r.id, Number(info.lastInsertRowid));
     if (ENDED.includes(r.outcome) && !this.bulkDepth) addToRollups(this.db, r);
   }
 
@@ -217,6 +218,7 @@ export class Store {
       this.updateRow(r);
       // Count a migration in the rollups once, when it ends.
       if (before && !ENDED.includes(before.outcome) && ENDED.includes(r.outcome)) addToRollups(this.db, r);
+      if (ENDED.includes(r.outcome)) this.seqById.delete(r.id);
     });
   }
 

@@ -1,6 +1,8 @@
 // The desktop app's one origin: the renderer is served from app://ferry/ (a privileged
 // custom scheme, never file://), and only files under the built renderer's folder are.
 // Pure functions, no Electron: the wiring is in main/electron-harden.ts.
+import { contentType } from './content-types';
+export { contentType };
 import path from 'node:path';
 
 export const APP_SCHEME = 'app';
@@ -28,32 +30,6 @@ export const APP_CSP = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** The Content-Type a file is served with (octet-stream, with nosniff, for anything else). */
-export function contentType(file: string): string {
-  return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /** The headers of every file app:// serves. */
 export function appHeaders(file: string): Record<string, string> {

@@ -14,16 +14,8 @@ import { MAX_CLIENT_MESSAGE, type ServerMessage } from '../../preload/wire';
 import type { FerryApp } from '../app';
 import { chromiumPrinter } from './print';
 import { Peers } from './peers';
+import { contentType } from '../content-types';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 /** After this many refused tokens, each further refusal waits a second (guessing is slow). */
 const FREE_REFUSALS = 10;
 const REFUSAL_DELAY_MS = 1000;
@@ -104,7 +96,7 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
         return;
       }
       res.writeHead(200, {
-        'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-type': contentType(file),
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'x-frame-options': 'DENY',

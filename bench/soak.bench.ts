@@ -80,7 +80,6 @@ class HeapProbe {
 }
 
 async function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; port: number; inspector: string }> {
-  let inspector = '';
   const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', path.join(root, 'bin', 'ferry.js'), 'serve', '--json', '--port', '0', '--data-dir', dataDir, '--speed', 'virtual'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,6 +93,16 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
       process.stderr.write(`  [server] ${text}`);
     });
   });
+  try {
+    return await addressOf(child, inspectorUrl);
+  } catch (e) {
+    // A server that started but could not be read from is stopped, not left running.
+    if (child.exitCode === null) child.kill('SIGTERM');
+    throw e;
+  }
+}
+
+async function addressOf(child: ChildProcess, inspectorUrl: Promise<string>): Promise<{ child: ChildProcess; url: string; port: number; inspector: string }> {
   // --json prints one (indented) object: read lines until they parse.
   const text = await new Promise<string>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
@@ -113,7 +122,7 @@ async function startServer(dataDir: string): Promise<{ child: ChildProcess; url:
     child.once('exit', (code) => reject(new Error(`ferry serve exited (${code}) before printing its address`)));
   });
   const { url, port } = JSON.parse(text) as { url: string; port: number };
-  inspector = await inspectorUrl;
+  const inspector = await Promise.race([inspectorUrl, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no inspector address from the server')), 10_000).unref())]);
   return { child, url, port, inspector };
 }
 
@@ -181,14 +190,33 @@ async function main(): Promise<void> {
     throw new Error('run `npm run build` first');
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-soak-'));
-  const { child, url, port, inspector } = await startServer(dataDir);
-  const heap = await HeapProbe.open(inspector);
+  const started = await startServer(dataDir).catch((e: unknown) => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  });
+  const { child, url, port, inspector } = started;
+  // From here on the server is stopped whatever happens (a failed start would leave it running).
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  let heap: HeapProbe;
+  let client: Client;
+  try {
+    heap = await HeapProbe.open(inspector);
+    client = await Client.open(url, port);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   const pid = child.pid!;
   const samples: { t: number; done: number; rss: number }[] = [];
   let done = 0;
   const t0 = performance.now();
   const sampler = setInterval(() => samples.push({ t: performance.now() - t0, done, rss: rssOf(pid) }), SAMPLE_MS);
-  const client = await Client.open(url, port);
   try {
     const inv = await client.call<Inventory>('inventory:get');
     const startRss = rssOf(pid);
@@ -310,9 +338,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     client.close();
     heap.close();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -178,6 +178,8 @@ export interface HistorySummary {
   byStrategy: { strategy: string; count: number; downtimeP50: number | null; totalMsP50: number | null }[];
   byHost: { host: string; count: number; downtimeP50: number | null }[];
   predictedVsActual: { id: string; predictedMs: number; actualMs: number; strategy: string }[];
+  /** Per day, the median |predicted - actual| / actual of total time (latest 5,000 completed): it should fall as Ferry learns. */
+  errorOverTime: { day: string; count: number; medianErrorPct: number }[];
 }
 
 export interface Report {

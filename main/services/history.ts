@@ -61,6 +61,7 @@ export class HistoryService {
         .sort((x, y) => y.count - x.count)
         .slice(0, 30),
       predictedVsActual: this.store.predictedVsActual(f),
+      errorOverTime: this.store.predictionErrorByDay(f),
     };
   }
 }

@@ -306,6 +306,28 @@ export class Store {
     return rollupsCanAnswer(f) ? rollupAggregate(this.db, f) : scanAggregate(this.db, f);
   }
 
+  /**
+   * Per day, the median |predicted - actual| / actual of the total time over the latest
+   * `limit` completed migrations the filter matches: the prediction's error over time.
+   */
+  predictionErrorByDay(f: HistoryFilter, limit = 5000): { day: string; count: number; medianErrorPct: number }[] {
+    const { sql, params } = historyWhere({ ...f, outcome: 'completed' });
+    const rows = this
+      .stmt(
+        `SELECT substr(queued_at, 1, 10) AS day, predicted_total_ms AS p, total_ms AS a FROM migrations ${sql}
+         AND predicted_total_ms IS NOT NULL AND total_ms > 0 ORDER BY queued_at DESC LIMIT ?`,
+      )
+      .all({ ...params }, limit) as { day: string; p: number; a: number }[];
+    const byDay = new Map<string, number[]>();
+    for (const r of rows) byDay.set(r.day, [...(byDay.get(r.day) ?? []), (Math.abs(r.p - r.a) / r.a) * 100]);
+    return [...byDay.entries()]
+      .sort(([x], [y]) => x.localeCompare(y))
+      .map(([day, errs]) => {
+        const s = errs.sort((x, y) => x - y);
+        return { day, count: s.length, medianErrorPct: s[Math.ceil(s.length / 2) - 1]! };
+      });
+  }
+
   /** The latest completed migrations with both a predicted and an actual total time. */
   predictedVsActual(f: HistoryFilter, limit = 500): { id: string; predictedMs: number; actualMs: number; strategy: string }[] {
     const { sql, params } = historyWhere({ ...f, outcome: 'completed' });

@@ -46,7 +46,10 @@ describe('history', () => {
       await expect.poll(() => rows.count()).toBe(RUNS.length);
       // The summary arrives on its own request, possibly after the rows.
       await expect.poll(() => page.getByTestId('history-summary').textContent()).toMatch(/Migrations5.*Success rate80\.0 %/);
-      await expect.poll(() => page.locator('.chart-panel .recharts-wrapper').count()).toBe(4);
+      await expect.poll(() => page.locator('.chart-panel .recharts-wrapper').count()).toBe(5);
+      // The prediction's error over time, per day, with its axis in percent.
+      const err = page.locator('.chart-panel', { hasText: 'Prediction error per day' });
+      await expect.poll(async () => (await err.locator('.recharts-cartesian-axis-tick-value').allTextContents()).some((t) => / %$/.test(t))).toBe(true);
       await page.waitForTimeout(300);
       await page.screenshot({ path: screenshotPath('history.png') });
       // Five migrations: exact percentiles, no "≈" and no tooltip saying approximate.

@@ -121,6 +121,18 @@ export function SummaryCharts({ s }: { s: HistorySummary | null }) {
           <Line yAxisId="ms" dataKey="downtimeP95" name="Downtime p95" stroke="var(--chart-2)" strokeWidth={2} dot={{ r: 2 }} connectNulls isAnimationActive={false} />
         </ComposedChart>
       </ChartPanel>
+      <ChartPanel title="Prediction error per day (median, total time)" empty={!s?.errorOverTime.length}>
+        <ComposedChart data={s?.errorOverTime ?? []} margin={{ top: 8, right: 0, bottom: 0, left: -8 }}>
+          <CartesianGrid stroke="var(--chart-grid)" vertical={false} />
+          <XAxis dataKey="day" {...axis} />
+          <YAxis yAxisId="pct" {...axis} domain={[0, (max: number) => Math.max(4, Math.ceil(max * 1.2))]} allowDecimals={false} tickFormatter={(v: number) => `${Math.round(v)} %`} />
+          <YAxis yAxisId="n" orientation="right" {...axis} allowDecimals={false} />
+          <Tooltip {...tooltipStyle} formatter={(v, name) => (name === 'Median error' ? `${Number(v).toFixed(1)} %` : v)} />
+          <Legend wrapperStyle={{ fontSize: 11 }} />
+          <Bar yAxisId="n" dataKey="count" name="Migrations" fill="var(--chart-grid)" stroke="var(--border-strong)" isAnimationActive={false} />
+          <Line yAxisId="pct" dataKey="medianErrorPct" name="Median error" stroke="var(--chart-3, var(--chart-2))" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
+        </ComposedChart>
+      </ChartPanel>
       <ChartPanel title="By strategy: median downtime and duration" empty={!strategies.length}>
         <BarChart data={strategies} margin={{ top: 8, right: 0, bottom: 0, left: -8 }}>
           <CartesianGrid stroke="var(--chart-grid)" vertical={false} />

@@ -154,6 +154,37 @@ describe('one owner per data directory', () => {
     }
   });
 
+  it('the CLI and the console migrating the same VM at the same moment: one wins, the other is refused with the reason', async () => {
+    const dir = dataDir();
+    const s = await startServe({ dataDir: dir, speed: '1' });
+    served.push(s);
+    const api = await consoleApi(s);
+    try {
+      const [cli, fromConsole] = await Promise.all([
+        ferry(dir, ['migrate', 'web-002', '--to', 'ams-h02', '--json']),
+        api.call<Rec[]>('migrations:start', { vms: ['web-002'], to: 'ams-h03', strategy: 'auto' }).then((r) => ({ ok: true as const, r }), (e: Error) => ({ ok: false as const, e })),
+      ]);
+      const cliWon = cli.code === 0;
+      // Exactly one of the two started it.
+      expect(cliWon).toBe(!fromConsole.ok);
+      if (cliWon) expect((fromConsole as { e: Error }).e.message).toMatch(/web-002 is already (queued|migrating)/);
+      else expect(cli.stderr).toMatch(/^ferry: web-002 is already (queued|migrating) \(m-/);
+      // Wait for the winner to end, then: one record, one placement.
+      for (let i = 0; i < 600; i++) {
+        const active = await api.call<{ vm: string }[]>('migrations:active');
+        if (!active.some((p) => p.vm === 'web-002')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const recs = (await history(dir)).filter((r) => r.vm === 'web-002');
+      expect(recs).toHaveLength(1);
+      expect(recs[0]).toMatchObject({ outcome: 'completed', to: cliWon ? 'ams-h02' : 'ams-h03' });
+      const inv = await api.call<{ vms: Vm[] }>('inventory:get');
+      expect(inv.vms.find((v) => v.id === 'web-002')?.host).toBe(cliWon ? 'ams-h02' : 'ams-h03');
+    } finally {
+      api.close();
+    }
+  });
+
   it("the console's socket answers the contract and survives hostile lines", async () => {
     const dir = dataDir();
     const s = await startServe({ dataDir: dir, speed: 'virtual' });

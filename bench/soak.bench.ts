@@ -10,9 +10,8 @@
 // first 100 migrations (the warm-up: JIT, caches, SQLite pages) to the end, for RSS and for
 // the live heap (heap used after a full GC, forced through the server's inspector at each
 // mark, which tells a leak from garbage not yet collected); for the bursts, RSS after the
-// last within 10 % of RSS after the first. Live listener counts are not exposed by the
-// server (neither the contract nor app:info reports the event bus's or the WebSocket
-// peers' sizes), so only memory is followed; the history's count is printed at the end.
+// last within 10 % of RSS after the first. The event bus's live listeners (app:diagnostics)
+// are compared at the start and the end; the history's count is printed at the end.
 //   SERIAL=7000 BURST=100 BURST_ROUNDS=3 npm run bench soak   (`npm run build` first: it runs dist/)
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -220,6 +219,8 @@ async function main(): Promise<void> {
   try {
     const inv = await client.call<Inventory>('inventory:get');
     const startRss = rssOf(pid);
+    const listeners = (d: { eventListeners: Record<string, number> }) => Object.values(d.eventListeners).reduce((a, n) => a + n, 0);
+    const diag0 = await client.call<{ eventListeners: Record<string, number> }>('app:diagnostics');
     const startLive = await heap.liveMiB();
     // Two hosts of one cluster and a VM on the first that the second can take.
     const byCluster = new Map<string, string[]>();
@@ -330,7 +331,8 @@ async function main(): Promise<void> {
       `    RSS at the end vs after warm-up: ${yes(endGrowth)} (${(endGrowth * 100).toFixed(1)} %)` +
         (endGrowth >= FLAT && liveGrowth < FLAT ? ": the bursts' high-water mark kept by the process (native memory, not live JS objects)" : ''),
     );
-    console.log(`  live listener counts: not exposed (no channel or app:info field reports the event bus's or WebSocket peers' sizes)`);
+    const diag1 = await client.call<{ eventListeners: Record<string, number> }>('app:diagnostics');
+    console.log(`  live event listeners (app:diagnostics): ${listeners(diag0)} at the start, ${listeners(diag1)} at the end (${Object.entries(diag1.eventListeners).map(([e, n]) => `${e} ${n}`).join(', ')}): ${listeners(diag1) <= listeners(diag0) ? 'flat' : 'GROWING'}`);
     if (failed.length) console.log(`  not completed: ${failed.slice(0, 5).join('; ')}${failed.length > 5 ? ' ...' : ''}`);
     const trace = samples.filter((_, i) => i % Math.max(1, Math.floor(samples.length / 12)) === 0);
     console.log(`  RSS over time: ${trace.map((s) => `${(s.t / 1000).toFixed(0)}s/${s.done}:${(s.rss / MiB).toFixed(0)}`).join(' ')}`);

@@ -130,6 +130,10 @@ export function createApp(options: AppOptions): FerryApp {
       dataDir: options.dataDir,
       clock: String(options.speed ?? 'real time'),
       drivers: () => inv.driverInfo(),
+      diagnostics: () => {
+        const m = process.memoryUsage();
+        return { eventListeners: events.listenerCounts(), rssBytes: m.rss, heapUsedBytes: m.heapUsed, activeMigrations: engine.active().length };
+      },
     }),
     ...inventoryHandlers(inv),
     ...migrationHandlers(engine, store, startedBy),

@@ -11,6 +11,11 @@ export class EventBus {
     return () => set.delete(listener as (p: never) => void);
   }
 
+  /** Listeners subscribed now, per event (a leak shows as a count that only grows). */
+  listenerCounts(): Partial<Record<EventName, number>> {
+    return Object.fromEntries([...this.listeners].map(([e, set]) => [e, set.size]));
+  }
+
   emit<E extends EventName>(event: E, payload: Events[E]): void {
     this.listeners.get(event)?.forEach((l) => (l as (p: Events[E]) => void)(payload));
   }

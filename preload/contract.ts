@@ -65,6 +65,8 @@ export type HistoryFilter = z.infer<typeof historyFilter>;
 /** Request schemas: main parses every request with these before a service sees it. */
 export const requests = {
   'app:info': empty,
+  /** The process's health: event listeners per event, memory, migrations in flight (for soak runs). */
+  'app:diagnostics': empty,
   'inventory:get': empty,
   'migrations:predict': z
     .object({ vm: id, to: id, strategy: strategyChoice.optional(), policy: policyOverrides.optional() })
@@ -128,6 +130,13 @@ export type Channel = keyof typeof requests;
 export type Req<C extends Channel> = z.input<(typeof requests)[C]>;
 export type ParsedReq<C extends Channel> = z.output<(typeof requests)[C]>;
 
+export interface Diagnostics {
+  eventListeners: Partial<Record<EventName, number>>;
+  rssBytes: number;
+  heapUsedBytes: number;
+  activeMigrations: number;
+}
+
 export interface AppInfo {
   version: string;
   host: 'electron' | 'browser';
@@ -189,6 +198,7 @@ export interface Report {
 
 export interface Responses {
   'app:info': AppInfo;
+  'app:diagnostics': Diagnostics;
   'inventory:get': Inventory;
   'migrations:predict': PredictResult;
   'migrations:destinations': Destination[];

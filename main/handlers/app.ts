@@ -1,4 +1,4 @@
-import type { AppInfo } from '../../preload/contract';
+import type { AppInfo, Diagnostics } from '../../preload/contract';
 import type { DriverInfo } from '../../preload/model';
 import type { Handlers } from '../router';
 
@@ -8,8 +8,10 @@ export interface AppInfoSource {
   dataDir: string;
   clock: string;
   drivers(): DriverInfo[];
+  diagnostics(): Diagnostics;
 }
 
-export const appHandlers = (src: AppInfoSource): Pick<Handlers, 'app:info'> => ({
+export const appHandlers = (src: AppInfoSource): Pick<Handlers, 'app:info' | 'app:diagnostics'> => ({
   'app:info': () => ({ version: src.version, host: src.host, dataDir: src.dataDir, drivers: src.drivers(), clock: src.clock }),
+  'app:diagnostics': () => src.diagnostics(),
 });

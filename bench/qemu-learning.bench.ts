@@ -26,12 +26,15 @@ const TRAIN: VmSpec[] = [
   { name: 't-768', mem: 768, wss: 96, rate: 15, vcpus: 1 },
   { name: 't-192', mem: 512, wss: 192, rate: 30, vcpus: 1 },
 ];
+// Held out. The first held-out set (e-96 512/96/25, e-768 768/160/35, e-48 512/48/5) was
+// seen when the range was still the ratios' extremes (1 of 3 inside it); the range is now an
+// 80 % prediction interval chosen from the statistics, and judged on this fresh set instead.
 const HELD_OUT: VmSpec[] = [
-  { name: 'e-96', mem: 512, wss: 96, rate: 25, vcpus: 1 },
-  { name: 'e-768', mem: 768, wss: 160, rate: 35, vcpus: 1 },
-  { name: 'e-48', mem: 512, wss: 48, rate: 5, vcpus: 1 },
+  { name: 'n-256', mem: 512, wss: 256, rate: 20, vcpus: 1 },
+  { name: 'n-32', mem: 512, wss: 32, rate: 8, vcpus: 1 },
+  { name: 'n-640', mem: 640, wss: 128, rate: 25, vcpus: 1 },
+  { name: 'n-1024', mem: 1024, wss: 96, rate: 10, vcpus: 1 },
 ];
-
 const relErr = (pred: number, actual: number) => (pred - actual) / actual;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 

@@ -38,16 +38,36 @@ describe('LinkLearner', () => {
     expect(l.refine('libvirt', 'A', 'B', pred(20_000)).totalMs).toBe(20_000);
   });
 
-  it('gives the spread of past errors as the range, and ignores failed runs and ones without an actual time', () => {
+  it('gives an 80 % prediction interval of the next ratio as the range, and ignores failed runs and ones without an actual time', () => {
     const l = new LinkLearner();
-    [0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.0].forEach((r) => l.observe(rec({ model: 1000, actual: 1000 * r })));
+    const ratios = [0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.0];
+    ratios.forEach((r) => l.observe(rec({ model: 1000, actual: 1000 * r })));
     l.observe(rec({ model: 1000, actual: 99_000, outcome: 'failed' }));
     l.observe(rec({ model: 1000, actual: null as never }));
     const p = l.refine('qemu', 'A', 'B', pred(1000));
     expect(p.totalMs).toBeCloseTo(1400, 6); // nearest-rank median of 11
-    expect(p.range!.totalMs[0]).toBeCloseTo(1000, 6); // 10th percentile
-    expect(p.range!.totalMs[1]).toBeCloseTo(1800, 6); // 90th
+    // In log space: the median times exp(+/- t(0.9, 10) * sd * sqrt(1 + 1/11)).
+    const logs = ratios.map(Math.log);
+    const mean = logs.reduce((a, x) => a + x, 0) / logs.length;
+    const sd = Math.sqrt(logs.reduce((a, x) => a + (x - mean) ** 2, 0) / (logs.length - 1));
+    const w = 1.372 * sd * Math.sqrt(1 + 1 / 11);
+    expect(p.range!.totalMs[0]).toBeCloseTo(1400 * Math.exp(-w), 6);
+    expect(p.range!.totalMs[1]).toBeCloseTo(1400 * Math.exp(w), 6);
     expect(p.basis).toMatch(/calibrated on 11 precopy/);
+  });
+
+  it('is wide on few, scattered migrations and a point on few identical ones', () => {
+    const few = new LinkLearner();
+    [1.0, 1.5, 2.5].forEach((r) => few.observe(rec({ model: 1000, actual: 1000 * r })));
+    const p = few.refine('qemu', 'A', 'B', pred(1000));
+    // Wider than the extremes seen: three ratios say little about the fourth.
+    expect(p.range!.totalMs[0]).toBeLessThan(1000);
+    expect(p.range!.totalMs[1]).toBeGreaterThan(2500);
+    const same = new LinkLearner();
+    [1.3, 1.3, 1.3].forEach((r) => same.observe(rec({ model: 1000, actual: 1000 * r })));
+    const q = same.refine('qemu', 'A', 'B', pred(1000));
+    expect(q.range!.totalMs[0]).toBeCloseTo(1300, 6);
+    expect(q.range!.totalMs[1]).toBeCloseTo(1300, 6);
   });
 });
 

@@ -228,16 +228,7 @@ export class MigrationEngine {
     const jobs = [...this.jobs.values()].filter((j) => j.group === group);
     if (!jobs.length) return null;
     const snap = this.snapshot();
-    const inputs: ScheduleInput[] = [];
-    // Running first: they hold their slots already.
-    for (const j of [...jobs.filter((x) => x.state === 'running'), ...jobs.filter((x) => x.state === 'queued')]) {
-      const from = snap.hosts.find((h) => h.id === j.fromId);
-      const to = snap.hosts.find((h) => h.id === j.toId);
-      if (!from || !to) continue;
-      const p = j.progress;
-      const remainingMs = j.state !== 'running' ? undefined : (p.etaMs ?? Math.max(0, j.rec.predicted.totalMs - p.elapsedMs));
-      inputs.push({ id: j.id, vm: j.vm, from, to, strategy: j.rec.strategy, policy: j.rec.policy, calibration: this.calibrationOf(snap.driverOf(from.id)), remainingMs });
-    }
+    const inputs = this.scheduleInputs(snap, jobs, (d) => this.calibrationOf(d));
     return predictSchedule(inputs, this.queue.limits).etaMs;
   }
 
@@ -342,15 +333,8 @@ export class MigrationEngine {
     const others = [...this.jobs.values()];
     const n = others.length + fresh.length;
     if (n < 2 || n > SCHEDULED_MAX) return;
-    const inputs: ScheduleInput[] = [];
-    for (const j of [...others.filter((x) => x.state === 'running'), ...others.filter((x) => x.state === 'queued'), ...fresh]) {
-      const from = snap.hosts.find((h) => h.id === j.fromId);
-      const to = snap.hosts.find((h) => h.id === j.toId);
-      if (!from || !to) continue;
-      const remainingMs = j.state === 'running' ? (j.progress.etaMs ?? Math.max(0, j.rec.predicted.totalMs - j.progress.elapsedMs)) : undefined;
-      // The model's own figures: what learning refines (and learns from) afterwards.
-      inputs.push({ id: j.id, vm: j.vm, from, to, strategy: j.rec.strategy, policy: j.rec.policy, calibration: snap.driverOf(from.id).calibration, remainingMs });
-    }
+    // The model's own figures: what learning refines (and learns from) afterwards.
+    const inputs = this.scheduleInputs(snap, [...others, ...fresh], (d) => d.calibration);
     const moves = new Map(predictSchedule(inputs, this.queue.limits).moves.map((m) => [m.id, m]));
     for (const j of fresh) {
       const m = moves.get(j.id);
@@ -365,6 +349,22 @@ export class MigrationEngine {
       rec.predicted = { ...rec.predicted, converges: p.converges, totalMs: p.totalMs, downtimeMs: p.downtimeMs, model: p.model, range: p.range, basis: p.basis ? `${p.basis}; ${together}` : together };
       Object.assign(j.progress, { etaMs: p.totalMs, expectedDowntimeMs: p.downtimeMs });
     }
+  }
+
+  /**
+   * Jobs as the schedule prediction takes them: running ones first (they hold their slots),
+   * each ending at its live ETA; queued ones after, in their order.
+   */
+  private scheduleInputs(snap: Snapshot, jobs: Job[], calibration: (d: HostDriver) => DriverCalibration): ScheduleInput[] {
+    const inputs: ScheduleInput[] = [];
+    for (const j of [...jobs.filter((x) => x.state === 'running'), ...jobs.filter((x) => x.state === 'queued')]) {
+      const from = snap.hosts.find((h) => h.id === j.fromId);
+      const to = snap.hosts.find((h) => h.id === j.toId);
+      if (!from || !to) continue;
+      const remainingMs = j.state === 'running' ? (j.progress.etaMs ?? Math.max(0, j.rec.predicted.totalMs - j.progress.elapsedMs)) : undefined;
+      inputs.push({ id: j.id, vm: j.vm, from, to, strategy: j.rec.strategy, policy: j.rec.policy, calibration: calibration(snap.driverOf(from.id)), remainingMs });
+    }
+    return inputs;
   }
 
   /** Every driver's hosts and VMs now, with Ferry's maintenance marks. */

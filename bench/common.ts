@@ -1,5 +1,6 @@
 // Shared pieces of the benchmarks: small datacenters in the simulator's format, an
 // in-memory recorder, one migration run through the engine, and figures as text.
+import { execFileSync } from 'node:child_process';
 import type { SimDatacenter, SimVm } from '../main/sim/format';
 import { SimDriver } from '../main/sim/sim-driver';
 import { MigrationEngine, type MigrationRecorder } from '../main/engine/engine';
@@ -58,3 +59,19 @@ export function secs(ms: number): string {
 export function pad(s: string | number, n: number): string {
   return String(s).padStart(n);
 }
+
+/** Whether QEMU is installed (the real-QEMU benchmarks skip, saying why, when it is not). */
+export function qemuPresent(): boolean {
+  try {
+    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** (predicted - actual) / actual. */
+export const relErr = (pred: number, actual: number) => (pred - actual) / Math.max(actual, 1);
+
+/** A relative error as a signed percentage: +12% / -3.4%. */
+export const signed = (x: number, digits = 0) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(digits)}%`;

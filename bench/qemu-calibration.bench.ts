@@ -9,7 +9,6 @@
 // full pass sent), each bounded by PLAIN_TIMEOUT_MS; then a table per workload of Ferry
 // `auto` beside them with the ratio of times.
 // Skips, saying why, when qemu-system-x86_64 is not installed.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +23,7 @@ import { QmpClient } from '../main/qemu/qmp';
 import { labRunner } from '../main/qemu/lab';
 import type { QemuDriverResult } from '../main/qemu/migration';
 import type { Policy, Strategy } from '../preload/model';
-import { median, nullRecorder, pad, pct, secs } from './common';
+import { median, nullRecorder, pad, pct, qemuPresent, relErr, secs, signed } from './common';
 
 interface Workload {
   spec: VmSpec;
@@ -154,16 +153,7 @@ async function setQemuThrottleDefaults(dataDir: string, mon: string): Promise<vo
   }
 }
 
-const relErr = (pred: number, actual: number) => (pred - actual) / Math.max(actual, 1);
 
-function qemuPresent(): boolean {
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function main(): Promise<void> {
   if (!qemuPresent()) {
@@ -296,9 +286,6 @@ function printAnchor(rows: AnchorRow[]): void {
   );
 }
 
-function signed(x: number): string {
-  return `${x >= 0 ? '+' : ''}${(x * 100).toFixed(0)}%`;
-}
 
 function ms(x: number | null): string {
   return x === null ? '-' : `${Math.round(x)} ms`;

@@ -6,7 +6,6 @@
 // Prints each held-out migration's error both ways, and the medians. The held-out runs
 // are predicted before any of them runs, so none is refined by another held-out run.
 // Skips, saying why, when qemu-system-x86_64 is not installed.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import { MigrationEngine } from '../main/engine/engine';
 import { QemuDriver } from '../main/qemu/driver';
 import { labAddVm, labDown, labUp } from '../main/qemu/lab';
 import type { VmSpec } from '../main/qemu/guest';
-import { median, nullRecorder, pad, pct, secs } from './common';
+import { median, nullRecorder, pad, pct, qemuPresent, relErr, secs, signed } from './common';
 
 const CAP = 100;
 const policy = { bandwidthMiBps: CAP, downtimeLimitMs: 300, timeoutS: 90 };
@@ -35,17 +34,7 @@ const HELD_OUT: VmSpec[] = [
   { name: 'n-640', mem: 640, wss: 128, rate: 25, vcpus: 1 },
   { name: 'n-1024', mem: 1024, wss: 96, rate: 10, vcpus: 1 },
 ];
-const relErr = (pred: number, actual: number) => (pred - actual) / actual;
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
-function qemuPresent(): boolean {
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function main(): Promise<void> {
   if (!qemuPresent()) {
@@ -66,7 +55,7 @@ async function main(): Promise<void> {
       const p = engine.predict(s.name, 'lab-h2', 'precopy', policy).predicted;
       const [rec] = engine.start({ vms: [s.name], to: 'lab-h2', strategy: 'precopy', policy });
       const r = await engine.wait(rec!.id);
-      console.log(`  ${s.name.padEnd(7)} ${pad(r.outcome, 9)} predicted ${pad(secs(p.totalMs), 7)} took ${pad(secs(r.totalMs ?? NaN), 7)} (${r.outcome === 'completed' ? signed(relErr(p.totalMs, r.totalMs!)) : '-'})`);
+      console.log(`  ${s.name.padEnd(7)} ${pad(r.outcome, 9)} predicted ${pad(secs(p.totalMs), 7)} took ${pad(secs(r.totalMs ?? NaN), 7)} (${r.outcome === 'completed' ? signed(relErr(p.totalMs, r.totalMs!), 1) : '-'})`);
     }
     // Every held-out prediction now, before any of them runs.
     const preds = HELD_OUT.map((s) => ({ s, p: engine.predict(s.name, 'lab-h2', 'precopy', policy).predicted }));
@@ -90,7 +79,7 @@ async function main(): Promise<void> {
       const range = p.range?.totalMs;
       const ok = range ? r.totalMs >= range[0] && r.totalMs <= range[1] : false;
       if (ok) inRange++;
-      console.log(`  ${s.name.padEnd(7)} ${pad(secs(r.totalMs), 7)} ${pad(secs(model), 7)} ${pad(signed(em), 8)} ${pad(secs(p.totalMs), 8)} ${pad(signed(el), 8)} ${pad(range ? `${secs(range[0])}-${secs(range[1])}` : 'none', 17)} ${ok ? 'yes' : 'no'}`);
+      console.log(`  ${s.name.padEnd(7)} ${pad(secs(r.totalMs), 7)} ${pad(secs(model), 7)} ${pad(signed(em, 1), 8)} ${pad(secs(p.totalMs), 8)} ${pad(signed(el, 1), 8)} ${pad(range ? `${secs(range[0])}-${secs(range[1])}` : 'none', 17)} ${ok ? 'yes' : 'no'}`);
     }
     console.log(`\nheld-out total-time |error|: model alone median ${pct(median(eModel))}, learned median ${pct(median(eLearned))} (${(median(eLearned) / median(eModel)).toFixed(2)}x of the model's); within the stated range: ${inRange} of ${eLearned.length}`);
   } finally {

@@ -316,7 +316,7 @@ describe('the built Electron main, with a stand-in electron', () => {
     expect(s.rec.windows.length).toBeGreaterThanOrEqual(2);
     for (const w of s.rec.windows) {
       const p = w.options.webPreferences!;
-      expect(p).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+      expect(p).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, disableBlinkFeatures: 'Auxclick' });
       expect(p.webSecurity).not.toBe(false);
       expect(p.nodeIntegrationInSubFrames).not.toBe(true);
       expect(p.webviewTag).not.toBe(true);

@@ -194,3 +194,11 @@ export const NEAR_CLIFF_PAUSE_SHARE = 0.75;
  * hybrid); on QEMU it waits stallRounds flat rounds (2.2-3.5x on the calibration grid).
  */
 export const HYBRID_MAX_SLOWDOWN = 2;
+
+/**
+ * How long one reading of a VM's workload (its dirty rate above all) stands for the
+ * predictions made from it: long enough for a drag, the dialog after the drop and the start
+ * to use the same one; short next to how fast workloads change, and the same age at which
+ * the libvirt driver measures a VM's dirty rate again before a prediction.
+ */
+export const MEASUREMENT_HOLD_MS = 30_000;

@@ -2,9 +2,9 @@
 // limits, runs each migration through its host's driver (job.ts decides, the driver
 // executes), records everything, and streams batched progress.
 import { FerryError, type Destination } from '../../preload/contract';
-import { DEFAULT_POLICY, type Prediction, type ConsolidationPlan, type EvacuationPlan, type Host, type MigrationRecord, type Policy, type PolicyOverrides, type PredictResult, type Progress, type StrategyChoice, type Vm } from '../../preload/model';
+import { DEFAULT_POLICY, type Prediction, type ConsolidationPlan, type EvacuationPlan, type Host, type MigrationRecord, type Policy, type PolicyOverrides, type PredictResult, type Progress, type StrategyChoice, type Vm, type Workload } from '../../preload/model';
 import type { DriverMigration, HostDriver } from './driver';
-import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT, type DriverCalibration } from './constants';
+import { DEFAULT_LIMITS, DEFAULT_PROGRESS_INTERVAL_MS, ENDED_KEPT, MEASUREMENT_HOLD_MS, type DriverCalibration } from './constants';
 import { LinkLearner } from './learn';
 import { plural } from './words';
 import { Job, type MigrationRecorder } from './job';
@@ -78,6 +78,8 @@ export class MigrationEngine {
   private headroom: number | undefined;
   /** Watts a freed host saves (the settings'); undefined: estimated from its size. */
   private wattsPerHost: number | undefined;
+  /** Each VM's workload as first read for a prediction, held for MEASUREMENT_HOLD_MS. */
+  private readonly measurements = new Map<string, { workload: Workload; at: number }>();
 
   constructor(private readonly opts: EngineOptions) {
     this.queue = new FairQueue<Job>({ ...DEFAULT_LIMITS, ...opts.limits });
@@ -122,6 +124,23 @@ export class MigrationEngine {
     return c;
   }
 
+  /**
+   * The VM as every prediction sees it: its workload as measured at the first prediction of
+   * the last MEASUREMENT_HOLD_MS (wall clock). The drag's figure, the dialog's and the record's
+   * of one migration then stand on one measurement, so they agree; what can still part them
+   * is real: other migrations sharing the link by the time it starts (said in its basis).
+   */
+  private measured(vm: Vm): Vm {
+    const now = this.clock();
+    const m = this.measurements.get(vm.id);
+    if (m && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
+    if (this.measurements.size > 50_000) {
+      for (const [id, x] of this.measurements) if (now - x.at >= MEASUREMENT_HOLD_MS) this.measurements.delete(id);
+    }
+    this.measurements.set(vm.id, { workload: vm.workload, at: now });
+    return vm;
+  }
+
   get defaultPolicy(): Policy {
     return this.basePolicy;
   }
@@ -129,7 +148,7 @@ export class MigrationEngine {
   predict(vmRef: string, toRef: string, strategy: StrategyChoice = 'auto', overrides?: PolicyOverrides): PredictResult {
     const policy = resolvePolicy(overrides, this.basePolicy);
     const snap = this.snapshot();
-    const vm = snap.vm(vmRef);
+    const vm = this.measured(snap.vm(vmRef));
     const to = snap.host(toRef);
     const from = snap.host(vm.host);
     const f = fit(vm, to, snap, this.incoming(to.id));
@@ -141,7 +160,7 @@ export class MigrationEngine {
 
   destinations(vmRef: string): Destination[] {
     const snap = this.snapshot();
-    const vm = snap.vm(vmRef);
+    const vm = this.measured(snap.vm(vmRef));
     const policy = resolvePolicy(undefined, this.basePolicy);
     return destinations(vm, snap, policy, {
       incoming: (hostId) => this.incoming(hostId),
@@ -163,7 +182,7 @@ export class MigrationEngine {
     const incoming = this.incoming(to.id);
     const jobs: Job[] = [];
     for (const ref of req.vms) {
-      const vm = snap.vm(ref);
+      const vm = this.measured(snap.vm(ref));
       const driver = this.checkMovable(snap, vm, to.id);
       const f = fit(vm, to, snap, incoming);
       if (!f.ok) throw new FerryError('conflict', `${vm.name} cannot move to ${to.name}: ${f.reason}`);

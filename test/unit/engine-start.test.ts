@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../preload/contract';
 import { MigrationEngine } from '../../main/engine/engine';
 import { EtaSmoother } from '../../main/engine/progress';
+import { MEASUREMENT_HOLD_MS } from '../../main/engine/constants';
 import { FakeDriver, MemoryRecorder, host, vm } from './engine-fake-driver';
 
 function setup() {
@@ -79,5 +80,30 @@ describe('ETA smoothing', () => {
     const fell = eta.update(1000, 3000)!;
     expect(fell).toBeLessThan(jumped);
     expect(eta.update(null, 4000)).toBeLessThan(fell);
+  });
+});
+
+describe('one measurement per migration', () => {
+  it('gives the drag, the dialog and the record the same figures while the dirty rate moves, and measures again after the hold', () => {
+    let now = 1_000_000;
+    const driver = new FakeDriver([host('a'), host('b', { memoryMiB: 64_000 })], [vm('v1', 'a', { memoryMiB: 8192 }, { dirtyMiBps: 300, wssMiB: 2048 })]);
+    const engine = new MigrationEngine({ drivers: [driver], recorder: new MemoryRecorder(), startedBy: 'ops', clock: () => now });
+    const drag = engine.destinations('v1').find((d) => d.host === 'b')!;
+    // The guest writes faster while the user reads the dialog and confirms.
+    driver.vms[0]!.workload.dirtyMiBps = 600;
+    now += 5_000;
+    const dialog = engine.predict('v1', 'b');
+    now += 5_000;
+    const [rec] = engine.start({ vms: ['v1'], to: 'b', strategy: 'auto' });
+    expect(dialog.auto.strategy).toBe(drag.strategy);
+    expect(dialog.predicted.downtimeMs).toBe(drag.downtimeMs);
+    expect(dialog.predicted.totalMs).toBe(drag.totalMs);
+    expect(rec!.strategy).toBe(drag.strategy);
+    expect(rec!.predicted.downtimeMs).toBe(drag.downtimeMs);
+    expect(rec!.predicted.totalMs).toBe(drag.totalMs);
+    // Past the hold the new rate is read: a faster writer takes longer.
+    now += MEASUREMENT_HOLD_MS;
+    const later = engine.predict('v1', 'b', drag.strategy);
+    expect(later.predicted.totalMs).toBeGreaterThan(drag.totalMs);
   });
 });

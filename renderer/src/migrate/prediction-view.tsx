@@ -54,7 +54,7 @@ export function PredictionView(props: { vm: Vm; result: Result; predicting: bool
         </div>
         <div className="pred-card">
           <span>Duration</span>
-          <strong>{formatMs(p.totalMs)}</strong>
+          <strong data-testid="dialog-duration">{formatMs(p.totalMs)}</strong>
         </div>
         <div className="pred-card">
           <span>Data sent</span>

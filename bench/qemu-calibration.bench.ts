@@ -98,6 +98,8 @@ interface AnchorRow {
   auto: { strategy: string; finished: boolean; totalMs: number; downtimeMs: number | null; bytes: number };
   /** Auto again, after the plain runs (a guest that has migrated before). */
   auto2: { strategy: string; finished: boolean; totalMs: number; downtimeMs: number | null; bytes: number };
+  /** Auto with the policy's 'prefer speed' (post-copy whenever predicted faster). */
+  speed: { strategy: string; finished: boolean; totalMs: number; downtimeMs: number | null; bytes: number };
   plain: PlainOutcome[];
 }
 
@@ -223,10 +225,14 @@ async function main(): Promise<void> {
       const back = driver.inventory().vms.find((v) => v.id === w.spec.name)!.host === 'lab-h1' ? 'lab-h2' : 'lab-h1';
       const [rec2] = engine.start({ vms: [w.spec.name], to: back, strategy: 'auto', policy });
       const r2 = await engine.wait(rec2!.id);
+      // And with speed preferred, back the other way.
+      const [rec3] = engine.start({ vms: [w.spec.name], to: back === 'lab-h2' ? 'lab-h1' : 'lab-h2', strategy: 'auto', policy: { ...policy, preferSpeed: true } });
+      const r3 = await engine.wait(rec3!.id);
       anchor.push({
         name: w.spec.name, capMiBps: w.capMiBps, rate: w.spec.rate,
         auto: { strategy, finished: ok, totalMs: r.totalMs ?? NaN, downtimeMs: r.downtimeMs, bytes: r.bytes },
         auto2: { strategy: r2.strategy ?? '?', finished: r2.outcome === 'completed', totalMs: r2.totalMs ?? NaN, downtimeMs: r2.downtimeMs, bytes: r2.bytes },
+        speed: { strategy: r3.strategy ?? '?', finished: r3.outcome === 'completed', totalMs: r3.totalMs ?? NaN, downtimeMs: r3.downtimeMs, bytes: r3.bytes },
         plain,
       });
     }
@@ -251,11 +257,18 @@ async function main(): Promise<void> {
 
 function printAnchor(rows: AnchorRow[]): void {
   console.log(`\nanchor (held-out workloads are the h-* rows): Ferry auto (through the engine) against plain QEMU policies (through the driver alone), same guests, same cap; downtime limit 300 ms; plain runs cancelled after ${PLAIN_TIMEOUT_MS / 1000} s`);
-  console.log('T = total time, DT = downtime, B = bytes sent; auto/best = auto\'s time over the fastest plain policy that finished (downtime within 300 ms)\n');
+  console.log(
+    'T = total time, DT = downtime, B = bytes sent; auto/best = auto\'s time over the fastest plain policy that finished (downtime within 300 ms);' +
+      ' auto/kind = over the fastest plain policy of auto\'s kind (qemu-default or auto-converge where auto kept to pre-copy, postcopy@2 where it switched);' +
+      ' speed = auto with "prefer speed", speed/best over the fastest of all plain policies\n',
+  );
   const cell = (o: { finished: boolean; totalMs: number; downtimeMs: number | null; bytes: number }, note = '') =>
     o.finished ? `${secs(o.totalMs)} ${ms(o.downtimeMs)} ${(o.bytes / 2 ** 20).toFixed(0)} MiB` : note || 'unfinished';
-  console.log(`${'workload'.padEnd(9)} ${pad('rate', 4)} ${pad('cap', 4)} ${'auto (strategy: T DT B)'.padEnd(34)} ${'auto again, after plain'.padEnd(26)} ${'qemu-default'.padEnd(26)} ${'auto-converge'.padEnd(26)} ${'postcopy@2'.padEnd(26)} ${pad('auto/best', 9)} ${pad('again/best', 10)} ${'best plain'.padEnd(13)}`);
+  console.log(`${'workload'.padEnd(9)} ${pad('rate', 4)} ${pad('cap', 4)} ${'auto (strategy: T DT B)'.padEnd(34)} ${'auto again, after plain'.padEnd(26)} ${'qemu-default'.padEnd(26)} ${'auto-converge'.padEnd(26)} ${'postcopy@2'.padEnd(26)} ${pad('auto/best', 9)} ${pad('again/best', 10)} ${'best plain'.padEnd(13)} ${pad('auto/kind', 9)} ${'speed (strategy: T DT B)'.padEnd(34)} ${pad('speed/best', 10)}`);
   const ratios: number[] = [];
+  const kindRatios: number[] = [];
+  const speedRatios: number[] = [];
+  let speedWithin = 0;
   const ratios2: number[] = [];
   let within = 0;
   let defaultUnfinished = 0;
@@ -270,19 +283,30 @@ function printAnchor(rows: AnchorRow[]): void {
     if (Number.isFinite(ratio2)) ratios2.push(ratio2);
     if (row.auto.finished && (row.auto.downtimeMs ?? Infinity) <= 300) within++;
     if (!row.plain[0]!.finished) defaultUnfinished++;
+    const kind = (row.auto.strategy === 'precopy' ? row.plain.slice(0, 2) : row.plain.slice(2)).filter(fits).sort((a, b) => a.totalMs - b.totalMs)[0];
+    const kindRatio = kind && row.auto.finished ? row.auto.totalMs / kind.totalMs : NaN;
+    if (Number.isFinite(kindRatio)) kindRatios.push(kindRatio);
+    const speedRatio = best && row.speed.finished ? row.speed.totalMs / best.o.totalMs : NaN;
+    if (Number.isFinite(speedRatio)) speedRatios.push(speedRatio);
+    if (row.speed.finished && (row.speed.downtimeMs ?? Infinity) <= 300) speedWithin++;
     // Post-copy where pre-copy (QEMU default or auto-converge) finished within 1.1x of it.
     const preBest = Math.min(...row.plain.slice(0, 2).filter(fits).map((o) => o.totalMs));
     if (row.auto.strategy !== 'precopy' && Number.isFinite(preBest) && preBest <= row.auto.totalMs * 1.1) postWherePre++;
     console.log(
       `${row.name.padEnd(9)} ${pad(row.rate, 4)} ${pad(row.capMiBps ?? "none", 4)} ${`${row.auto.strategy}: ${cell(row.auto)}`.padEnd(34)} ${cell(row.auto2).padEnd(26)} ` +
         row.plain.map((o) => cell(o, o.note).padEnd(26)).join(' ') +
-        ` ${pad(Number.isFinite(ratio) ? ratio.toFixed(2) : '-', 9)} ${pad(Number.isFinite(ratio2) ? ratio2.toFixed(2) : '-', 10)} ${(best ? PLAIN[best.i]!.name : 'none').padEnd(13)}`,
+        ` ${pad(Number.isFinite(ratio) ? ratio.toFixed(2) : '-', 9)} ${pad(Number.isFinite(ratio2) ? ratio2.toFixed(2) : '-', 10)} ${(best ? PLAIN[best.i]!.name : 'none').padEnd(13)}` +
+        ` ${pad(Number.isFinite(kindRatio) ? kindRatio.toFixed(2) : '-', 9)} ${`${row.speed.strategy}: ${cell(row.speed)}`.padEnd(34)} ${pad(Number.isFinite(speedRatio) ? speedRatio.toFixed(2) : '-', 10)}`,
     );
   }
   console.log(
     `\nauto finished ${within}/${rows.length} within the 300 ms downtime limit; QEMU defaults left ${defaultUnfinished}/${rows.length} unfinished after ${PLAIN_TIMEOUT_MS / 1000} s;` +
       ` auto/best-plain time: median ${median(ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)} (aim <= 1.10); auto again/best: median ${median(ratios2).toFixed(2)}, max ${Math.max(...ratios2).toFixed(2)};` +
       ` auto chose post-copy where plain pre-copy finished within 1.1x of its time: ${postWherePre}`,
+  );
+  console.log(
+    `auto/best plain policy of its kind: median ${median(kindRatios).toFixed(2)}, max ${Math.max(...kindRatios).toFixed(2)} (aim <= 1.10);` +
+      ` prefer speed: finished ${speedWithin}/${rows.length} within the limit, time over the best of all plain policies median ${median(speedRatios).toFixed(2)}, max ${Math.max(...speedRatios).toFixed(2)}`,
   );
 }
 

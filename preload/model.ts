@@ -189,6 +189,12 @@ export const policySchema = z
     autoConverge: z.boolean(),
     /** Slow the guest after a post-copy switch so faults do not outrun the link. */
     postcopyFaultThrottle: z.boolean(),
+    /**
+     * Auto takes post-copy (or hybrid) whenever it is predicted faster within the downtime
+     * limit, not only when pre-copy cannot do it in reasonable time. Off by default: a VM in
+     * post-copy is lost if its link dies, which is why datacenters keep pre-copy first.
+     */
+    preferSpeed: z.boolean(),
   })
   .strict();
 export type Policy = z.infer<typeof policySchema>;
@@ -203,6 +209,7 @@ export const DEFAULT_POLICY: Policy = {
   timeoutAction: 'abort',
   autoConverge: false,
   postcopyFaultThrottle: true,
+  preferSpeed: false,
 };
 
 /**

@@ -258,6 +258,16 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
   const post = by.postcopy;
   const hy = by.hybrid;
   const limit = formatMs(policy.downtimeLimitMs);
+  if (policy.preferSpeed) {
+    const fast = fastest(by, policy);
+    if (fast && fast.strategy !== 'precopy') {
+      const against = pre.converges ? `pre-copy's ${formatMs(pre.totalMs)}` : 'pre-copy, which does not converge';
+      return {
+        strategy: fast.strategy,
+        reason: `speed preferred: ${STRATEGY_WORDS[fast.strategy]} is the fastest within the ${limit} limit (${formatMs(fast.totalMs)}, pause ~${formatMs(fast.downtimeMs)}, against ${against}); the VM is lost if the link dies during post-copy${riskText(fast)}`,
+      };
+    }
+  }
   if (pre.converges && (!post.converges || comparable(pre.totalMs, post.totalMs))) {
     // Near the cliff a small change (a second stream on the link, a busier guest) turns a
     // converging pre-copy into one that runs to its timeout: arm post-copy, so a stall
@@ -307,6 +317,18 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
     strategy: 'precopy',
     reason: `${cause} and no strategy finishes within the ${formatMs(policy.timeoutS * 1000)} timeout: ${by['stop-and-copy'].note}`,
   };
+}
+
+const STRATEGY_WORDS: Record<Strategy, string> = { precopy: 'pre-copy', postcopy: 'post-copy', hybrid: 'hybrid', 'stop-and-copy': 'stop-and-copy' };
+
+/** The quickest live strategy that converges within the downtime limit (stop-and-copy is not live). */
+function fastest(by: Record<Strategy, Prediction>, policy: Policy): Prediction | null {
+  let best: Prediction | null = null;
+  for (const s of ['precopy', 'postcopy', 'hybrid'] as const) {
+    const p = by[s];
+    if (p.converges && p.downtimeMs <= policy.downtimeLimitMs && (!best || p.totalMs < best.totalMs)) best = p;
+  }
+  return best;
 }
 
 function comparable(preMs: number, postMs: number): boolean {

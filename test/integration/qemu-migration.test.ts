@@ -217,5 +217,5 @@ describe.skipIf(missing !== null)('QEMU live migration (real QEMU, TCG, loopback
 });
 
 function policyBase() {
-  return { downtimeLimitMs: 300, bandwidthMiBps: null, stallRounds: 3, timeoutS: 600, timeoutAction: 'abort' as const, autoConverge: false, postcopyFaultThrottle: true };
+  return { downtimeLimitMs: 300, bandwidthMiBps: null, stallRounds: 3, timeoutS: 600, timeoutAction: 'abort' as const, autoConverge: false, postcopyFaultThrottle: true, preferSpeed: false };
 }

@@ -94,6 +94,6 @@ describe('inventory changes', () => {
 /** Moves a VM in the simulator by a real (virtual-time) migration. */
 function dcMove(sim: SimDriver, vmId: string, toId: string) {
   const vm = sim.inventory().vms.find((v) => v.id === vmId)!;
-  const m = sim.migrate({ vmId, fromId: vm.host, toId, strategy: 'stop-and-copy', policy: { downtimeLimitMs: 300, bandwidthMiBps: null, stallRounds: 3, timeoutS: 600, timeoutAction: 'abort', autoConverge: false, postcopyFaultThrottle: true } });
+  const m = sim.migrate({ vmId, fromId: vm.host, toId, strategy: 'stop-and-copy', policy: { downtimeLimitMs: 300, bandwidthMiBps: null, stallRounds: 3, timeoutS: 600, timeoutAction: 'abort', autoConverge: false, postcopyFaultThrottle: true, preferSpeed: false } });
   return m.done;
 }

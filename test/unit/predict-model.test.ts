@@ -123,6 +123,34 @@ describe('chooseAuto', () => {
   });
 });
 
+describe('chooseAuto, speed preferred', () => {
+  // A guest that pre-copy moves in several rounds, while post-copy is done after one pass.
+  const busy = vm('app', 'a', { memoryMiB: 8192 }, { wssMiB: 2048, dirtyMiBps: 60 });
+
+  it('takes the fastest live strategy within the limit, and says what it gives up', () => {
+    const by = predictStrategies(busy, a, b, policy({ preferSpeed: true }));
+    expect(by.precopy.converges).toBe(true);
+    expect(chooseAuto(by, policy()).strategy).toBe('precopy');
+    const c = chooseAuto(by, policy({ preferSpeed: true }));
+    const quickest = (['precopy', 'postcopy', 'hybrid'] as const).filter((s) => by[s].converges && by[s].downtimeMs <= 300).sort((x, y) => by[x].totalMs - by[y].totalMs)[0]!;
+    expect(quickest).not.toBe('precopy');
+    expect(c.strategy).toBe(quickest);
+    expect(by[c.strategy].totalMs).toBeLessThan(by.precopy.totalMs);
+    expect(c.reason).toMatch(/^speed preferred: post-copy is the fastest within the 300 ms limit \(.*against pre-copy's .*\); the VM is lost if the link dies during post-copy/);
+  });
+
+  it('keeps pre-copy where it is the fastest anyway', () => {
+    const by = predictStrategies(vm('web', 'f'), fast, fast2, policy({ preferSpeed: true }));
+    expect(chooseAuto(by, policy({ preferSpeed: true })).strategy).toBe(chooseAuto(by, policy()).strategy);
+  });
+
+  it('never takes a strategy over the downtime limit for speed', () => {
+    const by = predictStrategies(busy, a, b, policy({ preferSpeed: true, downtimeLimitMs: 1 }));
+    const c = chooseAuto(by, policy({ preferSpeed: true, downtimeLimitMs: 1 }));
+    expect(by[c.strategy].downtimeMs <= 1 || !c.reason.startsWith('speed preferred')).toBe(true);
+  });
+});
+
 describe('model pieces', () => {
   it('distinct dirty pages saturate at the working set', () => {
     expect(distinctDirtyPages(1000, 10, 1)).toBeCloseTo(10, 0);

@@ -79,6 +79,8 @@ function PolicyTable({ r }: { r: MigrationRecord }) {
       <dd>{p.autoConverge ? 'on' : 'off'}</dd>
       <dt>Post-copy fault throttle</dt>
       <dd>{p.postcopyFaultThrottle ? 'on' : 'off'}</dd>
+      <dt>Speed preferred</dt>
+      <dd>{p.preferSpeed ? 'yes: post-copy whenever faster' : 'no: pre-copy first'}</dd>
     </dl>
   );
 }

@@ -63,6 +63,7 @@ export function DefaultsForm() {
   const [timeoutAction, setTimeoutAction] = useState<Settings['policy']['timeoutAction']>('abort');
   const [autoConverge, setAutoConverge] = useState(false);
   const [faultThrottle, setFaultThrottle] = useState(true);
+  const [preferSpeed, setPreferSpeed] = useState(false);
   const [state, setState] = useState<{ busy: boolean; error: string | null; note: string | null }>({ busy: false, error: null, note: null });
 
   const show = (s: Settings) => {
@@ -71,6 +72,7 @@ export function DefaultsForm() {
     setTimeoutAction(s.policy.timeoutAction);
     setAutoConverge(s.policy.autoConverge);
     setFaultThrottle(s.policy.postcopyFaultThrottle);
+    setPreferSpeed(s.policy.preferSpeed);
   };
   useEffect(() => {
     void ferry.settings.get().then(show, (e) => setState({ busy: false, error: errorText(e), note: null }));
@@ -90,6 +92,7 @@ export function DefaultsForm() {
     if (timeoutAction !== saved.policy.timeoutAction) patches.push({ policy: { timeoutAction } });
     if (autoConverge !== saved.policy.autoConverge) patches.push({ policy: { autoConverge } });
     if (faultThrottle !== saved.policy.postcopyFaultThrottle) patches.push({ policy: { postcopyFaultThrottle: faultThrottle } });
+    if (preferSpeed !== saved.policy.preferSpeed) patches.push({ policy: { preferSpeed } });
     if (!patches.length) return setState({ busy: false, error: null, note: 'Nothing changed.' });
     setState({ busy: true, error: null, note: null });
     try {
@@ -138,6 +141,10 @@ export function DefaultsForm() {
               <label className="check">
                 <input type="checkbox" checked={faultThrottle} onChange={(e) => setFaultThrottle(e.target.checked)} />
                 Slow the guest after a post-copy switch
+              </label>
+              <label className="check">
+                <input type="checkbox" checked={preferSpeed} onChange={(e) => setPreferSpeed(e.target.checked)} />
+                Prefer speed: auto takes post-copy whenever it is faster (a VM in post-copy is lost if its link dies)
               </label>
             </>
           )}

@@ -29,8 +29,19 @@ interface DomainState {
   dirtyMiBps: number | null;
   /** When libvirt last measured it (epoch ms). */
   measuredAt: number;
+  /** The last few measurements (MiB/s), newest last: their range is the prediction's band. */
+  measured: number[];
   /** From its XML, for the pre-checks (fetched once). */
   facts: DomainFacts | null;
+}
+
+/** Measurements kept per domain for its band: about the last 2 minutes at one per 30 s. */
+const MEASUREMENTS_KEPT = 4;
+
+function noteMeasurement(d: DomainState, rate: number): void {
+  d.dirtyMiBps = rate;
+  d.measuredAt = Date.now();
+  d.measured = [...d.measured, rate].slice(-MEASUREMENTS_KEPT);
 }
 
 interface HostConn {
@@ -192,7 +203,7 @@ export class LibvirtDriver implements HostDriver {
           const prev = c.domains.get(dom.name);
           const at = Date.now();
           const cpuPct = prev && at > prev.at ? Math.min(100, ((info.cpuTimeNs - prev.cpuTimeNs) / 1e6 / (at - prev.at) / Math.max(1, info.vcpus)) * 100) : 0;
-          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null, measuredAt: prev?.measuredAt ?? 0, facts: prev?.facts ?? null });
+          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null, measuredAt: prev?.measuredAt ?? 0, measured: prev?.measured ?? [], facts: prev?.facts ?? null });
         }),
       );
       const changed = next.size !== c.domains.size || [...next.keys()].some((k) => !c.domains.has(k) || c.domains.get(k)!.state !== next.get(k)!.state);
@@ -255,7 +266,7 @@ export class LibvirtDriver implements HostDriver {
       .measureDirtyRate(due.dom, 1)
       .then((rate) => {
         const d = c.domains.get(due.dom.name);
-        if (d) Object.assign(d, { dirtyMiBps: rate, measuredAt: Date.now() });
+        if (d) noteMeasurement(d, rate);
         this.opts.onChange?.();
       })
       .catch(() => {
@@ -348,7 +359,10 @@ export class LibvirtDriver implements HostDriver {
             id: d.dom.name, name: d.dom.name, host: c.rec.name, memoryMiB: d.memoryMiB, vcpus: d.vcpus, state, cpuPct: d.cpuPct, antiAffinity: null,
             // libvirt does not know a guest's working set: assume all of its memory may be
             // written (the cautious case), at the rate libvirt last measured.
-            workload: { zeroFraction: 0, wssMiB: d.memoryMiB, dirtyMiBps: d.dirtyMiBps ?? 0, readWssMiB: d.memoryMiB, readMiBps: d.dirtyMiBps ?? 0 },
+            workload: {
+              zeroFraction: 0, wssMiB: d.memoryMiB, dirtyMiBps: d.dirtyMiBps ?? 0, readWssMiB: d.memoryMiB, readMiBps: d.dirtyMiBps ?? 0,
+              ...(d.measured.length >= 2 ? { dirtyRangeMiBps: [Math.min(...d.measured), Math.max(...d.measured)] as [number, number] } : {}),
+            },
           });
         }
       }
@@ -388,7 +402,7 @@ export class LibvirtDriver implements HostDriver {
     const w = this.where(vmId);
     if (!w || !w.c.client) throw new Error(`no running libvirt domain ${vmId}`);
     const rate = await w.c.client.measureDirtyRate(w.d.dom, 1);
-    Object.assign(w.d, { dirtyMiBps: rate, measuredAt: Date.now() });
+    noteMeasurement(w.d, rate);
     return rate;
   }
 

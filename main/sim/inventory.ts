@@ -4,7 +4,7 @@ import type { Host, Vm, VmState } from '../../preload/model';
 import type { DriverInventory } from '../engine/driver';
 import type { SimHost, SimVm } from './format';
 import type { SimMigration } from './migration';
-import { STREAM_CPU, STREAM_DIRTY, STREAM_READ, jitter, type VmWorkload } from './workload';
+import { STREAM_CPU, STREAM_DIRTY, STREAM_READ, jitter, jitterRange, type VmWorkload } from './workload';
 
 export interface HostRt {
   spec: SimHost;
@@ -23,6 +23,9 @@ export interface VmRt {
   /** Stopped because its host went down: it comes back with the host. */
   downWithHost: boolean;
 }
+
+/** The window over which the simulated dirty rate is reported as measured several times. */
+export const DIRTY_RANGE_WINDOW_MS = 60_000;
 
 /** The guest's write rate at virtual time t (before any throttle), MiB/s. */
 export function dirtyRateAt(vm: VmRt, seed: number, t: number): number {
@@ -112,10 +115,17 @@ function vmView(vm: VmRt, seed: number, t: number): Vm {
       zeroFraction: w.zeroFraction,
       wssMiB: w.wssMiB,
       dirtyMiBps: round1(dirtyRateAt(vm, seed, t)),
+      ...(on && w.dirtyMiBps > 0 ? { dirtyRangeMiBps: dirtyRange(vm, seed, t) } : {}),
       readWssMiB: w.readWssMiB,
       readMiBps: round1(readRateAt(vm, seed, t)),
     },
   };
+}
+
+/** The dirty rate's range over the last DIRTY_RANGE_WINDOW_MS, as several measurements would find it. */
+function dirtyRange(vm: VmRt, seed: number, t: number): [number, number] {
+  const [lo, hi] = jitterRange(seed, vm.index, STREAM_DIRTY, t, DIRTY_RANGE_WINDOW_MS);
+  return [round1(vm.work.dirtyMiBps * lo), round1(vm.work.dirtyMiBps * hi)];
 }
 
 export function round1(x: number): number {

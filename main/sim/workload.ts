@@ -31,6 +31,25 @@ export function jitter(seed: number, vm: number, key: number, t: number): number
   return 1 + JITTER * (a + (knot(k + 1) - a) * s);
 }
 
+/**
+ * The lowest and highest multiplier of stream `key` over the window before t: what a rate
+ * measured now and every KNOT_MS during the window would have ranged over. The curve between
+ * knots is monotone, so its extremes are at knots or at the window's ends.
+ */
+export function jitterRange(seed: number, vm: number, key: number, t: number, windowMs: number): [number, number] {
+  let lo = jitter(seed, vm, key, t);
+  let hi = lo;
+  const start = jitter(seed, vm, key, t - windowMs);
+  lo = Math.min(lo, start);
+  hi = Math.max(hi, start);
+  for (let k = Math.ceil(Math.max(0, t - windowMs) / KNOT_MS); k * KNOT_MS < t; k++) {
+    const v = jitter(seed, vm, key, k * KNOT_MS);
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  return [lo, hi];
+}
+
 export const STREAM_DIRTY = 0;
 export const STREAM_READ = 1;
 export const STREAM_CPU = 2;

@@ -17,11 +17,12 @@ import path from 'node:path';
 import { consolidate, evacuate, evacuations, maintenance, schedules } from './maintenance-commands';
 import { settings } from './settings-commands';
 import { labAddVm, labDown, labStatus, labStatusText, labUp } from './lab-commands';
+import { consoleStarted, consoleStopped, lastPort } from './console-address';
 
 type Command = (ctx: Ctx) => Promise<number>;
 
 /** Opens the system browser where there is one; silently does nothing on a headless machine. */
-function openBrowser(url: string): void {
+export function openBrowser(url: string): void {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   try {
     const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
@@ -320,16 +321,28 @@ export const commands: Record<string, Command> = {
   },
 
   async serve(ctx) {
-    const port = ctx.flags.port === undefined ? 0 : Number(ctx.flags.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FerryError('bad-request', `--port must be 0..65535`);
-    const served = await serve(localApp(ctx, 'ferry serve'), { port, staticDir: ctx.staticDir });
+    const asked = ctx.flags.port === undefined ? null : Number(ctx.flags.port);
+    if (asked !== null && (!Number.isInteger(asked) || asked < 0 || asked > 65535)) throw new FerryError('bad-request', `--port must be 0..65535`);
+    // Without --port: the port this data directory's console had last time, if it is free.
+    const remembered = asked === null ? lastPort(ctx.dataDir) : null;
+    let served;
+    try {
+      served = await serve(localApp(ctx, 'ferry serve'), { port: asked ?? remembered ?? 0, staticDir: ctx.staticDir });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+      if (remembered === null) throw new FerryError('conflict', `port ${asked} is in use: choose another with --port, or --port 0 for any free one`);
+      process.stderr.write(`ferry: port ${remembered} (this console's last) is in use; taking another\n`);
+      served = await serve(localApp(ctx, 'ferry serve'), { port: 0, staticDir: ctx.staticDir });
+    }
+    consoleStarted(ctx.dataDir, served.port, served.url);
     if (ctx.json) json(ctx, { url: served.url, port: served.port });
-    else ctx.out(`Ferry console: ${served.url}\n(open it in a browser; Ctrl+C stops the server)`);
+    else ctx.out(`Ferry console: ${served.url}\n(open it in a browser, or later with \`ferry open\`; Ctrl+C stops the server)`);
     if (ctx.flags.open) openBrowser(served.url);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    consoleStopped(ctx.dataDir, served.port);
     await served.close();
     return 0;
   },

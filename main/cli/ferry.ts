@@ -6,7 +6,8 @@ import path from 'node:path';
 import { FerryError } from '../../preload/contract';
 import type { Speed } from '../app';
 import { defaultDataDir } from '../data-dir';
-import { commands } from './commands';
+import { commands, openBrowser } from './commands';
+import { runningConsole } from './console-address';
 import type { Ctx } from './context';
 import { openSession, type Session } from './session';
 
@@ -42,7 +43,9 @@ Commands:
   settings [set <key>=<value>...]        the defaults new work gets: policy.*, limits.*, headroomPct,
                                          scheduleGraceMin, wattsPerHost (null: estimated from host size)
   sim load <file.json> | sim export [--out <file>]
-  serve [--port <n>]                     the console in a browser, on 127.0.0.1
+  serve [--port <n>] [--open]            the console in a browser, on 127.0.0.1 (the same port as last time
+                                         when it is free)
+  open                                   open the running console of this data directory in the browser
   lab up [--hosts <n>] [--vms <n>] [--vm <name:mem=..,wss=..,rate=..>]... [--file <lab.json>]
                                          start a local lab of QEMU guests (driver "qemu")
   lab add-vm <name:mem=..,wss=..,rate=..[,host=..]> | lab status | lab down
@@ -148,6 +151,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return name || parsed.values.help ? 0 : 2;
   }
+  // `ferry open` needs no session: it reads where the running console is.
+  if (name === 'open') return openConsole(path.resolve(parsed.values['data-dir'] ?? defaultDataDir()), parsed.values.json === true);
   const command = commands[name];
   if (!command) {
     process.stderr.write(`ferry: unknown command "${name}"; \`ferry --help\` lists them\n`);
@@ -189,6 +194,19 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     await session?.close();
   }
+}
+
+function openConsole(dataDir: string, asJson: boolean): number {
+  const found = runningConsole(dataDir);
+  if ('none' in found) {
+    process.stderr.write(`ferry: ${found.none}\n`);
+    return 1;
+  }
+  const shown = found.url.replace(/\?token=.*$/, '');
+  if (asJson) process.stdout.write(JSON.stringify({ url: shown }) + '\n');
+  else process.stdout.write(`opening ${shown} in the browser\n`);
+  if (!process.env.FERRY_NO_BROWSER) openBrowser(found.url);
+  return 0;
 }
 
 /** `ferry history | head`: a reader that stops early is not an error. */

@@ -22,7 +22,8 @@ export function wsTransport(url: string): Transport {
       };
       ws.onerror = () => {
         opening = null;
-        reject(new Error('cannot reach the Ferry server: is `ferry serve` still running?'));
+        // The browser does not tell a refused key from a server that is gone: say both.
+        reject(new Error('cannot reach the Ferry server: it is not running, or this page has the key of an earlier start. `ferry open` opens the console with its current key'));
       };
       ws.onclose = () => {
         socket = null;

@@ -47,9 +47,11 @@ export function runCli(args: string[], opts: { dataDir: string; timeoutMs?: numb
   });
 }
 
-export async function startServe(opts: { speed?: string; dataDir?: string } = {}): Promise<Served> {
+/** port: 0 (default) any free one; null: no --port, as a user would start it (the last port again). */
+export async function startServe(opts: { speed?: string; dataDir?: string; port?: number | null } = {}): Promise<Served> {
   const dataDir = opts.dataDir ?? tempDataDir();
-  const args = [path.join(root, 'bin', 'ferry.js'), 'serve', '--json', '--port', '0', '--data-dir', dataDir];
+  const port = opts.port === null ? [] : ['--port', String(opts.port ?? 0)];
+  const args = [path.join(root, 'bin', 'ferry.js'), 'serve', '--json', ...port, '--data-dir', dataDir];
   if (opts.speed) args.push('--speed', opts.speed);
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

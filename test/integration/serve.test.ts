@@ -5,7 +5,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { startServe, type Served } from '../e2e/harness';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runCli, startServe, tempDataDir, type Served } from '../e2e/harness';
 
 function wsOpen(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -114,4 +116,34 @@ describe('ferry serve', () => {
     expect(JSON.parse(reply)).toMatchObject({ type: 'result', id: 1, envelope: { ok: true } });
     ws.close();
   }, 120_000);
+});
+
+describe('the way back to a console', () => {
+  it('ferry open finds the running console; the next start takes the same port; a stopped one is said', async () => {
+    const dataDir = tempDataDir();
+    const env = { FERRY_NO_BROWSER: '1' };
+    const first = await startServe({ dataDir, port: null });
+    let port: string;
+    try {
+      port = new URL(first.url).port;
+      const file = path.join(dataDir, 'console.json');
+      expect(fs.statSync(file).mode & 0o777, 'the address holds the token: for this user only').toBe(0o600);
+      const open = await runCli(['open', '--json'], { dataDir, env });
+      expect(open.code, open.stderr).toBe(0);
+      // Printed without its token; the browser is handed the whole address.
+      expect(JSON.parse(open.stdout)).toEqual({ url: `http://127.0.0.1:${port}/` });
+    } finally {
+      await first.stop();
+    }
+    const gone = await runCli(['open'], { dataDir, env });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('no browser console is running');
+    const second = await startServe({ dataDir, port: null });
+    try {
+      expect(new URL(second.url).port).toBe(port);
+      expect(new URL(second.url).searchParams.get('token')).not.toBe(new URL(first.url).searchParams.get('token'));
+    } finally {
+      await second.stop();
+    }
+  });
 });

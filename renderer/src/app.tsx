@@ -91,6 +91,10 @@ function Header({ route }: { route: Route }) {
   const { info, error } = useAppInfo();
   const [theme, setTheme] = useTheme();
   const next = theme === 'system' ? 'light' : theme === 'light' ? 'dark' : 'system';
+  // The button's words are the start of its accessible name (what speech input users say);
+  // the symbol before them is decoration.
+  const word: Record<typeof theme, string> = { system: 'Auto', light: 'Light', dark: 'Dark' };
+  const symbol: Record<typeof theme, string> = { system: '◐', light: '☀', dark: '☾' };
   return (
     <header className="header">
       <h1>{TITLES[route.view]}</h1>
@@ -105,8 +109,14 @@ function Header({ route }: { route: Route }) {
             </span>
           </>
         )}
-        <button type="button" className="btn small ghost" onClick={() => setTheme(next)} title={`Theme: ${theme}. Click for ${next}.`} aria-label={`Theme: ${theme}; switch to ${next}`}>
-          {theme === 'dark' ? '☾ Dark' : theme === 'light' ? '☀ Light' : '◐ Auto'}
+        <button
+          type="button"
+          className="btn small ghost"
+          onClick={() => setTheme(next)}
+          title={`Theme: ${theme}. Click for ${next}.`}
+          aria-label={`${word[theme]} theme${theme === 'system' ? ' (follows the system)' : ''}; switch to ${word[next].toLowerCase()}`}
+        >
+          <span aria-hidden="true">{symbol[theme]}</span> {word[theme]}
         </button>
       </div>
     </header>

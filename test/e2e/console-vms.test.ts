@@ -115,7 +115,7 @@ describe('VMs view', () => {
       await page.keyboard.press('ArrowUp');
       await page.keyboard.press('Enter');
       await expect.poll(() => page.url()).toMatch(/#\/vms\/small-web$/);
-      await expect(page.getByTestId('vm-detail').locator('h3').textContent()).resolves.toBe('small-web');
+      await expect(page.getByTestId('vm-detail').locator('h2').textContent()).resolves.toBe('small-web');
 
       // The detail's figures are the server's.
       const inv = await serverInventory(page);
@@ -275,7 +275,7 @@ describe('VMs view', () => {
       await page.getByTestId('vms-table').focus();
       await page.keyboard.press('Enter');
       await expect.poll(() => page.url()).toMatch(/#\/vms\/[^/]+$/);
-      await page.getByTestId('vm-detail').locator('h3').waitFor();
+      await page.getByTestId('vm-detail').locator('h2').waitFor();
       await page.screenshot({ path: screenshotPath('vms-40k.png') });
     } finally {
       await page.close();

@@ -62,10 +62,11 @@ export const VmChip = memo(function VmChip({ vm, selected, dimmed, matched, lift
       onKeyDown={onKeyDown}
       onClick={onClick}
       aria-pressed={selected}
-      aria-label={`VM ${vm.name}, ${formatMiB(vm.memoryMiB)}, ${d.label.toLowerCase()} to migrate${vm.state !== 'running' ? `, ${vm.state}` : ''}`}
+      // Starts with the chip's visible words (name and short size), as speech input users say them.
+      aria-label={`${vm.name} ${formatMiBShort(vm.memoryMiB)} (${formatMiB(vm.memoryMiB)}), ${d.label.toLowerCase()} to migrate${vm.state !== 'running' ? `, ${vm.state}` : ''}`}
     >
       <span className="dot" aria-hidden="true" />
-      <span className="name">{vm.name}</span>
+      <span className="name">{vm.name}</span>{' '}
       <span className="mem">{formatMiBShort(vm.memoryMiB)}</span>
     </button>
   );

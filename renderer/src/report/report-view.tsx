@@ -35,7 +35,9 @@ function PredictedVsActual({ r }: { r: MigrationRecord }) {
     <table className="grid" data-testid="report-pva">
       <thead>
         <tr>
-          <th />
+          <th>
+            <span className="sr-only">Figure</span>
+          </th>
           <th className="num">Predicted</th>
           <th className="num">Actual</th>
           <th className="num">Difference</th>

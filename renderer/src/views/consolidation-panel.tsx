@@ -36,7 +36,7 @@ export function ConsolidationPanel() {
 
   return (
     <section className="panel panel-body" data-testid="consolidation">
-      <h3>Consolidate</h3>
+      <h2>Consolidate</h2>
       <p className="muted">Free as many hosts as possible, keeping room on the ones that stay.</p>
       <div className="consol-form">
         <label>

@@ -106,7 +106,7 @@ export function DefaultsForm() {
   let n = 0;
   return (
     <section className="panel panel-body defaults-form" data-testid="settings-defaults">
-      <h3>Defaults for new work</h3>
+      <h2>Defaults for new work</h2>
       <p className="muted">Migrations already queued or running keep what they were given.</p>
       <div className="defaults-fields">
       {FIELDS.map((g) => (

@@ -69,7 +69,7 @@ function Alarms() {
   return (
     <section className="panel events-alarms" aria-label="Alarms" data-testid="alarms">
       <div className="panel-head">
-        <h3>Alarms</h3>
+        <h2>Alarms</h2>
         <span className={`badge ${open.length ? 'bad' : 'ok'}`} data-testid="alarms-open">
           {open.length ? `${open.length} to acknowledge` : 'none open'}
         </span>
@@ -147,7 +147,7 @@ function EventsLog() {
   return (
     <section className="panel events-log" aria-label="Events log">
       <div className="panel-head">
-        <h3>Log</h3>
+        <h2>Log</h2>
         <input
           type="search"
           placeholder="Search actor, action or detail"
@@ -165,7 +165,7 @@ function EventsLog() {
         <div className="ht-head" role="row" style={{ gridTemplateColumns: TEMPLATE }}>
           {['Time', 'Actor', 'Action', 'Detail', ''].map((h) => (
             <div key={h} role="columnheader">
-              {h}
+              {h || <span className="sr-only">Report</span>}
             </div>
           ))}
         </div>

@@ -87,7 +87,7 @@ export function HostsView() {
   return (
     <div className="view hosts-view" data-testid="hosts-view">
       <section className="panel panel-body">
-        <h3>Add a libvirt host</h3>
+        <h2>Add a libvirt host</h2>
         <p className="muted">
           The URI you would give virsh: <code>qemu+ssh://root@kvm-07/system</code> (your SSH agent or <code>?keyfile=</code>), <code>qemu+tls://kvm-07/system</code> (client
           certificate) or <code>qemu+tcp://</code>. Ferry keeps the URI and key paths, never a password.
@@ -142,7 +142,7 @@ export function HostsView() {
         {error && <p className="error-text" role="alert">{error}</p>}
       </section>
       <section className="panel panel-body" data-testid="host-connections">
-        <h3>Connections</h3>
+        <h2>Connections</h2>
         {list === null && <p className="muted">Loading…</p>}
         {list?.length === 0 && <p className="muted">No hosts added by URI yet. The simulated datacenter and the QEMU lab need none.</p>}
         <ul className="driver-list">

@@ -404,7 +404,7 @@ export function MaintenanceView() {
       <div className="maint-grid">
         <div className="maint-col">
           <section className="panel panel-body">
-            <h3>Hosts and racks</h3>
+            <h2>Hosts and racks</h2>
             <p className="muted">Pick the hosts to empty: a whole rack, or hosts in it.</p>
             {!index && <p className="muted">Loading…</p>}
             <HostPicker
@@ -427,7 +427,7 @@ export function MaintenanceView() {
         </div>
         <section className="panel panel-body">
           <div className="maint-actions">
-            <h3>Evacuation plan</h3>
+            <h2>Evacuation plan</h2>
             <span className="muted">{hosts.length ? `${hosts.length} hosts selected` : 'no hosts selected'}</span>
             <button type="button" className="btn" disabled={!hosts.length || busy} onClick={() => act(async () => setPlan(await ferry.maintenance.plan({ hosts })))}>
               Preview plan
@@ -472,7 +472,7 @@ export function MaintenanceView() {
           {error && <p className="error-text" role="alert">{error}</p>}
           {home && (
             <div className="home-plan" data-testid="maint-home">
-              <h3>Bring them home to {home.host.name}?</h3>
+              <h2>Bring them home to {home.host.name}?</h2>
               <p className="muted">
                 {home.plan.steps.length} of the VMs its evacuation moved away can go back now{home.plan.blockers.length ? `; ${home.plan.blockers.length} cannot (below)` : ''}. Each is checked against the room {home.host.name} has now, so it never overfills on the way.
               </p>
@@ -514,14 +514,14 @@ export function MaintenanceView() {
           {plan ? <PlanView plan={plan} /> : <p className="muted">Preview a plan to see every move, its predicted start, duration and pause, and what cannot move.</p>}
           {schedules.length > 0 && (
             <>
-              <h3>Scheduled</h3>
+              <h2>Scheduled</h2>
               <p className="muted">The console runs each at its time, planning again from the inventory of that moment. One that came due while no console ran still runs within the grace window, else it is marked missed.</p>
               <ScheduleList list={schedules} busy={busy} onCancel={(id) => act(async () => void (await ferry.maintenance.unschedule({ id })))} />
             </>
           )}
           {evacuations.length > 0 && (
             <>
-              <h3>Evacuations</h3>
+              <h2>Evacuations</h2>
               <ul className="evac-list" data-testid="maint-evacuations">
                 {evacuations.map((e) => (
                   <EvacuationRow key={e.id} e={e} />

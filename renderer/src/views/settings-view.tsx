@@ -30,7 +30,8 @@ function HostsTable() {
           </div>
         ))}
       </div>
-      <div className="ht-body" ref={ref}>
+      {/* The rows scroll on their own: reachable with the keyboard to scroll them, and named. */}
+      <div className="ht-body" ref={ref} role="rowgroup" tabIndex={0} aria-label="Host rows">
         {!index && <div className="empty">Loading…</div>}
         <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
           {virt.getVirtualItems().map((vi) => {
@@ -75,7 +76,7 @@ export function SettingsView() {
       <div className="settings-grid">
         <DefaultsForm />
         <section className="panel panel-body">
-          <h3>Application</h3>
+          <h2>Application</h2>
           {error && <p className="error-text">Could not read app info: {error}</p>}
           <dl className="kv">
             <dt>Version</dt>
@@ -89,7 +90,7 @@ export function SettingsView() {
           </dl>
         </section>
         <section className="panel panel-body" data-testid="settings-drivers">
-          <h3>Drivers</h3>
+          <h2>Drivers</h2>
           {!info && <p className="muted">—</p>}
           {info && (
             <ul className="driver-list">
@@ -108,7 +109,7 @@ export function SettingsView() {
           )}
         </section>
         <section className="panel panel-body">
-          <h3>Appearance</h3>
+          <h2>Appearance</h2>
           <div className="theme-choice" role="radiogroup" aria-label="Theme">
             {(['system', 'light', 'dark'] as ThemeChoice[]).map((t) => (
               <label key={t} className="check">
@@ -119,7 +120,7 @@ export function SettingsView() {
           </div>
         </section>
       </div>
-      <h3>Hosts</h3>
+      <h2>Hosts</h2>
       <HostsTable />
     </div>
   );

@@ -193,7 +193,9 @@ function VmsTable({ rows, cursor, open, sort, onSort, onCursor, onOpen, status, 
           );
         })}
       </div>
-      <div className="ht-body" ref={scrollRef}>
+      {/* The rows scroll on their own: a tab stop of its own (as Chromium gives scrollers anyway), named, for the
+          scroll keys; the arrows on the grid move the selection. */}
+      <div className="ht-body" ref={scrollRef} role="rowgroup" tabIndex={0} aria-label="VM rows">
         {status}
         <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
           {virt.getVirtualItems().map((vi) => {
@@ -287,7 +289,7 @@ function MigrateAction({ vm, host, index }: { vm: Vm; host: Host | undefined; in
       : null;
   return (
     <section className="vm-migrate" aria-label="Migrate">
-      <h4>Migrate</h4>
+      <h3>Migrate</h3>
       <div className="vm-migrate-row">
         <label className="field">
           <span>Destination host</span>
@@ -318,7 +320,7 @@ function VmHistoryList({ vm }: { vm: Vm }) {
   const { rows, total, error } = useVmHistory(vm);
   return (
     <section className="vm-history" aria-label="Last migrations" data-testid="vm-history">
-      <h4>
+      <h3>
         Last migrations
         {rows && total > rows.length && (
           <a className="small" href={href({ view: 'history' })}>
@@ -326,7 +328,7 @@ function VmHistoryList({ vm }: { vm: Vm }) {
             ({formatCount(total)} in all: History)
           </a>
         )}
-      </h4>
+      </h3>
       {error && <p className="notice bad">Could not load its migrations: {error}</p>}
       {!rows && !error && <p className="muted">Loading its migrations…</p>}
       {rows && rows.length === 0 && <p className="muted">{vm.name} has not been migrated yet.</p>}
@@ -395,7 +397,7 @@ function VmDetail({ id, index, error }: { id: string | null; index: InventoryInd
   return (
     <aside className="panel vm-detail" data-testid="vm-detail" aria-label={`VM ${vm.name}`}>
       <header className="vm-detail-head">
-        <h3 title={vm.name}>{vm.name}</h3>
+        <h2 title={vm.name}>{vm.name}</h2>
         <StateBadge state={vm.state} />
         <span className="spacer" />
         <button type="button" className="btn small ghost" onClick={() => navigate({ view: 'vms' })} aria-label="Close the detail">

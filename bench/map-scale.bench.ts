@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     const b = (window as unknown as BenchWindow).__bench;
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
     const fcp = performance.getEntriesByName('first-contentful-paint')[0];
-    const inv = b.calls.filter((c) => c.channel === 'inventory:get');
+    const inv = b.calls.filter((c) => c.channel === 'inventory:part' || c.channel === 'inventory:get');
     return {
       inDom: b.firstHostAt,
       painted: b.firstHostPaintedAt,
@@ -111,9 +111,29 @@ async function main(): Promise<void> {
   const inv = first.inv;
   console.log(
     inv && inv.receivedAt !== null
-      ? `  inventory:get: ${first.invRequests} request(s); sent at ${ms(inv.sentAt)}, response of ${mib(inv.chars)} in at ${ms(inv.receivedAt)} ` +
+      ? `  first inventory request (${inv.channel}): sent at ${ms(inv.sentAt)}, response of ${mib(inv.chars)} in at ${ms(inv.receivedAt)} ` +
           `(${ms(inv.receivedAt - inv.sentAt)} server and transfer), then ${ms((first.inDom ?? NaN) - inv.receivedAt)} to parse, index and render the first host card`
-      : `  inventory:get: not seen on the WebSocket (${first.invRequests} request(s))`,
+      : `  inventory: not seen on the WebSocket (${first.invRequests} request(s))`,
+  );
+  // The whole inventory: the rest comes after the first screen. Arrived when no inventory
+  // request is pending and the toolbar counts every host.
+  const whole = await page.evaluate(async (hosts) => {
+    const b = (window as unknown as BenchWindow).__bench;
+    const t0 = performance.now();
+    for (;;) {
+      const calls = b.calls.filter((c) => c.channel === 'inventory:part' || c.channel === 'inventory:get');
+      const counted = (document.querySelector('.map-count')?.textContent ?? '').replace(/,/g, '').includes(`${hosts} hosts`);
+      if (counted && calls.length && calls.every((c) => c.receivedAt !== null)) {
+        return { requests: calls.length, chars: calls.reduce((n, c) => n + c.chars, 0), lastAt: Math.max(...calls.map((c) => c.receivedAt!)), shownAt: performance.now() };
+      }
+      if (performance.now() - t0 > 30_000) return null;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }, dc.hosts.length);
+  console.log(
+    whole
+      ? `  whole inventory: ${whole.requests} request(s), ${mib(whole.chars)} in all, the last in at ${ms(whole.lastAt)}, ${int(dc.hosts.length)} hosts counted on the map by ${ms(whole.shownAt)}`
+      : '  whole inventory: not counted on the map within 30 s',
   );
   console.log(`  load: ${busyLine(mLoad0, mLoad1, first.painted ?? seenByPlaywright)}`);
 
@@ -302,7 +322,8 @@ async function main(): Promise<void> {
       async (el, { duration, pxPerSec, moves }) => {
         const b = (window as unknown as BenchWindow).__bench;
         // A second connection, as another console would be: the page's own is private.
-        const token = new URLSearchParams(location.search).get('token') ?? '';
+        // The page keeps its token in sessionStorage (it drops it from the address bar).
+        const token = sessionStorage.getItem('ferry-token') ?? new URLSearchParams(location.search).get('token') ?? '';
         const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/api?token=${encodeURIComponent(token)}`);
         await new Promise((ok, fail) => ((ws.onopen = ok), (ws.onerror = fail)));
         const answers = new Map<number, (ok: boolean) => void>();
@@ -333,7 +354,7 @@ async function main(): Promise<void> {
           requestAnimationFrame(step);
         });
         ws.close();
-        const refetches = b.calls.filter((c) => c.channel === 'inventory:get' && c.sentAt >= since);
+        const refetches = b.calls.filter((c) => (c.channel === 'inventory:part' || c.channel === 'inventory:get') && c.sentAt >= since);
         const done = refetches.filter((c) => c.receivedAt !== null);
         return {
           log,

@@ -31,6 +31,7 @@ import {
   type AlarmList,
   type LogPage,
 } from './model';
+import { MAX_PART_HOSTS, type InventoryPart } from './inventory-part';
 
 const id = z.string().min(1).max(200);
 const empty = z.object({}).strict();
@@ -68,6 +69,10 @@ export const requests = {
   /** The process's health: event listeners per event, memory, migrations in flight (for soak runs). */
   'app:diagnostics': empty,
   'inventory:get': empty,
+  /** Hosts [from, from + count) in the inventory's order with their VMs, in columns (see inventory-part.ts). */
+  'inventory:part': z
+    .object({ from: z.number().int().min(0).max(1_000_000), count: z.number().int().min(1).max(MAX_PART_HOSTS) })
+    .strict(),
   'migrations:predict': z
     .object({ vm: id, to: id, strategy: strategyChoice.optional(), policy: policyOverrides.optional() })
     .strict(),
@@ -200,6 +205,7 @@ export interface Responses {
   'app:info': AppInfo;
   'app:diagnostics': Diagnostics;
   'inventory:get': Inventory;
+  'inventory:part': InventoryPart;
   'migrations:predict': PredictResult;
   'migrations:destinations': Destination[];
   'migrations:start': MigrationRecord[];
@@ -319,4 +325,4 @@ export function makeApi(transport: Transport): FerryApi {
   return api as FerryApi;
 }
 
-export type { Host, Vm };
+export type { Host, Vm, InventoryPart };

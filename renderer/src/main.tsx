@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app';
+import { startInventory } from './state/inventory';
 import { applyTheme } from './theme';
 import './styles/theme.css';
 import './styles/base.css';
@@ -15,6 +16,7 @@ import './styles/maintenance.css';
 import './styles/vms.css';
 
 applyTheme();
+startInventory();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

@@ -37,6 +37,7 @@ const INVALID_ONLY = new Set<string>([
 const READ_ONLY = new Set<string>([
   'app:info',
   'inventory:get',
+  'inventory:part',
   'migrations:predict',
   'migrations:destinations',
   'migrations:active',

@@ -1,11 +1,14 @@
-import { memo, useState } from 'react';
+import { lazy, memo, Suspense, useState } from 'react';
 import type { Progress } from '../../../preload/model';
 import { ferry } from '../api';
 import { Meter } from '../components/meter';
 import { errorText, formatBytes, formatMs, formatRate, PHASE_LABEL, STRATEGY_LABEL } from '../format';
 import { useActive, type ActiveEntry } from '../state/progress';
 import { toast } from '../state/toasts';
-import { RateChart, RemainingChart } from './mini-charts';
+
+// The charts' library (recharts) is loaded with the first chart, not with the first screen.
+const RemainingChart = lazy(() => import('./mini-charts').then((m) => ({ default: m.RemainingChart })));
+const RateChart = lazy(() => import('./mini-charts').then((m) => ({ default: m.RateChart })));
 
 /** Progress as the ETA sees it, so the bar and the ETA never disagree. */
 export function progressFraction(e: ActiveEntry): number {
@@ -92,8 +95,10 @@ export const ActiveRow = memo(function ActiveRow({ id }: { id: string }) {
         </p>
       </div>
       <div className="ar-charts">
-        <RemainingChart samples={entry.samples} />
-        <RateChart samples={entry.samples} />
+        <Suspense fallback={null}>
+          <RemainingChart samples={entry.samples} />
+          <RateChart samples={entry.samples} />
+        </Suspense>
       </div>
       <div className="ar-actions">
         <button

@@ -1,4 +1,4 @@
-import { useDeferredValue, useEffect, useMemo, useState } from 'react';
+import { lazy, Suspense, useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { HistorySummary } from '../../../preload/contract';
 import { ferry } from '../api';
 import { errorText } from '../format';
@@ -8,8 +8,11 @@ import { download, toCsv, toJson } from './export';
 import { EMPTY_FORM, toApiFilter, type HistoryForm, type SortKey } from './filter-model';
 import { HistoryFilters } from './history-filters';
 import { HistoryTable } from './history-table';
-import { SummaryCards, SummaryCharts } from './summary';
 import { fetchAll, useHistoryRows } from './use-history-rows';
+
+// With the charts' library (recharts): loaded when the view shows, not with the first screen.
+const SummaryCards = lazy(() => import('./summary').then((m) => ({ default: m.SummaryCards })));
+const SummaryCharts = lazy(() => import('./summary').then((m) => ({ default: m.SummaryCharts })));
 
 /** Refetch at most this often while migrations keep ending. */
 const REFRESH_MS = 1500;
@@ -107,8 +110,10 @@ export function HistoryView() {
       </div>
       <HistoryFilters form={form} onChange={setForm} clusters={index?.inventory.clusters ?? []} />
       {summaryError && <div className="notice bad">Could not load the summary: {summaryError}</div>}
-      <SummaryCards s={summary} />
-      {showCharts && <SummaryCharts s={summary} />}
+      <Suspense fallback={null}>
+        <SummaryCards s={summary} />
+        {showCharts && <SummaryCharts s={summary} />}
+      </Suspense>
       <HistoryTable
         rows={rows}
         sort={sort}

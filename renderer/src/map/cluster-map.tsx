@@ -1,6 +1,6 @@
 // The main screen: clusters -> racks -> hosts, each host with its VMs. Rows are
 // virtualised, so React only renders what is on screen (2,500 hosts, 40,000 VMs).
-import { useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { DndContext, DragOverlay } from '@dnd-kit/core';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { ActiveDock } from '../active/active-dock';
@@ -8,7 +8,7 @@ import { useWidth } from '../components/use-width';
 import { MigrateDialog } from '../migrate/migrate-dialog';
 import { refreshInventory, useInventory, type InventoryIndex } from '../state/inventory';
 import { computeMatches, EMPTY_FILTER, type MapFilter, type Matches } from './filter';
-import { HostCard } from './host-card';
+import { HostCard, type DragInfo } from './host-card';
 import { buildLayout, chipsPerLine, columnsFor, estimateHeight, type MapItem, type MapLayout } from './layout';
 import { MapLegend } from './legend';
 import { MapToolbar } from './map-toolbar';
@@ -17,6 +17,7 @@ import { useMapDrag } from './use-map-drag';
 import type { DropRequest } from '../migrate/migrate-dialog';
 import { difficultyOf } from './difficulty';
 import type { Vm } from '../../../preload/model';
+import type { Destination } from '../../../preload/contract';
 
 const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
 const NO_VMS: Vm[] = [];
@@ -53,25 +54,7 @@ export function ClusterMap() {
 
   // Keep the dragged chip's row mounted even when scrolled away, so dnd-kit keeps its node.
   const sourceItem = drag.active ? layout.pos.get(drag.active.source)?.item : undefined;
-  const rangeExtractor = useCallback(
-    (range: Range) => {
-      const r = defaultRangeExtractor(range);
-      if (sourceItem !== undefined && !r.includes(sourceItem)) {
-        r.push(sourceItem);
-        r.sort((a, b) => a - b);
-      }
-      return r;
-    },
-    [sourceItem],
-  );
-  const virt = useVirtualizer({
-    count: layout.items.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => estimateHeight(layout.items[i]!, perLine),
-    getItemKey: (i) => layout.items[i]!.key,
-    overscan: 4,
-    rangeExtractor,
-  });
+  const scrollToItem = useRef<((item: number) => void) | null>(null);
 
   const matchCursor = useRef(-1);
   const nextMatch = useCallback(() => {
@@ -82,11 +65,11 @@ export function ClusterMap() {
       if (matches.hosts.has(order[i]!)) {
         matchCursor.current = i;
         const pos = layoutRef.current!.pos.get(order[i]!);
-        if (pos) virt.scrollToIndex(pos.item, { align: 'center' });
+        if (pos) scrollToItem.current?.(pos.item);
         return;
       }
     }
-  }, [matches, virt]);
+  }, [matches]);
   useEffect(() => {
     matchCursor.current = -1;
   }, [matches]);
@@ -130,7 +113,23 @@ export function ClusterMap() {
           },
         }}
       >
-        <div className={drag.active ? 'map-scroll dragging' : 'map-scroll'} ref={scrollRef} data-testid="cluster-map">
+        <MapCanvas
+          scrollRef={scrollRef}
+          dragging={drag.active !== null}
+          layout={layout}
+          perLine={perLine}
+          sourceItem={sourceItem}
+          scrollToItem={scrollToItem}
+          columns={columns}
+          index={index}
+          matches={matches}
+          highlightChips={deferred.text.trim() !== ''}
+          dests={drag.dests}
+          dragInfo={drag.dragInfo}
+          selected={selected}
+          lifted={lifted}
+          onSelect={select}
+        >
           {error && !index && (
             <div className="notice bad">
               Could not load the inventory: {error}{' '}
@@ -141,30 +140,7 @@ export function ClusterMap() {
           )}
           {!index && !error && <div className="empty">Loading the inventory…</div>}
           {index && layout.items.length === 0 && <div className="empty">No host matches these filters.</div>}
-          <div className="map-canvas" style={{ height: virt.getTotalSize() }}>
-            {virt.getVirtualItems().map((vi) => (
-              <div
-                key={vi.key}
-                data-index={vi.index}
-                ref={virt.measureElement}
-                className="map-item"
-                style={{ transform: `translateY(${vi.start}px)` }}
-              >
-                <MapRow
-                  item={layout.items[vi.index]!}
-                  columns={columns}
-                  index={index!}
-                  matches={matches}
-                  highlightChips={deferred.text.trim() !== ''}
-                  drag={drag}
-                  selected={selected}
-                  lifted={lifted}
-                  onSelect={select}
-                />
-              </div>
-            ))}
-          </div>
-        </div>
+        </MapCanvas>
         <DragOverlay dropAnimation={null}>
           {drag.active && index ? <DragGhost index={index} vmIds={drag.active.vmIds} lead={drag.active.lead} /> : null}
         </DragOverlay>
@@ -176,18 +152,74 @@ export function ClusterMap() {
 }
 
 interface RowProps {
-  item: MapItem;
   columns: number;
-  index: InventoryIndex;
+  index: InventoryIndex | null;
   matches: Matches | null;
   highlightChips: boolean;
-  drag: ReturnType<typeof useMapDrag>;
+  dests: Map<string, Destination>;
+  dragInfo: DragInfo;
   selected: Set<string>;
   lifted: Set<string> | null;
   onSelect: Parameters<typeof HostCard>[0]['onSelect'];
 }
 
-function MapRow({ item, columns, index, matches, highlightChips, drag, selected, lifted, onSelect }: RowProps) {
+interface CanvasProps extends RowProps {
+  scrollRef: RefObject<HTMLDivElement | null>;
+  dragging: boolean;
+  layout: MapLayout;
+  perLine: number;
+  /** An item kept mounted wherever the map is scrolled (the dragged chip's row). */
+  sourceItem: number | undefined;
+  /** Set here: scrolls an item to the middle of the map. */
+  scrollToItem: RefObject<((item: number) => void) | null>;
+  children: ReactNode;
+}
+
+/**
+ * The scrolling part of the map, on its own so that scrolling renders only it: the
+ * virtualiser's state changes with each row that comes into view, and rows whose props did
+ * not change (memo) are not rendered again, nor are the toolbar, legend and dock above.
+ */
+const MapCanvas = memo(function MapCanvas({ scrollRef, dragging, layout, perLine, sourceItem, scrollToItem, children, ...row }: CanvasProps) {
+  const rangeExtractor = useCallback(
+    (range: Range) => {
+      const r = defaultRangeExtractor(range);
+      if (sourceItem !== undefined && !r.includes(sourceItem)) {
+        r.push(sourceItem);
+        r.sort((a, b) => a - b);
+      }
+      return r;
+    },
+    [sourceItem],
+  );
+  const virt = useVirtualizer({
+    count: layout.items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => estimateHeight(layout.items[i]!, perLine),
+    getItemKey: (i) => layout.items[i]!.key,
+    overscan: 4,
+    rangeExtractor,
+    // Rows that come into view render in the frame's task, not inside the scroll event.
+    useFlushSync: false,
+  });
+  scrollToItem.current = (item) => virt.scrollToIndex(item, { align: 'center' });
+  const index = row.index;
+  return (
+    <div className={dragging ? 'map-scroll dragging' : 'map-scroll'} ref={scrollRef} data-testid="cluster-map">
+      {children}
+      <div className="map-canvas" style={{ height: virt.getTotalSize() }}>
+        {index &&
+          virt.getVirtualItems().map((vi) => (
+            <div key={vi.key} data-index={vi.index} ref={virt.measureElement} className="map-item" style={{ transform: `translateY(${vi.start}px)` }}>
+              <MapRow item={layout.items[vi.index]!} {...row} index={index} />
+            </div>
+          ))}
+      </div>
+    </div>
+  );
+});
+
+const MapRow = memo(function MapRow({ item, columns, index, matches, highlightChips, dests, dragInfo, selected, lifted, onSelect }: RowProps & { item: MapItem; index: InventoryIndex }) {
   if (item.kind === 'cluster') {
     return (
       <h2 className="map-cluster">
@@ -213,8 +245,8 @@ function MapRow({ item, columns, index, matches, highlightChips, drag, selected,
           key={h.id}
           host={h}
           vms={index.vmsByHost.get(h.id) ?? NO_VMS}
-          dest={drag.dests.get(h.id)}
-          drag={drag.dragInfo}
+          dest={dests.get(h.id)}
+          drag={dragInfo}
           dimmed={matches !== null && !matches.hosts.has(h.id)}
           vmMatches={matches ? matches.vms : null}
           highlightChips={highlightChips}
@@ -225,7 +257,7 @@ function MapRow({ item, columns, index, matches, highlightChips, drag, selected,
       ))}
     </div>
   );
-}
+});
 
 function DragGhost({ index, vmIds, lead }: { index: InventoryIndex; vmIds: string[]; lead: string }) {
   const vm = index.vmById.get(lead);

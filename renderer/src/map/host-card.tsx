@@ -28,7 +28,8 @@ interface Props {
   onSelect(vm: Vm, mode: SelectMode): void;
 }
 
-function Metrics({ host }: { host: Host }) {
+/** Made again only when the host changes (dnd-kit renders every card when a drag goes over another). */
+const Metrics = memo(function Metrics({ host }: { host: Host }) {
   const memFrac = host.usage.memUsedMiB / host.memoryMiB;
   const cpu = host.usage.cpuPct / 100;
   return (
@@ -53,7 +54,7 @@ function Metrics({ host }: { host: Host }) {
       <span className="v">{linkName(host.nicMiBps)}</span>
     </div>
   );
-}
+});
 
 /** What the host would do with the dragged VM: shown in place of the metrics, same height. */
 function Verdict({ host, dest, drag }: { host: Host; dest: Destination | undefined; drag: DragInfo }) {

@@ -39,6 +39,7 @@ interface Options {
 }
 
 const EDGE_MARGIN = 24;
+const POINTER_OPTIONS = { activationConstraint: { distance: 6 } };
 
 /** Scrolls the map (instantly) so that `node` is inside it with a margin. */
 function reveal(node: HTMLElement, scroller: HTMLElement | null) {
@@ -84,10 +85,10 @@ export function useMapDrag({ index, layoutRef, scrollRef, selected, onDrop }: Op
     [layoutRef, scrollRef],
   );
 
-  const sensors = useSensors(
-    useSensor(PointerSensor, { activationConstraint: { distance: 6 } }),
-    useSensor(KeyboardSensor, { coordinateGetter, scrollBehavior: 'auto' }),
-  );
+  // Options of the same identity from render to render: new ones would make new sensors,
+  // and dnd-kit's context would change, rendering every chip on the map again.
+  const keyboardOptions = useMemo(() => ({ coordinateGetter, scrollBehavior: 'auto' as const }), [coordinateGetter]);
+  const sensors = useSensors(useSensor(PointerSensor, POINTER_OPTIONS), useSensor(KeyboardSensor, keyboardOptions));
 
   // Pointer drags: the host under the pointer. Keyboard drags have no pointer: the host
   // the arrow keys reached.

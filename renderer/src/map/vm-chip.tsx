@@ -1,4 +1,4 @@
-import { memo, type KeyboardEvent, type MouseEvent } from 'react';
+import { memo, useMemo, type KeyboardEvent, type MouseEvent } from 'react';
 import { useDraggable } from '@dnd-kit/core';
 import type { Vm } from '../../../preload/model';
 import { formatMiB, formatMiBShort, formatRate } from '../format';
@@ -23,7 +23,22 @@ export function vmSummary(vm: Vm): string {
   return `${vm.name}: ${formatMiB(vm.memoryMiB)}, ${vm.vcpus} vCPU, ${vm.state}; dirties ${formatRate(vm.workload.dirtyMiBps)} (${pct} % of 10 GbE): ${d.label.toLowerCase()} to migrate`;
 }
 
-/** A VM on the map: click to select, drag (pointer or keyboard) to migrate. */
+/** What a chip shows: made once per VM object, not at each render. */
+const ChipFace = memo(function ChipFace({ vm }: { vm: Vm }) {
+  return (
+    <>
+      <span className="dot" aria-hidden="true" />
+      <span className="name">{vm.name}</span>{' '}
+      <span className="mem">{formatMiBShort(vm.memoryMiB)}</span>
+    </>
+  );
+});
+
+/**
+ * A VM on the map: click to select, drag (pointer or keyboard) to migrate. dnd-kit renders
+ * every draggable again when a drag starts or goes over another host: what it computes
+ * from the VM is made once per VM object (useMemo, ChipFace), so those renders stay cheap.
+ */
 export const VmChip = memo(function VmChip({ vm, selected, dimmed, matched, lifted, onSelect }: Props) {
   const movable = vm.state === 'running' || vm.state === 'paused';
   const { attributes, listeners, setNodeRef } = useDraggable({
@@ -32,7 +47,15 @@ export const VmChip = memo(function VmChip({ vm, selected, dimmed, matched, lift
     disabled: !movable,
     attributes: { roleDescription: 'draggable VM' },
   });
-  const d = difficultyOf(vm.workload.dirtyMiBps);
+  const words = useMemo(() => {
+    const d = difficultyOf(vm.workload.dirtyMiBps);
+    return {
+      level: d.level,
+      title: vmSummary(vm),
+      // Starts with the chip's visible words (name and short size), as speech input users say them.
+      label: `${vm.name} ${formatMiBShort(vm.memoryMiB)} (${formatMiB(vm.memoryMiB)}), ${d.label.toLowerCase()} to migrate${vm.state !== 'running' ? `, ${vm.state}` : ''}`,
+    };
+  }, [vm]);
   const onClick = (e: MouseEvent) => {
     onSelect(vm, e.shiftKey ? 'range' : e.ctrlKey || e.metaKey ? 'toggle' : 'only');
   };
@@ -45,7 +68,7 @@ export const VmChip = memo(function VmChip({ vm, selected, dimmed, matched, lift
     }
     listeners?.onKeyDown?.(e);
   };
-  const cls = ['chip', `d${d.level}`, vm.state];
+  const cls = ['chip', `d${words.level}`, vm.state];
   if (selected) cls.push('selected');
   if (dimmed) cls.push('dim');
   if (matched) cls.push('match');
@@ -56,18 +79,15 @@ export const VmChip = memo(function VmChip({ vm, selected, dimmed, matched, lift
       ref={setNodeRef}
       className={cls.join(' ')}
       data-testid={`vm-${vm.id}`}
-      title={vmSummary(vm)}
+      title={words.title}
       {...attributes}
       {...listeners}
       onKeyDown={onKeyDown}
       onClick={onClick}
       aria-pressed={selected}
-      // Starts with the chip's visible words (name and short size), as speech input users say them.
-      aria-label={`${vm.name} ${formatMiBShort(vm.memoryMiB)} (${formatMiB(vm.memoryMiB)}), ${d.label.toLowerCase()} to migrate${vm.state !== 'running' ? `, ${vm.state}` : ''}`}
+      aria-label={words.label}
     >
-      <span className="dot" aria-hidden="true" />
-      <span className="name">{vm.name}</span>{' '}
-      <span className="mem">{formatMiBShort(vm.memoryMiB)}</span>
+      <ChipFace vm={vm} />
     </button>
   );
 });

@@ -1,18 +1,26 @@
 // One migration's report (#/report/<id>): what was predicted, what happened, round by
 // round, in words. Printable: report.css hides the app's chrome for "Save as PDF".
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import type { Report } from '../../../preload/contract';
 import type { MigrationRecord } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText, formatBytes, formatCount, formatMs, formatRate, formatTime, STRATEGY_LABEL } from '../format';
 import { outcomeText, roundsOf, strategyReason } from './report-words';
 import { OutcomeBadge } from '../history/history-table';
-import { RoundCharts } from './report-charts';
 import { downloadBytes } from '../history/export';
 import { REPORT_READY_ATTR } from '../../../common/report-ready';
 
+// With the charts' library (recharts): loaded when a report shows, not with the first screen.
+const RoundCharts = lazy(() => import('./report-charts').then((m) => ({ default: m.RoundCharts })));
+
 /** Charts (ResponsiveContainer) measure and draw in the frames after mount. */
 const CHART_LAYOUT_MS = 400;
+
+/** Runs `run` when it mounts: beside a lazy component in a Suspense, when that one is in. */
+function OnMount({ run }: { run: () => void }) {
+  useEffect(run, [run]);
+  return null;
+}
 
 function diff(actual: number | null, predicted: number, fmt: (n: number) => string): string {
   if (actual == null) return '—';
@@ -131,10 +139,13 @@ export function ReportView({ id }: { id: string }) {
 
 function ReportPage({ report }: { report: Report }) {
   const [ready, setReady] = useState(false);
+  const [chartsIn, setChartsIn] = useState(false);
+  const chartsMounted = useCallback(() => setChartsIn(true), []);
   useEffect(() => {
+    if (!chartsIn) return;
     const t = setTimeout(() => setReady(true), CHART_LAYOUT_MS);
     return () => clearTimeout(t);
-  }, [report]);
+  }, [report, chartsIn]);
   const r = report.record;
   const faults = r.postcopyFaults ?? report.rounds.reduce((s, x) => s + (x.faults ?? 0), 0);
   const rounds = roundsOf(r, true);
@@ -211,7 +222,10 @@ function ReportPage({ report }: { report: Report }) {
         </section>
         <section className="report-section">
           <h2>Round by round</h2>
-          <RoundCharts rounds={report.rounds} />
+          <Suspense fallback={null}>
+            <RoundCharts rounds={report.rounds} />
+            <OnMount run={chartsMounted} />
+          </Suspense>
         </section>
         <div className="report-two">
           <section className="report-section">

@@ -1,7 +1,11 @@
 // The inventory as the renderer sees it: fetched once, then patched from the hosts and VMs
 // each `inventory:changed` carries (refetched only when an event has no detail, coalesced:
 // at most one request in flight, one more queued), indexed for O(1) look-ups.
+// It comes in parts (inventory:part): at the start the first screen's hosts first, shown at
+// once, then the rest; a refetch asks for it all.
 import { useSyncExternalStore } from 'react';
+import { joinParts, MAX_PART_HOSTS, decodePart, type InventoryPart } from '../../../preload/inventory-part';
+import type { Inventory } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText } from '../format';
 import { createStore } from './store';
@@ -13,9 +17,37 @@ export interface InventoryState {
   index: InventoryIndex | null;
   error: string | null;
   loading: boolean;
+  /** False while only the first part is here (the first screen's hosts). */
+  complete: boolean;
 }
 
-const store = createStore<InventoryState>({ index: null, error: null, loading: false });
+const store = createStore<InventoryState>({ index: null, error: null, loading: false, complete: false });
+
+/** Hosts asked for first: more than any screen shows (12 columns x 6 rows on a 4K screen). */
+export const FIRST_SCREEN_HOSTS = 120;
+
+/**
+ * The whole inventory, in parts of at most MAX_PART_HOSTS hosts. `first`: the size of the
+ * first part, handed to `early` as soon as it is here. Parts of different versions are
+ * fetched again in one go, once; after that they are joined (see joinParts).
+ */
+async function fetchInventory(first: number, early: (head: Inventory) => void): Promise<Inventory> {
+  for (let attempt = 0; ; attempt++) {
+    const parts: InventoryPart[] = [];
+    let from = 0;
+    for (;;) {
+      const part = await ferry.inventory.part({ from, count: parts.length || attempt ? MAX_PART_HOSTS : first });
+      parts.push(part);
+      from += part.hosts.id.length;
+      if (parts.length === 1 && from < part.totalHosts) early({ clusters: part.clusters, ...decodePart(part), version: part.version });
+      if (from >= part.totalHosts || part.hosts.id.length === 0) break;
+    }
+    const same = parts.every((p) => p.version === parts[0]!.version);
+    const inventory = same || attempt ? joinParts(parts) : null;
+    if (inventory) return inventory;
+    if (attempt >= 2) throw new Error('the inventory kept changing while it was read');
+  }
+}
 
 const MIN_INTERVAL_MS = 300;
 let inFlight = false;
@@ -30,11 +62,14 @@ export async function refreshInventory(): Promise<void> {
   inFlight = true;
   store.update((s) => ({ ...s, loading: true }));
   try {
-    const inventory = await ferry.inventory.get();
-    const current = store.get().index;
+    const firstLoad = !store.get().index;
+    const inventory = await fetchInventory(firstLoad ? FIRST_SCREEN_HOSTS : MAX_PART_HOSTS, (head) => {
+      if (!store.get().index) store.set({ index: buildIndex(head), error: null, loading: true, complete: false });
+    });
+    const current = store.get().complete ? store.get().index : null;
     // Events can overtake each other: never go back to an older version.
     if (!current || inventory.version >= current.inventory.version) {
-      store.set({ index: buildIndex(inventory), error: null, loading: false });
+      store.set({ index: buildIndex(inventory), error: null, loading: false, complete: true });
     } else store.update((s) => ({ ...s, loading: false }));
   } catch (e) {
     store.update((s) => ({ ...s, error: errorText(e), loading: false }));
@@ -50,20 +85,21 @@ export async function refreshInventory(): Promise<void> {
   }
 }
 
-function start() {
+/** Starts loading (once): main.tsx calls it before the first render, so the first part is on its way while React starts. */
+export function startInventory(): void {
   if (started) return;
   started = true;
   ferry.on('inventory:changed', ({ version, hosts, vms }) => {
     const current = store.get().index;
     if (current && version <= current.inventory.version) return;
     // A patch applies only on top of the version it follows; after a gap, refetch.
-    if (current && hosts && vms && !inFlight) store.set({ index: patchIndex(current, version, hosts, vms), error: null, loading: false });
+    if (current && hosts && vms && !inFlight) store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
     else void refreshInventory();
   });
   void refreshInventory();
 }
 
 export function useInventory(): InventoryState {
-  start();
+  startInventory();
   return useSyncExternalStore(store.subscribe, store.get);
 }

@@ -1,0 +1,136 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../../main/app';
+import { requests } from '../../preload/contract';
+import { decodePart, encodePart, joinParts, MAX_PART_HOSTS, type InventoryPart } from '../../preload/inventory-part';
+import type { Host, Inventory, Vm } from '../../preload/model';
+import { buildIndex } from '../../renderer/src/state/inventory-index';
+
+function host(id: string, extra: Partial<Host> = {}): Host {
+  return {
+    id, name: id, cluster: 'c1', rack: 'r1', driver: 'sim', cores: 32, memoryMiB: 262_144, nicMiBps: 1192, maintenance: false, state: 'up',
+    usage: { cpuPct: 12.5, memUsedMiB: 65_536, nicOutMiBps: 3.25, nicInMiBps: 0 },
+    ...extra,
+  };
+}
+function vm(id: string, on: string, extra: Partial<Vm> = {}): Vm {
+  return {
+    id, name: id, host: on, memoryMiB: 4096, vcpus: 2, state: 'running', cpuPct: 41.7, antiAffinity: null,
+    workload: { zeroFraction: 0.25, wssMiB: 1679, dirtyMiBps: 137.8, readWssMiB: 2519, readMiBps: 55.2 },
+    ...extra,
+  };
+}
+
+/** Every field kind: other names, groups, ranges, states, a second driver, a VM on no listed host. */
+const inventory: Inventory = {
+  version: 7,
+  clusters: [{ id: 'c1', name: 'Cluster one' }, { id: 'lab', name: 'QEMU lab' }],
+  hosts: [
+    host('h1'),
+    host('h2', { name: 'Host two', maintenance: true }),
+    host('h3', { state: 'down', usage: { cpuPct: 0, memUsedMiB: 0, nicOutMiBps: 0, nicInMiBps: 0 } }),
+    host('q1', { driver: 'qemu', cluster: 'lab', rack: 'lab' }),
+  ],
+  vms: [
+    vm('v3', 'h2', { antiAffinity: 'db', state: 'migrating' }),
+    vm('v1', 'h1', { name: 'web one', workload: { zeroFraction: 0, wssMiB: 0, dirtyMiBps: 0, readWssMiB: 0, readMiBps: 0, dirtyRangeMiBps: [0, 0.5] } }),
+    vm('v2', 'h1', { state: 'paused' }),
+    vm('v4', 'q1', { state: 'stopped' }),
+    vm('v5', 'gone', { state: 'lost' }),
+  ],
+};
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : 1);
+const parts = (inv: Inventory, sizes: number[]): InventoryPart[] => {
+  let from = 0;
+  return sizes.map((n) => {
+    const p = encodePart(inv, from, n);
+    from += n;
+    return p;
+  });
+};
+
+describe('inventory parts', () => {
+  it('give back every host and VM as it was, field for field, however they are cut', () => {
+    for (const sizes of [[4], [1, 3], [2, 2], [1, 1, 1, 1], [3, MAX_PART_HOSTS]]) {
+      const joined = joinParts(parts(inventory, sizes))!;
+      expect(joined.version).toBe(7);
+      expect(joined.clusters).toEqual(inventory.clusters);
+      expect(joined.hosts).toEqual(inventory.hosts);
+      expect([...joined.vms].sort(byId)).toEqual([...inventory.vms].sort(byId));
+    }
+  });
+
+  it('index the same as the whole inventory (VMs by host, sorted by name)', () => {
+    const a = buildIndex(inventory);
+    const b = buildIndex(joinParts(parts(inventory, [1, 3]))!);
+    expect([...b.vmsByHost.entries()]).toEqual([...a.vmsByHost.entries()]);
+    expect(b.vmById).toEqual(a.vmById);
+  });
+
+  it('say where they are: the first part alone has its hosts, their VMs and the totals', () => {
+    const head = encodePart(inventory, 0, 2);
+    expect(head).toMatchObject({ from: 0, totalHosts: 4, totalVms: 5, strays: [] });
+    const { hosts, vms } = decodePart(head);
+    expect(hosts.map((h) => h.id)).toEqual(['h1', 'h2']);
+    expect(vms.map((v) => v.id).sort()).toEqual(['v1', 'v2', 'v3']);
+    expect(joinParts([head])).toBeNull(); // the rest is missing
+    expect(joinParts([head, encodePart(inventory, 3, 1)])).toBeNull(); // a gap
+  });
+
+  it('are smaller than the same inventory as objects', () => {
+    const many: Inventory = { ...inventory, hosts: [], vms: [] };
+    for (let h = 0; h < 100; h++) {
+      many.hosts.push(host(`ams-h${h}`));
+      for (let v = 0; v < 16; v++) many.vms.push(vm(`app-${h}-${v}`, `ams-h${h}`, { workload: { ...inventory.vms[0]!.workload, dirtyRangeMiBps: [137.8, 137.9] } }));
+    }
+    const compact = JSON.stringify(encodePart(many, 0, 100)).length;
+    expect(compact).toBeLessThan(JSON.stringify(many).length / 2.5);
+  });
+
+  it('taken at different versions join at the oldest, a VM that moved in between from the newer part', () => {
+    const moved: Inventory = { ...inventory, version: 9, vms: inventory.vms.map((v) => (v.id === 'v1' ? { ...v, host: 'q1' } : v)) };
+    const joined = joinParts([encodePart(inventory, 0, 2), encodePart(moved, 2, 2)])!;
+    expect(joined.version).toBe(7);
+    expect(joined.vms.filter((v) => v.id === 'v1')).toEqual([{ ...inventory.vms[1]!, host: 'q1' }]);
+  });
+
+  it('are asked for within bounds: from 0, 1 to MAX_PART_HOSTS hosts, nothing else', () => {
+    const schema = requests['inventory:part'];
+    expect(schema.safeParse({ from: 0, count: 120 }).success).toBe(true);
+    expect(schema.safeParse({ from: 120, count: MAX_PART_HOSTS }).success).toBe(true);
+    for (const bad of [{}, { from: -1, count: 1 }, { from: 0, count: 0 }, { from: 0, count: MAX_PART_HOSTS + 1 }, { from: 0.5, count: 1 }, { from: 0, count: 1, all: true }]) {
+      expect(schema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+});
+
+describe('inventory:part on a console', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferry-part-'));
+  const app = createApp({ dataDir: dir, host: 'cli', longLived: false, speed: 'virtual' });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers the same inventory as inventory:get, in parts', async () => {
+    const whole = (await app.router.dispatch('inventory:get', {})) as { ok: true; value: Inventory };
+    expect(whole.ok).toBe(true);
+    const got: InventoryPart[] = [];
+    for (let from = 0; from === 0 || from < got[0]!.totalHosts; ) {
+      const env = (await app.router.dispatch('inventory:part', { from, count: 3 })) as { ok: true; value: InventoryPart };
+      expect(env.ok).toBe(true);
+      got.push(env.value);
+      from += env.value.hosts.id.length;
+    }
+    expect(got.length).toBeGreaterThan(1);
+    const joined = joinParts(got)!;
+    expect(joined.hosts).toEqual(whole.value.hosts);
+    expect([...joined.vms].sort(byId)).toEqual([...whole.value.vms].sort(byId));
+    expect(joined.version).toBe(whole.value.version);
+    const refused = await app.router.dispatch('inventory:part', { from: 0, count: MAX_PART_HOSTS + 1 });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+  });
+});

@@ -23,7 +23,7 @@ const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
 const NO_VMS: Vm[] = [];
 
 export function ClusterMap() {
-  const { index, error } = useInventory();
+  const { index, error, complete } = useInventory();
   const [filter, setFilter] = useState<MapFilter>(EMPTY_FILTER);
   const deferred = useDeferredValue(filter);
   const matches = useMemo(() => (index ? computeMatches(index, deferred) : null), [index, deferred]);
@@ -75,8 +75,8 @@ export function ClusterMap() {
   }, [matches]);
 
   const totals = useMemo(
-    () => ({ hosts: index?.inventory.hosts.length ?? 0, vms: index?.inventory.vms.length ?? 0 }),
-    [index],
+    () => ({ hosts: index?.inventory.hosts.length ?? 0, vms: index?.inventory.vms.length ?? 0, complete }),
+    [index, complete],
   );
   const matchCounts = matches ? { hosts: matches.hosts.size, vms: matches.vms.size } : null;
 

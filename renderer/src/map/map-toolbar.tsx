@@ -8,7 +8,8 @@ interface Props {
   onChange(f: MapFilter): void;
   clusters: Cluster[];
   hosts: Host[];
-  totals: { hosts: number; vms: number };
+  /** complete: false while only the first part of the inventory has arrived. */
+  totals: { hosts: number; vms: number; complete: boolean };
   matches: { hosts: number; vms: number } | null;
   selectedCount: number;
   onClearSelection(): void;
@@ -91,7 +92,7 @@ export function MapToolbar(p: Props) {
           </>
         ) : (
           <>
-            {formatCount(p.totals.hosts)} hosts · {formatCount(p.totals.vms)} VMs
+            {formatCount(p.totals.hosts)} hosts · {formatCount(p.totals.vms)} VMs{p.totals.complete ? '' : ' so far, loading the rest…'}
           </>
         )}
       </span>

@@ -77,9 +77,10 @@ function Verdict({ host, dest, drag }: { host: Host; dest: Destination | undefin
         <strong>{formatMs(dest.downtimeMs)}</strong> downtime · <strong>{formatMs(dest.totalMs)}</strong> total ·{' '}
         {STRATEGY_LABEL[dest.strategy]}
       </span>
-      {dest.precopyOdds !== undefined && dest.precopyOdds < 1 && (
+      {/* Uncertain only when the band holds both outcomes: 0 is a sure "no", shown as the strategy above. */}
+      {dest.precopyOdds !== undefined && dest.precopyOdds > 0 && dest.precopyOdds < 1 && (
         <span className="odds" title="Pre-copy predicted across the band of the VM's dirty rate">
-          Uncertain: pre-copy converges in {Math.round(dest.precopyOdds * 100)} % of the dirty rate's band
+          Uncertain: pre-copy converges in {Math.min(99, Math.max(1, Math.round(dest.precopyOdds * 100)))} % of the dirty rate's band
         </span>
       )}
       <span className="why">{dest.reason}</span>

@@ -28,6 +28,9 @@ describe('one prediction per migration', () => {
     try {
       await page.goto(served.url);
       await page.getByTestId('host-ams-h01').waitFor();
+      // The map is drawn from the first part of the inventory; drag once all of it is in, so the
+      // layout does not change under the pointer (on a loaded machine the rest can come mid-drag).
+      await expect.poll(() => page.locator('.map-toolbar, body').first().textContent(), { timeout: 20_000 }).not.toContain('loading the rest');
       const chip = await page.getByTestId('vm-cache-012').boundingBox();
       const target = await page.getByTestId('host-ams-h07').boundingBox();
       if (!chip || !target) throw new Error('chip or host not on screen');

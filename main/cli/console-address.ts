@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { pidAlive } from '../pid';
 
 const FILE = 'console.json';
 
@@ -49,19 +50,10 @@ export function consoleStopped(dataDir: string, port: number): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** The running console's address with its token, or why there is none. */
 export function runningConsole(dataDir: string): { url: string } | { none: string } {
   const a = read(dataDir);
-  if (!a?.url || !a.pid || !alive(a.pid)) {
+  if (!a?.url || !pidAlive(a.pid)) {
     return { none: `no browser console is running on ${dataDir}: start one with \`ferry serve --open\`` };
   }
   return { url: a.url };

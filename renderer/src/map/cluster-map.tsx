@@ -23,7 +23,7 @@ const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
 const NO_VMS: Vm[] = [];
 
 export function ClusterMap() {
-  const { index, error, complete } = useInventory();
+  const { index, error, complete, loading, expected } = useInventory();
   const [filter, setFilter] = useState<MapFilter>(EMPTY_FILTER);
   const deferred = useDeferredValue(filter);
   const matches = useMemo(() => (index ? computeMatches(index, deferred) : null), [index, deferred]);
@@ -75,8 +75,15 @@ export function ClusterMap() {
   }, [matches]);
 
   const totals = useMemo(
-    () => ({ hosts: index?.inventory.hosts.length ?? 0, vms: index?.inventory.vms.length ?? 0, complete }),
-    [index, complete],
+    () => ({
+      hosts: index?.inventory.hosts.length ?? 0,
+      vms: index?.inventory.vms.length ?? 0,
+      complete,
+      expectedHosts: expected?.hosts ?? null,
+      // The first part is on screen and the rest failed: said in the toolbar, with Retry.
+      restFailed: index && !complete && !loading ? error : null,
+    }),
+    [index, complete, loading, expected, error],
   );
   const matchCounts = matches ? { hosts: matches.hosts.size, vms: matches.vms.size } : null;
 
@@ -93,6 +100,7 @@ export function ClusterMap() {
         clusters={index?.inventory.clusters ?? []}
         hosts={index?.inventory.hosts ?? []}
         totals={totals}
+        onRetry={() => void refreshInventory()}
         matches={matchCounts}
         selectedCount={selected.size}
         onClearSelection={clear}

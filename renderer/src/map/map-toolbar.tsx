@@ -8,8 +8,13 @@ interface Props {
   onChange(f: MapFilter): void;
   clusters: Cluster[];
   hosts: Host[];
-  /** complete: false while only the first part of the inventory has arrived. */
-  totals: { hosts: number; vms: number; complete: boolean };
+  /**
+   * complete: false while only the first part of the inventory has arrived; expectedHosts:
+   * the whole inventory's host count then; restFailed: why fetching the rest failed.
+   */
+  totals: { hosts: number; vms: number; complete: boolean; expectedHosts: number | null; restFailed: string | null };
+  /** Fetches the inventory again (after restFailed). */
+  onRetry(): void;
   matches: { hosts: number; vms: number } | null;
   selectedCount: number;
   onClearSelection(): void;
@@ -90,6 +95,14 @@ export function MapToolbar(p: Props) {
               </button>
             )}
           </>
+        ) : p.totals.restFailed !== null ? (
+          <span className="map-partial" data-testid="map-partial">
+            Only the first {formatCount(p.totals.hosts)}
+            {p.totals.expectedHosts !== null ? ` of ${formatCount(p.totals.expectedHosts)}` : ''} hosts loaded: {p.totals.restFailed.replace(/\.$/, '')}.{' '}
+            <button type="button" className="btn small" onClick={p.onRetry}>
+              Retry
+            </button>
+          </span>
         ) : (
           <>
             {formatCount(p.totals.hosts)} hosts · {formatCount(p.totals.vms)} VMs{p.totals.complete ? '' : ' so far, loading the rest…'}

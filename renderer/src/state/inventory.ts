@@ -19,9 +19,14 @@ export interface InventoryState {
   loading: boolean;
   /** False while only the first part is here (the first screen's hosts). */
   complete: boolean;
+  /**
+   * The whole inventory's size as the first part gave it, while only that part is here:
+   * what the map says it has not shown yet when the rest could not be fetched.
+   */
+  expected: { hosts: number; vms: number } | null;
 }
 
-const store = createStore<InventoryState>({ index: null, error: null, loading: false, complete: false });
+const store = createStore<InventoryState>({ index: null, error: null, loading: false, complete: false, expected: null });
 
 /** Hosts asked for first: more than any screen shows (12 columns x 6 rows on a 4K screen). */
 export const FIRST_SCREEN_HOSTS = 120;
@@ -31,7 +36,7 @@ export const FIRST_SCREEN_HOSTS = 120;
  * first part, handed to `early` as soon as it is here. Parts of different versions are
  * fetched again in one go, once; after that they are joined (see joinParts).
  */
-async function fetchInventory(first: number, early: (head: Inventory) => void): Promise<Inventory> {
+async function fetchInventory(first: number, early: (head: Inventory, total: { hosts: number; vms: number }) => void): Promise<Inventory> {
   for (let attempt = 0; ; attempt++) {
     const parts: InventoryPart[] = [];
     let from = 0;
@@ -39,7 +44,7 @@ async function fetchInventory(first: number, early: (head: Inventory) => void): 
       const part = await ferry.inventory.part({ from, count: parts.length || attempt ? MAX_PART_HOSTS : first });
       parts.push(part);
       from += part.hosts.id.length;
-      if (parts.length === 1 && from < part.totalHosts) early({ clusters: part.clusters, ...decodePart(part), version: part.version });
+      if (parts.length === 1 && from < part.totalHosts) early({ clusters: part.clusters, ...decodePart(part), version: part.version }, { hosts: part.totalHosts, vms: part.totalVms });
       if (from >= part.totalHosts || part.hosts.id.length === 0) break;
     }
     const same = parts.every((p) => p.version === parts[0]!.version);
@@ -63,13 +68,13 @@ export async function refreshInventory(): Promise<void> {
   store.update((s) => ({ ...s, loading: true }));
   try {
     const firstLoad = !store.get().index;
-    const inventory = await fetchInventory(firstLoad ? FIRST_SCREEN_HOSTS : MAX_PART_HOSTS, (head) => {
-      if (!store.get().index) store.set({ index: buildIndex(head), error: null, loading: true, complete: false });
+    const inventory = await fetchInventory(firstLoad ? FIRST_SCREEN_HOSTS : MAX_PART_HOSTS, (head, total) => {
+      if (!store.get().index) store.set({ index: buildIndex(head), error: null, loading: true, complete: false, expected: total });
     });
     const current = store.get().complete ? store.get().index : null;
     // Events can overtake each other: never go back to an older version.
     if (!current || inventory.version >= current.inventory.version) {
-      store.set({ index: buildIndex(inventory), error: null, loading: false, complete: true });
+      store.set({ index: buildIndex(inventory), error: null, loading: false, complete: true, expected: null });
     } else store.update((s) => ({ ...s, loading: false }));
   } catch (e) {
     store.update((s) => ({ ...s, error: errorText(e), loading: false }));
@@ -92,8 +97,10 @@ export function startInventory(): void {
   ferry.on('inventory:changed', ({ version, hosts, vms }) => {
     const current = store.get().index;
     if (current && version <= current.inventory.version) return;
-    // A patch applies only on top of the version it follows; after a gap, refetch.
-    if (current && hosts && vms && !inFlight) store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
+    // A patch applies only on top of the version it follows; after a gap, refetch. Only the
+    // whole inventory is patched: with the first part alone (the rest failed), the event
+    // fetches it all again instead, so the map does not sit on a part with no error shown.
+    if (current && store.get().complete && hosts && vms && !inFlight) store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
     else void refreshInventory();
   });
   void refreshInventory();

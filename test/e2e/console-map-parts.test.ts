@@ -1,0 +1,94 @@
+// The cluster map loads the inventory in two parts (renderer/src/state/inventory.ts): the
+// first screen's hosts, then the rest. When the rest fails, the map keeps the first part on
+// screen, the toolbar says how much of it is there and why the rest is not, and Retry
+// fetches it again. The failure is made in the page's WebSocket (Playwright routes it and
+// answers the second inventory:part itself, as the transport does when the connection drops).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, runCli, startServe, tempDataDir, type Served } from './harness';
+import type { ClientMessage, ServerMessage } from '../../preload/wire';
+
+// More hosts than the first part asks for (FIRST_SCREEN_HOSTS, 120).
+const HOSTS = 130;
+let served: Served;
+let browser: Browser;
+
+beforeAll(async () => {
+  const dataDir = tempDataDir();
+  const file = path.join(dataDir, 'parts.json');
+  const id = (i: number) => `par-h${String(i + 1).padStart(3, '0')}`;
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'e2e: more hosts than the first part',
+      clock: 1,
+      clusters: [{ id: 'par', name: 'PAR parts' }],
+      hosts: Array.from({ length: HOSTS }, (_, i) => ({
+        id: id(i),
+        cluster: 'par',
+        rack: `par-r${String(Math.floor(i / 10) + 1).padStart(2, '0')}`,
+        cores: 32,
+        memoryMiB: 131072,
+        nicMiBps: 1192,
+      })),
+      vms: Array.from({ length: HOSTS }, (_, i) => ({ id: `vm-${i + 1}`, host: id(i), memoryMiB: 4096, vcpus: 2, wssMiB: 256, dirtyMiBps: 10 })),
+    }),
+  );
+  const load = await runCli(['sim', 'load', file], { dataDir });
+  if (load.code !== 0) throw new Error(`ferry sim load failed: ${load.stderr}`);
+  served = await startServe({ speed: '1', dataDir });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (served) {
+    await served.stop();
+    fs.rmSync(served.dataDir, { recursive: true, force: true });
+  }
+});
+
+describe('cluster map, inventory in parts', () => {
+  it('says the rest failed to load, keeps the first part, and Retry loads the rest', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    let failRest = true;
+    let refused = 0;
+    await page.routeWebSocket(/\/api\?/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((raw) => {
+        const msg = JSON.parse(String(raw)) as ClientMessage;
+        const req = msg.req as { from?: number } | null;
+        if (failRest && msg.type === 'invoke' && msg.channel === 'inventory:part' && (req?.from ?? 0) > 0) {
+          refused++;
+          const answer: ServerMessage = { type: 'result', id: msg.id, envelope: { ok: false, error: { code: 'unavailable', message: 'connection to the Ferry server closed' } } };
+          ws.send(JSON.stringify(answer));
+        } else server.send(raw);
+      });
+    });
+    try {
+      await page.goto(served.url);
+      await page.getByTestId('host-par-h001').waitFor();
+      const partial = page.getByTestId('map-partial');
+      await partial.waitFor();
+      expect(refused).toBe(1);
+      await expect(partial.textContent()).resolves.toBe('Only the first 120 of 130 hosts loaded: connection to the Ferry server closed. Retry');
+      // What arrived stays on the map.
+      expect(await page.getByTestId('host-par-h001').count()).toBe(1);
+      expect(await page.locator('.notice.bad').count()).toBe(0);
+
+      failRest = false;
+      await partial.getByRole('button', { name: 'Retry' }).click();
+      await expect.poll(() => page.locator('.map-count').textContent()).toBe('130 hosts · 130 VMs');
+      expect(await partial.count()).toBe(0);
+      // The last host, in the part that failed before, is on the map now.
+      await page.getByLabel('Search VMs and hosts').fill('par-h130');
+      await page.getByRole('button', { name: /Next/ }).click();
+      await page.getByTestId('host-par-h130').waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 // Accessibility: axe-core audits every view of the console against a real `ferry serve` (the
 // simulated datacenter), in the light and the dark theme, with each view's data on screen: the
 // map, the VMs table with a VM's detail, the migrate dialog, a running migration, History, a
-// migration's report, Events, Hosts, Maintenance with a consolidation plan, and Settings.
+// migration's report, an evacuation's report, Events, Hosts, Maintenance with a consolidation
+// plan, and Settings.
 // No violation of impact "serious" or "critical" may be left; a failure lists, per view and
 // theme, each rule with its count, the first elements and what axe says is wrong with them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,7 @@ let served: Served;
 let browser: Browser;
 let page: Page;
 let reportId: string;
+let evacuationId: string;
 
 beforeAll(async () => {
   // One finished migration for History, the VM's history and the report (virtual clock: instant).
@@ -36,6 +38,10 @@ beforeAll(async () => {
   if (run.code !== 0) throw new Error(`ferry migrate failed: ${run.stderr}`);
   reportId = /^(m-\S+)/.exec(run.stdout)?.[1] ?? '';
   if (!reportId) throw new Error(`no migration id in: ${run.stdout}`);
+  // One finished evacuation for its report page (in the other cluster: the map's views above keep AMS as it is).
+  const evac = await runCli(['evacuate', 'fra-h03', '--json', '--speed', 'virtual'], { dataDir, timeoutMs: 60_000 });
+  if (evac.code !== 0) throw new Error(`ferry evacuate failed: ${evac.stderr}`);
+  evacuationId = (JSON.parse(evac.stdout) as { id: string }).id;
   // Real time: the migration started from the dialog (32 GiB) still runs while Migrations is audited.
   served = await startServe({ dataDir, speed: '1' });
   browser = await launchBrowser();
@@ -152,6 +158,13 @@ describe('accessibility (axe-core)', () => {
     await page.locator(REPORT_READY_SELECTOR).waitFor();
     await audit('report');
 
+    // An evacuation's report: its totals and each VM's move, linked to its migration's report.
+    await go(`#/evacuation/${evacuationId}`);
+    const evacReport = page.getByTestId('evacuation-report');
+    await evacReport.waitFor();
+    await evacReport.locator('tbody tr a').first().waitFor();
+    await audit('evacuation-report');
+
     // Events: the log (the data dir's sim-load and the migrations).
     await go('#/events');
     await page.getByTestId('events-view').waitFor();
@@ -178,7 +191,7 @@ describe('accessibility (axe-core)', () => {
     await page.getByTestId('settings-drivers').locator('li').first().waitFor();
     await audit('settings');
 
-    expect(audited).toHaveLength(11 * THEMES.length);
+    expect(audited).toHaveLength(12 * THEMES.length);
     // The count, not the list, is compared: the message already lists every violation once.
     expect(failures.length, `axe-core found serious or critical violations:\n${failures.join('\n')}`).toBe(0);
   });

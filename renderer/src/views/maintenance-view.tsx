@@ -320,7 +320,15 @@ function EvacuationRow({ e }: { e: EvacuationStatus }) {
           ))}
         </ul>
       )}
-      <div className="bar" aria-label={`${e.done} of ${e.total} moved`}>
+      <div
+        className="bar"
+        role="progressbar"
+        aria-label={`${e.kind === 'return' ? 'Back to' : 'Evacuation of'} ${e.hosts.join(', ')}`}
+        aria-valuemin={0}
+        aria-valuemax={e.total || 1}
+        aria-valuenow={e.total ? e.done : 1}
+        aria-valuetext={`${e.done} of ${e.total} moved`}
+      >
         <i style={{ width: `${pct}%` }} />
       </div>
       {e.differences && e.differences.length > 0 && (

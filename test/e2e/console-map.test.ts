@@ -3,7 +3,7 @@
 // progress, and the result on the map and in history.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshotPath, startServe, type Served } from './harness';
+import { dragTo, launchBrowser, screenshotPath, startServe, type Served } from './harness';
 
 const VIEWPORT = { width: 1440, height: 900 };
 let served: Served;
@@ -62,15 +62,8 @@ describe('cluster map', () => {
       // cache-012 dirties memory at about the rate a 10 GbE link sends it: 25 GbE hosts are
       // green (pre-copy converges), 10 GbE hosts usually amber (hybrid or post-copy); the
       // measured rate jitters, so a 10 GbE host may come out green too.
-      const chip = await page.getByTestId('vm-cache-012').boundingBox();
-      const target = await page.getByTestId('host-ams-h05').boundingBox();
-      if (!chip || !target) throw new Error('chip or host not on screen');
-      await page.mouse.move(chip.x + chip.width / 2, chip.y + chip.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(chip.x + 40, chip.y + 30, { steps: 4 });
-      await page.mouse.move(target.x + target.width / 2, target.y + 70, { steps: 8 });
       // Every destination is coloured with its prediction while dragging.
-      await page.locator('[data-testid="host-ams-h05"][data-verdict]').waitFor();
+      await dragTo(page, 'cache-012', 'ams-h05');
       await expect(page.getByTestId('verdict-ams-h05').textContent()).resolves.toMatch(/ms downtime.*total/);
       expect(['green', 'amber']).toContain(await page.getByTestId('host-ams-h05').getAttribute('data-verdict'));
       expect(await page.getByTestId('host-ams-h07').getAttribute('data-verdict')).toBe('green');
@@ -158,14 +151,7 @@ describe('cluster map', () => {
     const page = await openConsole();
     try {
       // db-005 (32 GiB) takes long enough to cancel on the way.
-      const chip = await page.getByTestId('vm-db-005').boundingBox();
-      const target = await page.getByTestId('host-ams-h04').boundingBox();
-      if (!chip || !target) throw new Error('chip or host not on screen');
-      await page.mouse.move(chip.x + chip.width / 2, chip.y + chip.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(chip.x + 40, chip.y + 30, { steps: 4 });
-      await page.mouse.move(target.x + target.width / 2, target.y + 70, { steps: 8 });
-      await page.locator('[data-testid="host-ams-h04"][data-verdict]').waitFor();
+      await dragTo(page, 'db-005', 'ams-h04');
       await page.mouse.up();
       const dialog = page.getByRole('dialog', { name: 'Migrate db-005' });
       await dialog.waitFor();

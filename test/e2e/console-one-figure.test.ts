@@ -4,7 +4,7 @@
 // `measured`), though the simulated guest's rate moves all the while.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, runCli, startServe, type Served } from './harness';
+import { dragTo, launchBrowser, runCli, startServe, type Served } from './harness';
 import { formatMs } from '../../common/units';
 import type { MigrationRecord } from '../../preload/model';
 
@@ -31,13 +31,7 @@ describe('one prediction per migration', () => {
       // The map is drawn from the first part of the inventory; drag once all of it is in, so the
       // layout does not change under the pointer (on a loaded machine the rest can come mid-drag).
       await expect.poll(() => page.locator('.map-toolbar, body').first().textContent(), { timeout: 20_000 }).not.toContain('loading the rest');
-      const chip = await page.getByTestId('vm-cache-012').boundingBox();
-      const target = await page.getByTestId('host-ams-h07').boundingBox();
-      if (!chip || !target) throw new Error('chip or host not on screen');
-      await page.mouse.move(chip.x + chip.width / 2, chip.y + chip.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(chip.x + 40, chip.y + 30, { steps: 4 });
-      await page.mouse.move(target.x + target.width / 2, target.y + 70, { steps: 8 });
+      await dragTo(page, 'cache-012', 'ams-h07');
       const verdict = page.getByTestId('verdict-ams-h07');
       await verdict.waitFor();
       const [dragDown, dragTotal] = await verdict.locator('.nums strong').allTextContents();

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_FLAGS } from '../../main/server/print';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -110,3 +110,21 @@ export async function serveFixture(name: string, speed: string): Promise<Served>
 
 /** The three-host lab: one host too small for big-db. */
 export const serveSmallLab = (speed: string) => serveFixture('small-lab.json', speed);
+
+/**
+ * Drags VM `vmId`'s chip on the cluster map with the mouse onto host `hostId` (bare ids, as
+ * in the inventory) the way a person does: press on the chip, move a little so the drag
+ * starts, then over the host card's upper part, where its verdict shows. Returns once the
+ * host is coloured with its prediction (data-verdict), the button still held: the caller
+ * looks at the map, then drops with `page.mouse.up()`. Both must be on screen.
+ */
+export async function dragTo(page: Page, vmId: string, hostId: string): Promise<void> {
+  const chip = await page.getByTestId(`vm-${vmId}`).boundingBox();
+  const target = await page.getByTestId(`host-${hostId}`).boundingBox();
+  if (!chip || !target) throw new Error(`${chip ? '' : `VM ${vmId} `}${!chip && !target ? 'and ' : ''}${target ? '' : `host ${hostId} `}not on screen`);
+  await page.mouse.move(chip.x + chip.width / 2, chip.y + chip.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(chip.x + 40, chip.y + 30, { steps: 4 });
+  await page.mouse.move(target.x + target.width / 2, target.y + 70, { steps: 8 });
+  await page.locator(`[data-testid="host-${hostId}"][data-verdict]`).waitFor();
+}

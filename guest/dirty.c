@@ -3,11 +3,16 @@
  *
  * Allocates a working set of W MiB, touches every page of it (so that none of it is a
  * zero page a migration could skip), then dirties it at R MiB/s: one byte written per
- * 4 KiB page, sweeping the working set round and round, paced in 10 ms slices with
- * clock_nanosleep(TIMER_ABSTIME) so that the rate holds on average even when a slice runs
- * late (as it does under TCG and while a migration throttles the vCPU).
+ * 4 KiB page, paced in 10 ms slices with clock_nanosleep(TIMER_ABSTIME) so that the rate
+ * holds on average even when a slice runs late (as it does under TCG and while a
+ * migration throttles the vCPU). Two orders of writing:
+ *  - sweep (the default): the working set in order, round and round, so a pass of the
+ *    migration finds min(W, R t) distinct pages dirty;
+ *  - random: each write to a page drawn uniformly from the working set (xorshift64*), so
+ *    the distinct pages dirty after t seconds approach W (1 - e^{-R t / W}), as the
+ *    prediction model assumes.
  *
- * Usage: ferry-dirty <wss MiB> <rate MiB/s>
+ * Usage: ferry-dirty <wss MiB> <rate MiB/s> [sweep|random]
  * Prints "ferry-dirty: ready wss=W rate=R" once the working set is touched, then a
  * heartbeat line every second ("ferry-dirty: alive n=N pages=P"), so that the serial
  * console shows where the guest runs: after a migration the heartbeats continue in the
@@ -45,9 +50,17 @@ static double parse(const char *s, const char *what) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: ferry-dirty <wss MiB> <rate MiB/s>\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: ferry-dirty <wss MiB> <rate MiB/s> [sweep|random]\n");
     return 2;
+  }
+  int random_order = 0;
+  if (argc == 4) {
+    if (strcmp(argv[3], "random") == 0) random_order = 1;
+    else if (strcmp(argv[3], "sweep") != 0) {
+      fprintf(stderr, "ferry-dirty: bad order '%s' (want sweep or random)\n", argv[3]);
+      return 2;
+    }
   }
   double wss = parse(argv[1], "working set");
   double rate = parse(argv[2], "dirty rate");
@@ -61,7 +74,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < pages; i++) memset(mem + i * PAGE, (int)(i % 251) + 1, 64);
   }
-  printf("ferry-dirty: ready wss=%g rate=%g pages=%zu\n", wss, rate, pages);
+  printf("ferry-dirty: ready wss=%g rate=%g pages=%zu order=%s\n", wss, rate, pages, random_order ? "random" : "sweep");
   fflush(stdout);
 
   /* Pages to write per slice, kept as a fraction so low rates stay exact on average. */
@@ -70,6 +83,7 @@ int main(int argc, char **argv) {
   size_t cursor = 0;
   unsigned long long written = 0, n = 0;
   unsigned char stamp = 1;
+  uint64_t rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)pages;
   struct timespec next, beat;
   clock_gettime(CLOCK_MONOTONIC, &next);
   beat = next;
@@ -80,7 +94,14 @@ int main(int argc, char **argv) {
       size_t k = (size_t)owed;
       owed -= (double)k;
       for (size_t i = 0; i < k; i++) {
-        mem[cursor * PAGE + (cursor * 64) % PAGE] = stamp;
+        size_t page = cursor;
+        if (random_order) {
+          rng ^= rng >> 12;
+          rng ^= rng << 25;
+          rng ^= rng >> 27;
+          page = (size_t)((rng * 0x2545F4914F6CDD1DULL) % pages);
+        }
+        mem[page * PAGE + (page * 64) % PAGE] = stamp;
         if (++cursor == pages) {
           cursor = 0;
           stamp = (unsigned char)(stamp % 254 + 1);

@@ -112,6 +112,12 @@ export interface Workload {
   readMiBps: number;
   /** The lowest and highest dirty rate the driver measured lately, MiB/s, when it measured more than once. */
   dirtyRangeMiBps?: [number, number];
+  /**
+   * Guest memory the source host holds in RAM, MiB, when the driver can tell. The rest was
+   * never written there: no RAM behind it, and the first pass of a migration faults each
+   * such page in just to find it zero (several times slower than sending it, on QEMU).
+   */
+  residentMiB?: number;
 }
 
 export type VmState = 'running' | 'migrating' | 'paused' | 'stopped' | 'lost';

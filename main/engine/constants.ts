@@ -124,8 +124,25 @@ export interface DriverCalibration {
    * the zero-page scan of memory the guest never touched. Added to the total time.
    */
   setupMs: number;
+  /** Setup time per GiB of guest memory (dirty bitmaps, the first sync over all of it). */
+  setupMsPerGiB: number;
+  /** Setup time per GiB of guest memory the source host holds no RAM for (Workload.residentMiB). */
+  setupMsPerNonResidentGiB: number;
   /** Achieved stream rate over the configured cap (max-bandwidth's rate limiter overshoots less than it undershoots). */
   linkEfficiency: number;
+  /**
+   * The fastest the stream goes however high the cap, MiB/s, or null for no such bound:
+   * what the migration thread manages on its CPU (a TCG QEMU here), whatever the NIC.
+   */
+  streamMaxMiBps: number | null;
+  /**
+   * The rate at which the first pass walks guest memory the source holds no RAM for, MiB/s,
+   * or null when it costs nothing. Each such page is faulted in to be read (and found zero):
+   * work on the migration thread, which a capped stream hides in its idle time, so the
+   * first pass takes the longer of its bytes at the link's rate and its bytes at
+   * streamMaxMiBps plus this walk.
+   */
+  nonResidentReadMiBps: number | null;
   /**
    * Rate of the final stop-and-copy, MiB/s, or null to use the link as capped. QEMU sends
    * the last pass with the guest paused at full speed, ignoring max-bandwidth, so it runs
@@ -153,7 +170,11 @@ export interface DriverCalibration {
 /** The round model alone, with no hypervisor's overheads: the default, and the simulator's. */
 export const MODEL_CALIBRATION: DriverCalibration = {
   setupMs: 0,
+  setupMsPerGiB: 0,
+  setupMsPerNonResidentGiB: 0,
   linkEfficiency: 1,
+  streamMaxMiBps: null,
+  nonResidentReadMiBps: null,
   finalCopyMaxMiBps: null,
   switchoverFixedMs: SWITCHOVER_FIXED_MS,
   postcopySwitchFixedMs: POSTCOPY_SWITCH_FIXED_MS,

@@ -79,7 +79,7 @@ export class MigrationEngine {
   /** Watts a freed host saves (the settings'); undefined: estimated from its size. */
   private wattsPerHost: number | undefined;
   /** Each VM's workload as first read for a prediction, held for MEASUREMENT_HOLD_MS. */
-  private readonly measurements = new Map<string, { workload: Workload; at: number }>();
+  private readonly measurements = new Map<string, { workload: Workload; host: string; at: number }>();
 
   constructor(private readonly opts: EngineOptions) {
     this.queue = new FairQueue<Job>({ ...DEFAULT_LIMITS, ...opts.limits });
@@ -133,11 +133,13 @@ export class MigrationEngine {
   private measured(vm: Vm): Vm {
     const now = this.clock();
     const m = this.measurements.get(vm.id);
-    if (m && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
+    // A reading is of the VM on one host: once it has moved, what it holds in RAM there (and
+    // so its first pass) is another figure.
+    if (m && m.host === vm.host && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
     if (this.measurements.size > 50_000) {
       for (const [id, x] of this.measurements) if (now - x.at >= MEASUREMENT_HOLD_MS) this.measurements.delete(id);
     }
-    this.measurements.set(vm.id, { workload: vm.workload, at: now });
+    this.measurements.set(vm.id, { workload: vm.workload, host: vm.host, at: now });
     return vm;
   }
 

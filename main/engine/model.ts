@@ -34,6 +34,8 @@ export interface WorkloadFigures {
   dirtyPagesPerSec: number;
   readWssPages: number;
   readPagesPerSec: number;
+  /** Guest memory with no RAM behind it on the source (never written there), bytes; 0 when unknown. */
+  nonResidentBytes: number;
 }
 
 export function workloadFigures(vm: Vm, dirtyMiBps = vm.workload.dirtyMiBps): WorkloadFigures {
@@ -51,6 +53,7 @@ export function workloadFigures(vm: Vm, dirtyMiBps = vm.workload.dirtyMiBps): Wo
     dirtyPagesPerSec: (dirtyMiBps * MiB) / PAGE_BYTES,
     readWssPages: (Math.min(w.readWssMiB, vm.memoryMiB) * MiB) / PAGE_BYTES,
     readPagesPerSec: (w.readMiBps * MiB) / PAGE_BYTES,
+    nonResidentBytes: w.residentMiB === undefined ? 0 : Math.max(0, memoryBytes - Math.min(w.residentMiB, vm.memoryMiB) * MiB),
   };
 }
 
@@ -94,6 +97,8 @@ export interface PrecopyOptions {
   throttleAtTimeout: boolean;
   /** The engine sees a lost race from the driver's figures (default true; false for QEMU). */
   raceLostVisible?: boolean;
+  /** The first pass takes at least this long, s, whatever the link (the migration thread's own work). */
+  firstPassMinSeconds?: number;
 }
 
 /**
@@ -107,7 +112,7 @@ export function runPrecopy(w: WorkloadFigures, bytesPerSec: number, policy: Poli
   const run: PrecopyRun = { end: 'cap', rounds: 0, elapsedMs: 0, bytes: 0, remainingBytes: w.nonZeroBytes, throttlePct: 0, remainingByRound: [] };
   let send = w.firstPassBytes;
   for (let i = 0; i < MAX_MODEL_ROUNDS; i++) {
-    const seconds = send / bytesPerSec;
+    const seconds = i === 0 ? Math.max(send / bytesPerSec, opts.firstPassMinSeconds ?? 0) : send / bytesPerSec;
     run.elapsedMs += seconds * 1000;
     run.bytes += send;
     run.rounds++;

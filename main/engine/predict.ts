@@ -59,18 +59,42 @@ interface Ctx {
   dirty: number;
   policy: Policy;
   cal: DriverCalibration;
+  /** The first pass takes at least this long, s (see firstPassFloor). */
+  firstPassMinSeconds: number;
 }
 
 export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy: Policy, opts: PredictOptions = {}): Prediction {
   const cal = opts.calibration ?? MODEL_CALIBRATION;
-  const bw = Math.max(1e-6, (opts.bandwidthMiBps ?? linkMiBps(from, to, policy)) * cal.linkEfficiency);
+  const streamMax = cal.streamMaxMiBps ?? Infinity;
+  const bw = Math.max(1e-6, Math.min((opts.bandwidthMiBps ?? linkMiBps(from, to, policy)) * cal.linkEfficiency, streamMax));
   // The last pass ignores the cap: at the slower NIC's rate, at most the measured figure.
-  const finalMiBps = cal.finalCopyMaxMiBps === null ? bw : Math.max(bw, Math.min(from.nicMiBps, to.nicMiBps, cal.finalCopyMaxMiBps));
+  const finalMiBps = cal.finalCopyMaxMiBps === null ? bw : Math.max(bw, Math.min(from.nicMiBps, to.nicMiBps, cal.finalCopyMaxMiBps, streamMax));
   const dirty = opts.dirtyMiBps ?? vm.workload.dirtyMiBps;
-  const ctx: Ctx = { vm, w: workloadFigures(vm, dirty), bw, bps: bw * MiB, finalBps: finalMiBps * MiB, dirty, policy, cal };
+  const w = workloadFigures(vm, dirty);
+  const ctx: Ctx = { vm, w, bw, bps: bw * MiB, finalBps: finalMiBps * MiB, dirty, policy, cal, firstPassMinSeconds: firstPassFloor(w, cal) };
   const p = byStrategy(ctx, strategy);
-  if (cal.setupMs > 0 && p.converges) p.totalMs += cal.setupMs;
+  const walkMs = (ctx.firstPassMinSeconds - w.firstPassBytes / ctx.bps) * 1000;
+  if (walkMs >= 50 && strategy !== 'stop-and-copy') {
+    p.note += `; the first pass also walks ${formatBytes(w.nonResidentBytes)} of guest memory the source holds no RAM for (never written there), about ${formatMs(walkMs)} more`;
+  }
+  const setup = setupMs(w, cal);
+  if (setup > 0 && p.converges) p.totalMs += setup;
   return cal.refine ? cal.refine(from.id, to.id, p) : p;
+}
+
+/** Time before the first page moves: fixed, per GiB of memory, per GiB with no RAM behind it. */
+export function setupMs(w: WorkloadFigures, cal: DriverCalibration): number {
+  return cal.setupMs + (cal.setupMsPerGiB * w.memoryBytes + cal.setupMsPerNonResidentGiB * w.nonResidentBytes) / 2 ** 30;
+}
+
+/**
+ * The first pass's own work, s, which no cap shortens: its bytes at the stream's top rate
+ * plus the walk of memory the source holds no RAM for. Zero when the calibration has neither.
+ */
+function firstPassFloor(w: WorkloadFigures, cal: DriverCalibration): number {
+  const walk = cal.nonResidentReadMiBps && w.nonResidentBytes > 0 ? w.nonResidentBytes / (cal.nonResidentReadMiBps * MiB) : 0;
+  const send = cal.streamMaxMiBps ? w.firstPassBytes / (cal.streamMaxMiBps * MiB) : 0;
+  return walk > 0 ? send + walk : 0;
 }
 
 function byStrategy(ctx: Ctx, strategy: Strategy): Prediction {
@@ -146,7 +170,7 @@ function stopAndCopy(ctx: Ctx): Prediction {
 function precopy(ctx: Ctx): Prediction {
   const { policy } = ctx;
   const throttleAtTimeout = policy.timeoutAction === 'throttle';
-  const run = runPrecopy(ctx.w, ctx.bps, policy, { stopOnStall: false, autoConverge: policy.autoConverge, throttleAtTimeout, raceLostVisible: ctx.cal.raceLostVisible });
+  const run = runPrecopy(ctx.w, ctx.bps, policy, { stopOnStall: false, autoConverge: policy.autoConverge, throttleAtTimeout, raceLostVisible: ctx.cal.raceLostVisible, firstPassMinSeconds: ctx.firstPassMinSeconds });
   if (run.end === 'converged') return converged(ctx, 'precopy', run);
   // Not converging: the engine keeps copying until its timeout, then gives up.
   // Pre-copy keeps the link busy all along, so the bytes are the link's rate times that.
@@ -193,7 +217,7 @@ function converged(ctx: Ctx, strategy: Strategy, run: PrecopyRun): Prediction {
 
 /** Post-copy: QEMU needs one pre-copy pass before post-copy can start; then switch. */
 function postcopy(ctx: Ctx): Prediction {
-  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { maxPasses: 1, stopOnStall: false, autoConverge: false, throttleAtTimeout: false });
+  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { maxPasses: 1, stopOnStall: false, autoConverge: false, throttleAtTimeout: false, firstPassMinSeconds: ctx.firstPassMinSeconds });
   if (run.end === 'converged') return converged(ctx, 'postcopy', run);
   if (run.end === 'timeout' && timeoutDecision(ctx.policy, 'postcopy', 'precopy') !== 'postcopy') {
     return {
@@ -211,7 +235,7 @@ function postcopy(ctx: Ctx): Prediction {
 
 /** Hybrid: pre-copy while it converges; post-copy once remaining stops shrinking or time runs out. */
 function hybrid(ctx: Ctx): Prediction {
-  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { stopOnStall: true, autoConverge: false, throttleAtTimeout: false, raceLostVisible: ctx.cal.raceLostVisible });
+  const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { stopOnStall: true, autoConverge: false, throttleAtTimeout: false, raceLostVisible: ctx.cal.raceLostVisible, firstPassMinSeconds: ctx.firstPassMinSeconds });
   if (run.end === 'converged') return converged(ctx, 'hybrid', run);
   const why = run.end === 'timeout' ? 'until the timeout' : 'until remaining stops shrinking';
   return switched(ctx, 'hybrid', run, `${plural(run.rounds, 'pre-copy round')} ${why}`);

@@ -19,7 +19,11 @@ import type { DriverCalibration } from '../engine/driver';
  */
 export const QEMU_CALIBRATION: DriverCalibration = {
   setupMs: 350,
+  setupMsPerGiB: 0,
+  setupMsPerNonResidentGiB: 0,
   linkEfficiency: 0.9,
+  streamMaxMiBps: null,
+  nonResidentReadMiBps: null,
   finalCopyMaxMiBps: 2000,
   switchoverFixedMs: 20,
   postcopySwitchFixedMs: 30,

@@ -3,7 +3,7 @@
 // HostDriver interface as `sim`; the engine does not know which one it talks to.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type { DriverFactory, DriverInventory, DriverMigration, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
+import type { DriverCalibration, DriverFactory, DriverInventory, DriverMigration, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
 import type { Cluster, DriverHealth, Host, Vm } from '../../preload/model';
 import { pidAlive } from '../pid';
 import { QEMU_CALIBRATION } from './calibration';
@@ -21,6 +21,8 @@ export interface QemuDriverOptions {
   pollMs?: number;
   /** The placement of a lab VM changed (migration ended, VM lost): refresh views. */
   onChange?: () => void;
+  /** Instead of QEMU_CALIBRATION: the calibration bench predicts held-out workloads with the one it fitted in the same run. */
+  calibration?: DriverCalibration;
 }
 
 /** A migration found running in QEMU when this driver started (left by a Ferry that stopped). */
@@ -37,7 +39,7 @@ const GUEST_BASE_MiB = 40;
 export class QemuDriver implements HostDriver {
   readonly kind = 'qemu';
   readonly label = 'QEMU lab';
-  readonly calibration = QEMU_CALIBRATION;
+  readonly calibration: DriverCalibration;
   /** QEMU migrates on without us; a restarted console adopts what it finds (recover()). */
   readonly migrationsOutliveFerry = true;
   private readonly runner: HostRunner;
@@ -47,6 +49,7 @@ export class QemuDriver implements HostDriver {
 
   constructor(private readonly opts: QemuDriverOptions) {
     this.runner = opts.runner ?? labRunner(opts.dataDir);
+    this.calibration = opts.calibration ?? QEMU_CALIBRATION;
     this.pollMs = opts.pollMs ?? 150;
   }
 
@@ -96,6 +99,7 @@ export class QemuDriver implements HostDriver {
     const vms: Vm[] = s.vms.map((v) => {
       const running = this.runner.isRunning(v.proc);
       const touched = Math.min(v.memoryMiB, v.wssMiB + GUEST_BASE_MiB);
+      const resident = running ? this.runner.residentMiB(v.proc, v.memoryMiB) : null;
       return {
         id: v.id, name: v.name, host: v.host, memoryMiB: v.memoryMiB, vcpus: v.vcpus,
         state: v.lost ? 'lost' : !running ? 'stopped' : migrating.has(v.id) ? 'migrating' : 'running',
@@ -104,6 +108,7 @@ export class QemuDriver implements HostDriver {
         workload: {
           zeroFraction: Math.max(0, 1 - touched / v.memoryMiB), wssMiB: v.wssMiB, dirtyMiBps: v.dirtyMiBps,
           readWssMiB: v.wssMiB, readMiBps: v.dirtyMiBps,
+          ...(resident !== null ? { residentMiB: Math.round(resident) } : {}),
         },
       };
     });

@@ -61,6 +61,8 @@ export const vmSpecSchema = z
     wss: z.number().min(0).default(64),
     rate: z.number().min(0).max(100_000).default(20),
     vcpus: z.number().int().min(1).max(8).default(1),
+    /** How the guest writes its working set: in order (sweep, the default) or at random pages. */
+    order: z.enum(['sweep', 'random']).optional(),
     host: z.string().optional(),
   })
   .strict()
@@ -74,7 +76,7 @@ export const labFileSchema = z
   })
   .strict();
 
-/** "web:mem=512,wss=128,rate=50[,vcpus=1][,host=lab-h2]" */
+/** "web:mem=512,wss=128,rate=50[,vcpus=1][,order=random][,host=lab-h2]" */
 export function parseVmSpec(text: string): VmSpec {
   const [name, rest = ''] = text.split(/:(.*)/s, 2) as [string, string?];
   const raw: Record<string, unknown> = { name };
@@ -82,8 +84,9 @@ export function parseVmSpec(text: string): VmSpec {
     const [k, v] = part.split('=', 2);
     if (!k || v === undefined || v === '') throw new Error(`--vm ${text}: "${part}" is not key=value`);
     const key = k.trim();
-    raw[key] = key === 'host' ? v.trim() : Number(v);
-    if (key !== 'host' && !Number.isFinite(raw[key])) throw new Error(`--vm ${text}: ${key} must be a number`);
+    const words = key === 'host' || key === 'order';
+    raw[key] = words ? v.trim() : Number(v);
+    if (!words && !Number.isFinite(raw[key])) throw new Error(`--vm ${text}: ${key} must be a number`);
   }
   const res = vmSpecSchema.safeParse(raw);
   if (!res.success) {
@@ -120,6 +123,8 @@ export interface GuestArgs {
   vcpus: number;
   wssMiB: number;
   dirtyMiBps: number;
+  /** Write order of the guest's dirtier (default sweep). */
+  order?: 'sweep' | 'random';
   kernel: string;
   initrd: string;
 }
@@ -140,7 +145,7 @@ export function qemuArgs(g: GuestArgs, where: { qmp: string; mon: string; serial
     '-smp', String(g.vcpus),
     '-kernel', g.kernel,
     '-initrd', g.initrd,
-    '-append', `console=ttyS0 quiet panic=-1 ferry.name=${g.name} ferry.wss=${g.wssMiB} ferry.rate=${g.dirtyMiBps}`,
+    '-append', `console=ttyS0 quiet panic=-1 ferry.name=${g.name} ferry.wss=${g.wssMiB} ferry.rate=${g.dirtyMiBps} ferry.order=${g.order ?? 'sweep'}`,
     '-display', 'none',
     '-serial', `file:${where.serial}`,
     // Two monitors: QMP serves one client per socket, and a migration holds the first.

@@ -25,6 +25,8 @@ export interface LabVm {
   vcpus: number;
   wssMiB: number;
   dirtyMiBps: number;
+  /** Write order of the guest's dirtier (absent in labs made before it existed: sweep). */
+  order?: 'sweep' | 'random';
   /** The QEMU process the guest lives in now. */
   proc: QemuProc;
   /** Control socket (migration) and a second monitor for queries (QMP serves one client per socket). */

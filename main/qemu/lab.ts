@@ -87,10 +87,10 @@ function startVm(state: LabState, runner: HostRunner, spec: VmSpec, hostId: stri
   const dir = runner.hostDir(hostId);
   const sock = socketDir(dir);
   const where = { qmp: path.join(sock, `${spec.name}.g0.qmp`), mon: path.join(sock, `${spec.name}.g0.mon`), serial: path.join(dir, `${spec.name}.serial`) };
-  const g = { vmId: spec.name, name: spec.name, memoryMiB: spec.mem, vcpus: spec.vcpus, wssMiB: spec.wss, dirtyMiBps: spec.rate, kernel: state.kernel, initrd: state.initrd };
+  const g = { vmId: spec.name, name: spec.name, memoryMiB: spec.mem, vcpus: spec.vcpus, wssMiB: spec.wss, dirtyMiBps: spec.rate, order: spec.order, kernel: state.kernel, initrd: state.initrd };
   for (const f of [where.qmp, where.mon, where.serial]) fs.rmSync(f, { force: true });
   const proc = runner.startQemu(hostId, spec.name, qemuArgs(g, where, false), where.qmp);
-  const vm: LabVm = { id: spec.name, name: spec.name, host: hostId, memoryMiB: spec.mem, vcpus: spec.vcpus, wssMiB: spec.wss, dirtyMiBps: spec.rate, proc, ...where, generation: 0 };
+  const vm: LabVm = { id: spec.name, name: spec.name, host: hostId, memoryMiB: spec.mem, vcpus: spec.vcpus, wssMiB: spec.wss, dirtyMiBps: spec.rate, order: spec.order, proc, ...where, generation: 0 };
   state.vms.push(vm);
   return vm;
 }
@@ -157,6 +157,18 @@ export async function labAddVm(dataDir: string, spec: VmSpec, opts: { runner?: H
     throw e;
   }
   return vm;
+}
+
+/** Stops one guest and forgets it (not while it migrates). */
+export async function labRemoveVm(dataDir: string, vmId: string, runner: HostRunner = labRunner(dataDir)): Promise<void> {
+  const s = readLab(dataDir);
+  const vm = s?.vms.find((v) => v.id === vmId);
+  if (!s || !vm) throw new Error(`the lab has no VM ${vmId}`);
+  if (s.migrations.some((m) => m.vmId === vmId)) throw new Error(`${vmId} is migrating; cancel the migration first`);
+  await runner.stop(vm.proc, 2000);
+  updateLab(dataDir, (st) => {
+    st.vms = st.vms.filter((v) => v.id !== vmId);
+  });
 }
 
 function leastLoaded(s: LabState): string {

@@ -160,7 +160,7 @@ export class QemuMigration implements DriverMigration {
     const sock = socketDir(runner.hostDir(to.id));
     const where = { qmp: path.join(sock, `${vm.name}.g${gen}.qmp`), mon: path.join(sock, `${vm.name}.g${gen}.mon`), serial: path.join(runner.hostDir(to.id), `${vm.name}.serial`) };
     const state = readLab(this.ctx.dataDir)!;
-    const guest = { vmId: vm.id, name: vm.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, wssMiB: vm.wssMiB, dirtyMiBps: vm.dirtyMiBps, kernel: state.kernel, initrd: state.initrd };
+    const guest = { vmId: vm.id, name: vm.name, memoryMiB: vm.memoryMiB, vcpus: vm.vcpus, wssMiB: vm.wssMiB, dirtyMiBps: vm.dirtyMiBps, order: vm.order, kernel: state.kernel, initrd: state.initrd };
     const port = await runner.freePort(to);
     runner.prepareHost(to);
     const dest = runner.startQemu(to.id, `${vm.name}.g${gen}`, qemuArgs(guest, where, true), where.qmp);

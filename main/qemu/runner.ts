@@ -47,6 +47,12 @@ export interface HostRunner {
   /** The URI the destination listens on and the source connects to. */
   migrationUri(host: RunnerHost, port: number): string;
   readText(file: string): string;
+  /**
+   * Guest memory the host holds in RAM for a running QEMU, MiB, or null when it cannot
+   * tell. A page the guest never wrote on this host has no RAM behind it; the migration's
+   * first pass faults each such page in to read it (a measured cost: QEMU_CALIBRATION).
+   */
+  residentMiB(p: QemuProc, guestMiB: number): number | null;
 }
 
 function cmdline(pid: number): string {
@@ -117,6 +123,17 @@ export class LocalRunner implements HostRunner {
     while (this.isRunning(p) && Date.now() < hard) await new Promise((r) => setTimeout(r, 20));
   }
 
+  residentMiB(p: QemuProc, guestMiB: number): number | null {
+    if (!this.isRunning(p)) return null;
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${p.pid}/smaps`, 'utf8');
+    } catch {
+      return null;
+    }
+    return guestRamRssMiB(text, guestMiB);
+  }
+
   kill(p: QemuProc): void {
     if (!this.isRunning(p)) return;
     try {
@@ -159,4 +176,35 @@ function portFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * The resident size of the guest's RAM in a QEMU process's /proc/<pid>/smaps: the largest
+ * anonymous mapping at least as large as the guest's memory (QEMU maps guest RAM in one
+ * piece, aligned, so it may be slightly larger). Null when there is none.
+ */
+export function guestRamRssMiB(smaps: string, guestMiB: number): number | null {
+  let best: { sizeKiB: number; rssKiB: number } | null = null;
+  let cur: { anon: boolean; sizeKiB: number; rssKiB: number } | null = null;
+  const close = () => {
+    if (cur && cur.anon && cur.sizeKiB >= guestMiB * 1024 && (!best || cur.sizeKiB > best.sizeKiB)) best = { sizeKiB: cur.sizeKiB, rssKiB: cur.rssKiB };
+  };
+  for (const line of smaps.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+\s+\S+\s+\S+\s+\S+\s+\d+\s*(.*)$/.exec(line);
+    if (head) {
+      close();
+      const name = head[1]!.trim();
+      cur = { anon: name === '', sizeKiB: 0, rssKiB: 0 };
+      continue;
+    }
+    if (!cur) continue;
+    const kv = /^(Size|Rss):\s+(\d+) kB/.exec(line);
+    if (kv) {
+      if (kv[1] === 'Size') cur.sizeKiB = Number(kv[2]);
+      else cur.rssKiB = Number(kv[2]);
+    }
+  }
+  close();
+  const found = best as { sizeKiB: number; rssKiB: number } | null;
+  return found ? Math.min(guestMiB, found.rssKiB / 1024) : null;
 }

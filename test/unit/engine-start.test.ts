@@ -106,4 +106,18 @@ describe('one measurement per migration', () => {
     const later = engine.predict('v1', 'b', drag.strategy);
     expect(later.predicted.totalMs).toBeGreaterThan(drag.totalMs);
   });
+
+  it('measures again once the VM has moved: a reading is of the VM on one host', () => {
+    let now = 1_000_000;
+    const driver = new FakeDriver([host('a'), host('b', { memoryMiB: 64_000 }), host('c', { memoryMiB: 64_000 })], [vm('v1', 'a', { memoryMiB: 8192 }, { dirtyMiBps: 100, wssMiB: 2048 })]);
+    const engine = new MigrationEngine({ drivers: [driver], recorder: new MemoryRecorder(), startedBy: 'ops', clock: () => now });
+    const before = engine.predict('v1', 'c', 'precopy');
+    // Within the hold the VM lands on b, where it writes faster.
+    driver.vms[0]!.host = 'b';
+    driver.vms[0]!.workload.dirtyMiBps = 300;
+    now += 1_000;
+    const after = engine.predict('v1', 'c', 'precopy');
+    expect(after.from).toBe('b');
+    expect(after.predicted.totalMs).toBeGreaterThan(before.predicted.totalMs);
+  });
 });

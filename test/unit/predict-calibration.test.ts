@@ -19,7 +19,10 @@ const guest = (wssMiB: number, dirtyMiBps: number) => vm('g', 'q1', { memoryMiB:
 
 describe('predict: per-driver calibration', () => {
   it('the simulator has no overheads: identity calibration', () => {
-    expect(SIM_CALIBRATION).toEqual({ setupMs: 0, linkEfficiency: 1, finalCopyMaxMiBps: null, switchoverFixedMs: SWITCHOVER_FIXED_MS, postcopySwitchFixedMs: POSTCOPY_SWITCH_FIXED_MS, raceLostVisible: true });
+    expect(SIM_CALIBRATION).toEqual({
+      setupMs: 0, setupMsPerGiB: 0, setupMsPerNonResidentGiB: 0, linkEfficiency: 1, streamMaxMiBps: null, nonResidentReadMiBps: null,
+      finalCopyMaxMiBps: null, switchoverFixedMs: SWITCHOVER_FIXED_MS, postcopySwitchFixedMs: POSTCOPY_SWITCH_FIXED_MS, raceLostVisible: true,
+    });
     const p = predict(guest(128, 20), sim1, sim2, 'precopy', policy({ bandwidthMiBps: 200 }));
     expect(p.bandwidthMiBps).toBe(200);
   });
@@ -65,5 +68,35 @@ describe('predict: per-driver calibration', () => {
     expect(p.bandwidthMiBps).toBe(200);
     expect(q.bandwidthMiBps).toBeCloseTo(200 * QEMU_CALIBRATION.linkEfficiency);
     expect(q.totalMs).toBeGreaterThan(p.totalMs + QEMU_CALIBRATION.setupMs - 1);
+  });
+
+  it('memory the source holds no RAM for lengthens the first pass when the stream is CPU-bound, not under a low cap', () => {
+    const cal = { ...QEMU_CALIBRATION, streamMaxMiBps: 400, nonResidentReadMiBps: 200, setupMsPerGiB: 200, setupMsPerNonResidentGiB: 800 };
+    const resident = vm('g', 'q1', { memoryMiB: 1024 }, { wssMiB: 128, dirtyMiBps: 10, zeroFraction: 0.8, residentMiB: 1024 });
+    const fresh = vm('g', 'q1', { memoryMiB: 1024 }, { wssMiB: 128, dirtyMiBps: 10, zeroFraction: 0.8, residentMiB: 224 });
+    const uncapped = policy({ bandwidthMiBps: null });
+    const a = predict(resident, q1, q2, 'precopy', uncapped, { calibration: cal });
+    const b = predict(fresh, q1, q2, 'precopy', uncapped, { calibration: cal });
+    // No cap: the stream runs at its top rate, not at the nominal 1000 MiB/s NIC.
+    expect(a.bandwidthMiBps).toBe(400);
+    // 800 MiB walked at 200 MiB/s (4 s) plus 0.8 GiB x 800 ms of setup: about 4.6 s more.
+    expect(b.totalMs - a.totalMs).toBeGreaterThan(4000);
+    expect(b.totalMs - a.totalMs).toBeLessThan(5500);
+    expect(b.note).toMatch(/walks 800 MiB of guest memory the source holds no RAM for/);
+    expect(a.note).not.toMatch(/walks/);
+    // Under a 20 MiB/s cap the first pass is link-bound: the walk hides in the limiter's idle time.
+    const slow = policy({ bandwidthMiBps: 20 });
+    const c = predict(resident, q1, q2, 'precopy', slow, { calibration: cal });
+    const d = predict(fresh, q1, q2, 'precopy', slow, { calibration: cal });
+    expect(d.totalMs - c.totalMs).toBeLessThan(1000);
+  });
+
+  it('setup grows with guest memory', () => {
+    const cal = { ...QEMU_CALIBRATION, setupMs: 10, setupMsPerGiB: 200, setupMsPerNonResidentGiB: 0 };
+    const g = (memoryMiB: number) => vm('g', 'q1', { memoryMiB }, { wssMiB: 16, dirtyMiBps: 0, zeroFraction: 0.9 });
+    const small = predict(g(512), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }), { calibration: cal });
+    const big = predict(g(2048), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }), { calibration: cal });
+    // 1.5 GiB more memory: 300 ms more setup, plus the zero-page headers of the first pass.
+    expect(big.totalMs - small.totalMs).toBeGreaterThan(300);
   });
 });

@@ -179,22 +179,22 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /**
- * The resident size of the guest's RAM in a QEMU process's /proc/<pid>/smaps: the largest
- * anonymous mapping at least as large as the guest's memory (QEMU maps guest RAM in one
- * piece, aligned, so it may be slightly larger). Null when there is none.
+ * The resident size of the guest's RAM in a QEMU process's /proc/<pid>/smaps: the smallest
+ * private read-write anonymous mapping at least as large as the guest's memory (QEMU maps
+ * guest RAM in one piece, maybe slightly larger; TCG's code buffer is larger still, 1 GiB
+ * here, but executable). Null when there is none.
  */
 export function guestRamRssMiB(smaps: string, guestMiB: number): number | null {
   let best: { sizeKiB: number; rssKiB: number } | null = null;
   let cur: { anon: boolean; sizeKiB: number; rssKiB: number } | null = null;
   const close = () => {
-    if (cur && cur.anon && cur.sizeKiB >= guestMiB * 1024 && (!best || cur.sizeKiB > best.sizeKiB)) best = { sizeKiB: cur.sizeKiB, rssKiB: cur.rssKiB };
+    if (cur && cur.anon && cur.sizeKiB >= guestMiB * 1024 && (!best || cur.sizeKiB < best.sizeKiB)) best = { sizeKiB: cur.sizeKiB, rssKiB: cur.rssKiB };
   };
   for (const line of smaps.split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+\s+\S+\s+\S+\s+\S+\s+\d+\s*(.*)$/.exec(line);
+    const head = /^[0-9a-f]+-[0-9a-f]+\s+(\S+)\s+\S+\s+\S+\s+\d+\s*(.*)$/.exec(line);
     if (head) {
       close();
-      const name = head[1]!.trim();
-      cur = { anon: name === '', sizeKiB: 0, rssKiB: 0 };
+      cur = { anon: head[1] === 'rw-p' && head[2]!.trim() === '', sizeKiB: 0, rssKiB: 0 };
       continue;
     }
     if (!cur) continue;

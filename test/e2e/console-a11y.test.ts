@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { REPORT_READY_SELECTOR } from '../../common/report-ready';
-import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
+import { launchBrowser, runCli, screenshot, startServe, tempDataDir, type Served } from './harness';
 
 const AXE = require.resolve('axe-core/axe.min.js');
 const THEMES = ['light', 'dark'] as const;
@@ -95,7 +95,7 @@ async function audit(view: string): Promise<void> {
       const r = await axe.run(document, { resultTypes: ['violations'] });
       return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
     });
-    await page.screenshot({ path: screenshotPath(`a11y-${view}-${theme}.png`) });
+    await screenshot(page, `a11y-${view}-${theme}.png`);
     audited.push(`${view}/${theme}`);
     const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
     if (bad.length) failures.push(`${view}, ${theme} theme:\n${describeViolations(bad)}`);

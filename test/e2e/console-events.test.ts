@@ -4,7 +4,7 @@
 // acknowledgement is in the log), and the log is searched.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, runCli, screenshotPath, serveSmallLab, type Served } from './harness';
+import { launchBrowser, runCli, screenshot, serveSmallLab, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
@@ -48,7 +48,7 @@ describe('Events view', () => {
       const engineRow = page.getByTestId('events-row').filter({ hasText: 'migration completed' });
       await expect.poll(() => engineRow.count()).toBe(1);
       expect(await engineRow.textContent()).toContain('small-web lab-h1 → lab-h2, stop-and-copy, paused 1.');
-      await page.screenshot({ path: screenshotPath('events.png') });
+      await screenshot(page, 'events.png');
 
       await alarm.getByTestId('alarm-ack').click();
       await expect.poll(() => page.getByTestId('nav-events-badge').count()).toBe(0);
@@ -67,7 +67,7 @@ describe('Events view', () => {
       // The acknowledged alarm is kept, with who and when.
       await page.getByRole('button', { name: /Show acknowledged \(1\)/ }).click();
       await expect.poll(() => page.getByTestId('alarm-downtime-exceeded').textContent()).toMatch(/Acknowledged by .+ at \d{4}-/);
-      await page.screenshot({ path: screenshotPath('events-acknowledged.png') });
+      await screenshot(page, 'events-acknowledged.png');
     } finally {
       await page.close();
     }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir, type Served } from './harness';
+import { launchBrowser, runCli, screenshot, startServe, tempDataDir, type Served } from './harness';
 import { Store } from '../../main/store/store';
 import { SUMMARY_LIMITS } from '../../main/store/stats';
 import { record } from '../unit/store.test-record';
@@ -51,7 +51,7 @@ describe('history', () => {
       const err = page.locator('.chart-panel', { hasText: 'Prediction error per day' });
       await expect.poll(async () => (await err.locator('.recharts-cartesian-axis-tick-value').allTextContents()).some((t) => / %$/.test(t))).toBe(true);
       await page.waitForTimeout(300);
-      await page.screenshot({ path: screenshotPath('history.png') });
+      await screenshot(page, 'history.png');
       // Five migrations: exact percentiles, no "≈" and no tooltip saying approximate.
       await expect(page.getByTestId('history-summary').textContent()).resolves.not.toContain('≈');
       expect(await page.locator('[data-approximate]').count()).toBe(0);
@@ -108,7 +108,7 @@ describe('history', () => {
       expect(await page.getByTestId('report-timeline').locator('li').count()).toBeGreaterThan(1);
       await expect.poll(() => report.locator('.report-chart .recharts-wrapper').count()).toBeGreaterThanOrEqual(2);
       await page.waitForTimeout(300);
-      await page.screenshot({ path: screenshotPath('report.png') });
+      await screenshot(page, 'report.png');
       // Export PDF: printed by the console's host (here ferry serve's headless Chromium).
       const [pdf] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.getByTestId('export-pdf').click()]);
       expect(pdf.suggestedFilename()).toMatch(/^ferry-report-m-.*\.pdf$/);
@@ -159,7 +159,7 @@ describe('reports of records that did not go as usual', () => {
       await expect(page.getByTestId('report-outcome').textContent()).resolves.toBe('Outcome: cancelled by root; app-008 stays on ams-h07');
       await expect(page.getByTestId('report-no-samples').textContent()).resolves.toBe('No samples: it ended before the first pass.');
       expect(await page.locator('.report-chart .recharts-wrapper').count()).toBe(0);
-      await page.screenshot({ path: screenshotPath('report-cancelled.png') });
+      await screenshot(page, 'report-cancelled.png');
 
       await page.goto(`${dir.url}#/report/m-post`);
       await expect.poll(() => page.getByTestId('report-pva').textContent()).toMatch(/Rounds1 pre-copy round \+ 1 post-copy pass1 post-copy pass/);
@@ -199,7 +199,7 @@ describe('history beyond the exact limit', () => {
       const approx = page.locator('[data-approximate]');
       expect(await approx.count()).toBe(3);
       await expect(approx.first().getAttribute('title')).resolves.toMatch(/within ±5 %/);
-      await page.screenshot({ path: screenshotPath('history-approximate.png'), clip: { x: 0, y: 0, width: 1440, height: 320 } });
+      await screenshot(page, 'history-approximate.png', { clip: { x: 0, y: 0, width: 1440, height: 320 } });
     } finally {
       await page.close();
     }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, screenshotPath, serveSmallLab, type Served } from './harness';
+import { launchBrowser, screenshot, serveSmallLab, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
@@ -54,7 +54,7 @@ describe('Hosts view', () => {
       await page.getByTestId('host-test').click();
       await expect.poll(() => page.getByTestId('host-test-error').textContent()).toMatch(/refused the connection: libvirtd is not listening there/);
       expect(await page.getByTestId('host-add').isDisabled()).toBe(true);
-      await page.screenshot({ path: screenshotPath('hosts-view.png') });
+      await screenshot(page, 'hosts-view.png');
       expect(fs.existsSync(path.join(served.dataDir, 'libvirt-hosts.json'))).toBe(false);
     } finally {
       await page.close();

@@ -2,7 +2,7 @@
 // the simulated datacenter, watch it finish, and see the host in maintenance on the map.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, screenshotPath, serveFixture, serveSmallLab, type Served } from './harness';
+import { launchBrowser, screenshot, serveFixture, serveSmallLab, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
@@ -35,7 +35,7 @@ describe('maintenance view', () => {
       await expect(page.locator('.gantt-row[data-vm="small-web"]').count()).resolves.toBe(1);
       await expect(page.getByTestId('maint-order').textContent()).resolves.toMatch(/Order: .*ends in.*keep 10 % of their memory free/);
       await expect(plan.locator('.stat').first().textContent()).resolves.toMatch(/Moves\s*2/);
-      await page.screenshot({ path: screenshotPath('maintenance-plan.png') });
+      await screenshot(page, 'maintenance-plan.png');
 
       await page.getByRole('button', { name: 'Evacuate now' }).click();
       await page.getByTestId('evac-completed').waitFor({ timeout: 60_000 });
@@ -44,7 +44,7 @@ describe('maintenance view', () => {
       await page.getByTestId('maint-host-lab-h1').filter({ hasText: '0 VMs' }).waitFor();
       await expect(page.getByTestId('maint-host-lab-h1').textContent()).resolves.toMatch(/0 VMs.*maintenance.*Leave/);
       expect(await page.getByRole('button', { name: 'Leave maintenance on lab-h1' }).count()).toBe(1);
-      await page.screenshot({ path: screenshotPath('maintenance-done.png') });
+      await screenshot(page, 'maintenance-done.png');
 
       await page.getByTestId('nav-map').click();
       await expect(page.getByTestId('host-lab-h1').textContent()).resolves.toMatch(/maintenance/);
@@ -56,7 +56,7 @@ describe('maintenance view', () => {
       const home = page.getByTestId('maint-home');
       await home.waitFor();
       await expect(home.textContent()).resolves.toMatch(/Bring them home to lab-h1\?.*2 of the VMs/);
-      await page.screenshot({ path: screenshotPath('maintenance-bring-home.png') });
+      await screenshot(page, 'maintenance-bring-home.png');
       await page.getByTestId('maint-bring-home').click();
       await page.locator('[data-testid="evac-completed"]', { hasText: 'Back to lab-h1' }).waitFor({ timeout: 60_000 });
       await page.getByTestId('maint-host-lab-h1').filter({ hasText: '2 VMs' }).waitFor();
@@ -85,7 +85,7 @@ describe('maintenance view', () => {
       const pending = page.getByTestId('schedule-pending');
       await pending.waitFor();
       await expect(pending.textContent()).resolves.toMatch(/lab-h3.*pending.*\d+ moves?,/);
-      await page.screenshot({ path: screenshotPath('maintenance-scheduled.png') });
+      await screenshot(page, 'maintenance-scheduled.png');
       await page.getByTestId('schedule-done').waitFor({ timeout: 60_000 });
       const evac = page.locator('[data-testid^="evac-"]', { hasText: 'lab-h3' }).first();
       await expect.poll(() => evac.getAttribute('data-testid'), { timeout: 60_000 }).toMatch(/evac-(completed|partial)/);
@@ -94,7 +94,7 @@ describe('maintenance view', () => {
       await report.waitFor();
       await expect.poll(() => report.locator('tbody tr').count()).toBeGreaterThan(0);
       await expect(report.locator('tbody tr').first().textContent()).resolves.toMatch(/lab-h\d.*completed/);
-      await page.screenshot({ path: screenshotPath('maintenance-schedule-report.png') });
+      await screenshot(page, 'maintenance-schedule-report.png');
       // The evacuation's own report: per VM, totals, predicted against actual; CSV to download.
       await evac.getByTestId('evac-report-link').click();
       const full = page.getByTestId('evacuation-report');
@@ -105,7 +105,7 @@ describe('maintenance view', () => {
       const text = await (await import('node:fs')).promises.readFile((await csv.path())!, 'utf8');
       expect(text.split('\r\n')[0]).toBe('vm,from,to,strategy,outcome,predicted_downtime_ms,downtime_ms,predicted_total_ms,total_ms,reason,migration_ids');
       expect(text).toMatch(/\r\n[^,]+,lab-h3,lab-h\d,\w+,completed,/);
-      await page.screenshot({ path: screenshotPath('evacuation-report.png') });
+      await screenshot(page, 'evacuation-report.png');
       await full.locator('tbody tr a').first().click();
       await page.getByTestId('report-view').waitFor();
     } finally {
@@ -135,7 +135,7 @@ describe('maintenance view', () => {
       await expect(row.locator('.evac-log').textContent()).resolves.toMatch(/paused by \S+: 6 queued moves wait, 2 running go on/);
       // The two running finish; the six held stay queued.
       await row.getByTestId('evac-time').filter({ hasText: '2 of 8 moved' }).waitFor({ timeout: 60_000 });
-      await page.screenshot({ path: screenshotPath('maintenance-paused.png') });
+      await screenshot(page, 'maintenance-paused.png');
       await row.getByRole('button', { name: 'Resume' }).click();
       await row.getByTestId('evac-time').filter({ hasText: /to go \(predicted now/ }).waitFor();
       await row.getByRole('button', { name: 'Cancel…' }).click();
@@ -146,7 +146,7 @@ describe('maintenance view', () => {
       expect(text.match(/the evacuation was cancelled before it moved/g)).toHaveLength(4);
       // Every move has ended: nothing is left counted as active.
       await expect.poll(() => page.getByTestId('nav-migrations').locator('.count').count(), { timeout: 10_000 }).toBe(0);
-      await page.screenshot({ path: screenshotPath('maintenance-cancelled.png') });
+      await screenshot(page, 'maintenance-cancelled.png');
     } finally {
       await page.close();
       await own.stop();
@@ -173,7 +173,7 @@ describe('maintenance view', () => {
       await expect(plan.locator('.stat').first().textContent()).resolves.toMatch(/Hosts freed\s*2 of 3/);
       await expect(plan.locator('.stat').nth(1).textContent()).resolves.toMatch(/0\.5 kW/);
       await expect(panel.getByTestId('consolidation-bound').textContent()).resolves.toMatch(/The most any plan could free: 2; the exact optimum: 2 \(solved exactly by HiGHS \(1 cluster, \d+ ms\)\)\. Nothing has to move/);
-      await page.screenshot({ path: screenshotPath('maintenance-consolidation.png') });
+      await screenshot(page, 'maintenance-consolidation.png');
     } finally {
       await page.close();
       await own.stop();

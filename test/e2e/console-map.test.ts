@@ -3,7 +3,7 @@
 // progress, and the result on the map and in history.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { dragTo, launchBrowser, screenshotPath, startServe, type Served } from './harness';
+import { dragTo, launchBrowser, screenshot, startServe, type Served } from './harness';
 
 const VIEWPORT = { width: 1440, height: 900 };
 let served: Served;
@@ -45,7 +45,7 @@ describe('cluster map', () => {
       const cards = await page.locator('.host-card').count();
       expect(cards).toBeGreaterThan(3);
       expect(await page.getByTestId('app-info').textContent()).toContain(served.dataDir);
-      await page.screenshot({ path: screenshotPath('cluster-map.png') });
+      await screenshot(page, 'cluster-map.png');
 
       // Search highlights matches and dims the rest.
       await page.getByLabel('Search VMs and hosts').fill('web-024');
@@ -67,7 +67,7 @@ describe('cluster map', () => {
       await expect(page.getByTestId('verdict-ams-h05').textContent()).resolves.toMatch(/ms downtime.*total/);
       expect(['green', 'amber']).toContain(await page.getByTestId('host-ams-h05').getAttribute('data-verdict'));
       expect(await page.getByTestId('host-ams-h07').getAttribute('data-verdict')).toBe('green');
-      await page.screenshot({ path: screenshotPath('drag.png') });
+      await screenshot(page, 'drag.png');
       await page.mouse.up();
 
       const dialog = page.getByRole('dialog', { name: 'Migrate cache-012' });
@@ -79,7 +79,7 @@ describe('cluster map', () => {
       await dialog.getByTestId('dialog-strategy').selectOption('hybrid');
       await expect.poll(() => dialog.locator('table.compare tr.chosen').textContent()).toContain('Hybrid');
       await expect.poll(() => dialog.getByTestId('dialog-status').textContent()).toBe('');
-      await page.screenshot({ path: screenshotPath('dialog.png') });
+      await screenshot(page, 'dialog.png');
       await dialog.getByTestId('dialog-migrate').click();
       await dialog.waitFor({ state: 'detached' });
 
@@ -91,7 +91,7 @@ describe('cluster map', () => {
       await expect(row.textContent()).resolves.toContain('cache-012');
       await page.waitForTimeout(1500); // a few progress events for the charts
       for (const close of await page.getByRole('button', { name: 'Dismiss notification' }).all()) await close.click();
-      await page.screenshot({ path: screenshotPath('active-migrations.png') });
+      await screenshot(page, 'active-migrations.png');
 
       const ended = page.locator('[data-testid^="toast-ended-"]').first();
       await ended.waitFor({ timeout: 45_000 });

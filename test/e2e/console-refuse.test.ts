@@ -2,7 +2,7 @@
 // selected with ctrl-click move together. A three-host lab loaded with `ferry sim load`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshotPath, serveSmallLab, type Served } from './harness';
+import { launchBrowser, screenshot, serveSmallLab, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
@@ -45,7 +45,7 @@ describe('drop targets', () => {
         await page.locator('[data-testid="host-lab-h3"][data-verdict="red"]').waitFor();
         await expect(page.getByTestId('verdict-lab-h3').textContent()).resolves.toMatch(/needs 16 GiB.*free/);
         expect(await page.getByTestId('host-lab-h2').getAttribute('data-verdict')).toBe('green');
-        await page.screenshot({ path: screenshotPath('drag-refused.png') });
+        await screenshot(page, 'drag-refused.png');
       });
       const refused = page.getByTestId('toast-refused');
       await refused.waitFor();
@@ -85,7 +85,7 @@ describe('settings', () => {
       // The small lab's three simulated hosts are up; no QEMU lab was started in this data dir.
       await expect(drivers.locator('[data-driver="sim"]').textContent()).resolves.toMatch(/Simulated datacenter.*sim.*ok.*3 simulated hosts, all up/);
       await expect(drivers.locator('[data-driver="qemu"]').textContent()).resolves.toMatch(/QEMU lab.*qemu.*no hosts.*no QEMU lab is up \(ferry lab up\)/);
-      await page.screenshot({ path: screenshotPath('settings.png') });
+      await screenshot(page, 'settings.png');
     } finally {
       await page.close();
     }
@@ -104,7 +104,7 @@ describe('settings', () => {
       await form.getByLabel('Downtime limit').fill('450');
       await form.getByRole('button', { name: 'Save' }).click();
       await form.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
-      await page.screenshot({ path: screenshotPath('settings-defaults.png') });
+      await screenshot(page, 'settings-defaults.png');
       // The migrate dialog of a new drop starts from the new default.
       await page.reload();
       await page.getByTestId('nav-settings').click();

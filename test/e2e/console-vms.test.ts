@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { Inventory } from '../../preload/model';
 import { formatMiB, formatRate } from '../../common/units';
 import { generateDatacenter } from '../../main/sim/seed';
-import { launchBrowser, runCli, screenshotPath, serveSmallLab, startServe, tempDataDir, type Served } from './harness';
+import { launchBrowser, runCli, screenshot, serveSmallLab, startServe, tempDataDir, type Served } from './harness';
 
 let served: Served;
 let browser: Browser;
@@ -160,7 +160,7 @@ describe('VMs view', () => {
       const others = inv.hosts.filter((h) => h.cluster === host.cluster && h.id !== host.id).sort((a, b) => b.memoryMiB - b.usage.memUsedMiB - (a.memoryMiB - a.usage.memUsedMiB));
       expect(options).toEqual(others.map((h) => `${h.name}: ${formatMiB(h.memoryMiB - h.usage.memUsedMiB)} free`));
       await expect(page.getByTestId('vm-history').textContent()).resolves.toContain('small-web has not been migrated yet');
-      await page.screenshot({ path: screenshotPath('vms.png') });
+      await screenshot(page, 'vms.png');
 
       // A deep link to a VM that does not exist says so.
       await openVms(page, '#/vms/nobody');
@@ -184,7 +184,7 @@ describe('VMs view', () => {
       await dialog.waitFor();
       await expect(dialog.getByTestId('dialog-route').textContent()).resolves.toMatch(/lab-h1.*lab-h2/);
       await expect.poll(() => dialog.getByTestId('dialog-migrate').isEnabled()).toBe(true);
-      await page.screenshot({ path: screenshotPath('vms-migrate-dialog.png') });
+      await screenshot(page, 'vms-migrate-dialog.png');
       await dialog.getByTestId('dialog-migrate').click();
       await dialog.waitFor({ state: 'detached' });
 
@@ -208,7 +208,7 @@ describe('VMs view', () => {
           return toasts.count();
         })
         .toBe(0);
-      await page.screenshot({ path: screenshotPath('vms-history.png') });
+      await screenshot(page, 'vms-history.png');
 
       const id = (await hist.first().getAttribute('data-testid'))!.slice('vm-history-row-'.length);
       await hist.first().getByRole('link').click();
@@ -283,7 +283,7 @@ describe('VMs view', () => {
       await page.keyboard.press('Enter');
       await expect.poll(() => page.url()).toMatch(/#\/vms\/[^/]+$/);
       await page.getByTestId('vm-detail').locator('h2').waitFor();
-      await page.screenshot({ path: screenshotPath('vms-40k.png') });
+      await screenshot(page, 'vms-40k.png');
     } finally {
       await page.close();
       await big.stop();

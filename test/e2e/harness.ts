@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type PageScreenshotOptions } from 'playwright-core';
 import { CHROMIUM_FLAGS } from '../../main/server/print';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -98,6 +98,18 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> 
 export function screenshotPath(name: string): string {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   return path.join(SCREENSHOTS, name);
+}
+
+/**
+ * What a screenshot leaves out: the data directory (the header's "Data: ..." and its line in
+ * Settings), which in a test is a temporary directory of this machine, meaningless in the
+ * README. Left out, not replaced: the page is otherwise as the test sees it.
+ */
+const SCREENSHOT_STYLE = `[data-testid="app-info"] .path, [data-testid="settings-data-dir"], dt:has(+ [data-testid="settings-data-dir"]) { display: none !important; }`;
+
+/** Saves a screenshot of the page as `name` under SCREENSHOTS (see screenshotPath). */
+export async function screenshot(page: Page, name: string, opts: Omit<PageScreenshotOptions, 'path'> = {}): Promise<void> {
+  await page.screenshot({ ...opts, path: screenshotPath(name), style: SCREENSHOT_STYLE });
 }
 
 /** `ferry serve` on a fresh data dir loaded with a fixture of test/e2e/fixtures (`ferry sim load`). */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { makeApi, type FerryApi } from '../../preload/contract';
 import type { MigrationRecord } from '../../preload/model';
 import { createApp, type FerryApp } from '../../main/app';
-import { launchBrowser, runCli, screenshotPath, startServe, tempDataDir } from '../e2e/harness';
+import { launchBrowser, runCli, screenshot, startServe, tempDataDir } from '../e2e/harness';
 
 const root = path.resolve(__dirname, '..', '..');
 const LAB_SCRIPT = path.join(root, 'scripts', 'libvirt-lab.sh');
@@ -246,7 +246,7 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
       const chip = page.getByTestId('vm-lv-guest1');
       await chip.waitFor({ timeout: 30_000 });
       await page.getByTestId('host-lv-h2').waitFor();
-      await page.screenshot({ path: screenshotPath('libvirt-map.png') });
+      await screenshot(page, 'libvirt-map.png');
       const from = await chip.boundingBox();
       const target = await page.getByTestId('host-lv-h2').boundingBox();
       if (!from || !target) throw new Error('lv-guest1 or lv-h2 not on screen');
@@ -264,13 +264,13 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
       const ended = page.locator('[data-testid^="toast-ended-"]').first();
       await ended.waitFor({ timeout: 90_000 });
       await expect(ended.textContent()).resolves.toMatch(/lv-guest1 moved to lv-h2/);
-      await page.screenshot({ path: screenshotPath('libvirt-migrated.png') });
+      await screenshot(page, 'libvirt-migrated.png');
       await expectAlive(l, 'lv-guest1', 'lv-h2');
       // The Hosts view: both connections up, with the auth each used.
       await page.getByTestId('nav-hosts').click();
       await expect.poll(() => page.locator('[data-testid="host-connections"] li[data-state="up"]').count()).toBe(2);
       await expect(page.locator('li[data-host="lv-h1"]').textContent()).resolves.toMatch(/libvirt 9\.\d+\.\d+, QEMU .*SSH key/);
-      await page.screenshot({ path: screenshotPath('libvirt-hosts.png') });
+      await screenshot(page, 'libvirt-hosts.png');
     } finally {
       await browser.close();
       await served.stop();

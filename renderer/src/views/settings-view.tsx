@@ -84,7 +84,7 @@ export function SettingsView() {
             <dt>Running in</dt>
             <dd>{info ? (info.host === 'electron' ? 'Electron desktop app' : 'Browser (ferry serve)') : '—'}</dd>
             <dt>Data directory</dt>
-            <dd className="mono">{info?.dataDir ?? '—'}</dd>
+            <dd className="mono" data-testid="settings-data-dir">{info?.dataDir ?? '—'}</dd>
             <dt>Clock</dt>
             <dd>{!info ? '—' : /^\d+(\.\d+)?$/.test(info.clock) ? `simulated, ${info.clock}× real time` : info.clock}</dd>
           </dl>

@@ -113,9 +113,11 @@ export interface Workload {
   /** The lowest and highest dirty rate the driver measured lately, MiB/s, when it measured more than once. */
   dirtyRangeMiBps?: [number, number];
   /**
-   * Guest memory the source host holds in RAM, MiB, when the driver can tell. The rest was
-   * never written there: no RAM behind it, and the first pass of a migration faults each
-   * such page in just to find it zero (several times slower than sending it, on QEMU).
+   * Guest memory the source process has mapped (its page table holds the page, in RAM or as
+   * the shared zero page), MiB, when the driver can tell. The rest was never touched there:
+   * the first pass of a migration faults each such page in just to find it zero (several
+   * times slower than sending it, on QEMU). A freshly booted guest has most of its memory
+   * unmapped; one that arrived by migration has all of it mapped.
    */
   residentMiB?: number;
 }

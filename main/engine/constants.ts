@@ -117,6 +117,18 @@ export const ENDED_KEPT = 5000;
  * brings its own (HostDriver.calibration): the simulator has none of these overheads
  * (MODEL_CALIBRATION); QEMU's comes from the calibration bench (main/qemu/calibration.ts).
  */
+/** The model's error on the migrations a calibration was fitted on (DriverCalibration.modelBand). */
+export interface ModelBand {
+  /** Actual / predicted total time: 80 % of the next migrations fall within it. */
+  total: [number, number];
+  /** Actual / predicted pause. */
+  downtime: [number, number];
+  /** Migrations it stands on. */
+  n: number;
+  /** What they were, in words ("TCG guests of Ferry's QEMU lab"). */
+  fittedOn: string;
+}
+
 export interface DriverCalibration {
   /**
    * Fixed time before the first page moves and after the last one: QEMU's setup-time,
@@ -126,7 +138,7 @@ export interface DriverCalibration {
   setupMs: number;
   /** Setup time per GiB of guest memory (dirty bitmaps, the first sync over all of it). */
   setupMsPerGiB: number;
-  /** Setup time per GiB of guest memory the source host holds no RAM for (Workload.residentMiB). */
+  /** Setup time per GiB of guest memory the source never touched: unmapped in its page table (Workload.residentMiB). */
   setupMsPerNonResidentGiB: number;
   /** Achieved stream rate over the configured cap (max-bandwidth's rate limiter overshoots less than it undershoots). */
   linkEfficiency: number;
@@ -136,7 +148,7 @@ export interface DriverCalibration {
    */
   streamMaxMiBps: number | null;
   /**
-   * The rate at which the first pass walks guest memory the source holds no RAM for, MiB/s,
+   * The rate at which the first pass walks guest memory the source never touched (unmapped), MiB/s,
    * or null when it costs nothing. Each such page is faulted in to be read (and found zero):
    * work on the migration thread, which a capped stream hides in its idle time, so the
    * first pass takes the longer of its bytes at the link's rate and its bytes at
@@ -158,6 +170,14 @@ export interface DriverCalibration {
    * figures, and so stalls after one flat round instead of `stallRounds`.
    */
   raceLostVisible: boolean;
+  /**
+   * How far the model's figures fell from real ones on the migrations this calibration was
+   * fitted on: an 80 % prediction interval of actual / predicted for total time and pause
+   * (learn.ts's predictionInterval over n migrations). Until a link has history of its own, a
+   * prediction's range is its figures times these. Absent: the model's figures carry no range
+   * of their own (the simulator, whose process the model describes).
+   */
+  modelBand?: ModelBand;
   /**
    * What history taught about predictions over a link (the engine installs it): the model's
    * prediction in, the refined one out. Absent: the model's figures stand alone.
@@ -208,13 +228,19 @@ export const NEAR_CLIFF_MIN_ROUNDS = 5;
 export const NEAR_CLIFF_PAUSE_SHARE = 0.75;
 
 /**
- * When pre-copy cannot converge, auto takes hybrid (more pre-copy rounds shrink what
- * post-copy leaves at risk) only while it is predicted at most this many times post-copy's
- * time (one pass, then switch); beyond, the extra rounds only cost time. On the simulator
- * hybrid stops after one flat round (1.5-1.7x post-copy in the unit tests' cases, kept
- * hybrid); on QEMU it waits stallRounds flat rounds (2.2-3.5x on the calibration grid).
+ * A running hybrid goes on with pre-copy while going on would send at most this many times
+ * what post-copy would pull if it switched now (policy.ts hybridShouldSwitch): the price of
+ * leaving less to post-copy, whose VM dies with the link.
  */
 export const HYBRID_MAX_SLOWDOWN = 2;
+
+/**
+ * Where pre-copy cannot converge, hybrid's extra rounds leave post-copy about as much as one
+ * pass does (the working set is rewritten each pass), so auto takes them only when they cost
+ * at most this much more than post-copy after one pass; else post-copy. The same bound as
+ * the benchmark's aim for auto against QEMU's own post-copy after two syncs.
+ */
+export const HYBRID_OVER_POSTCOPY_MAX = 1.1;
 
 /**
  * How long one reading of a VM's workload (its dirty rate above all) stands for the

@@ -12,7 +12,7 @@ import { planConsolidation } from './consolidate';
 import { planEvacuation, planReturn, resolveHosts } from './evacuation';
 import { destinations, fit } from './placement';
 import { resolvePolicy } from './policy';
-import { chooseAuto, predictStrategies, type PredictOptions } from './predict';
+import { chooseAuto, predictStrategies, withModelBand, type PredictOptions } from './predict';
 import { ProgressBatcher } from './progress';
 import { FairQueue, type Limits } from './queue';
 import { predictSchedule, type ScheduleInput } from './schedule';
@@ -365,7 +365,8 @@ export class MigrationEngine {
         strategy: rec.strategy, converges: m.converges, rounds: rec.predicted.rounds, totalMs: m.endMs - m.startMs, downtimeMs: m.downtimeMs,
         bytes: rec.predicted.bytes, bandwidthMiBps: 0, dirtyMiBps: j.vm.workload.dirtyMiBps, note: '',
       };
-      const p = this.opts.learn === false ? { ...raw, model: { totalMs: raw.totalMs, downtimeMs: raw.downtimeMs } } : this.learner.refine(rec.driver, rec.fromId, rec.toId, raw);
+      const banded = withModelBand(raw, snap.driverOf(rec.fromId).calibration);
+      const p = this.opts.learn === false ? { ...banded, model: { totalMs: raw.totalMs, downtimeMs: raw.downtimeMs } } : this.learner.refine(rec.driver, rec.fromId, rec.toId, banded);
       const together = `predicted on one schedule with ${plural(n - 1, 'other migration')} (queueing under the limits, shared links)`;
       rec.predicted = { ...rec.predicted, converges: p.converges, totalMs: p.totalMs, downtimeMs: p.downtimeMs, model: p.model, range: p.range, basis: p.basis ? `${p.basis}; ${together}` : together };
       Object.assign(j.progress, { etaMs: p.totalMs, expectedDowntimeMs: p.downtimeMs });

@@ -5,7 +5,7 @@ import { FerryError } from '../../preload/contract';
 import type { MigrationRecord, Progress, RoundSample, SampleFigures, Vm } from '../../preload/model';
 import type { DriverMigration, DriverResult, DriverSample, HostDriver } from './driver';
 import { MiB, POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
-import { canSwitchToPostcopy, ConvergenceWatch, raceLost, throttleStep, timeoutDecision } from './policy';
+import { canSwitchToPostcopy, ConvergenceWatch, hybridShouldSwitch, raceLost, throttleStep, timeoutDecision } from './policy';
 import { EtaSmoother, rawEtaMs } from './progress';
 import { formatBytes, formatMs, formatRate, formatRounds, wentPostcopy } from '../../common/units';
 import { plural } from './words';
@@ -40,6 +40,8 @@ export class Job {
   private throttleAfterTimeout = false;
   private timedOut = false;
   private passes = 0;
+  /** Remaining at the end of the previous pre-copy pass, bytes (hybrid's switch compares the two). */
+  private prevRemaining: number | null = null;
   private stallNoted = false;
   /** Asked once; a real hypervisor may report pre-copy samples for a moment after. */
   private postcopyRequested = false;
@@ -174,9 +176,14 @@ export class Job {
       return;
     }
     this.watch.observe(s.remainingBytes, raceLost(s.dirtyMiBps, s.bandwidthMiBps));
+    const prev = this.prevRemaining;
+    this.prevRemaining = s.remainingBytes;
     if (!left) return;
+    const slow = strategy === 'hybrid' && prev !== null ? hybridShouldSwitch(prev, s.remainingBytes, s.bandwidthMiBps * MiB * (policy.downtimeLimitMs / 1000)) : null;
     if (strategy === 'hybrid' && this.watch.stalled) {
       this.switchToPostcopy(s.t, `round ${s.round}: ${this.stallText(s)}; switching to post-copy`);
+    } else if (slow) {
+      this.switchToPostcopy(s.t, `round ${s.round}: ${formatBytes(s.remainingBytes)} left; ${slow}; switching to post-copy`);
     } else if (strategy === 'precopy' && (policy.autoConverge || this.throttleAfterTimeout)) {
       this.throttleOnRound(s);
     } else if (strategy === 'precopy' && this.watch.stalled && !this.stallNoted) {

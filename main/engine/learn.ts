@@ -23,7 +23,7 @@ export interface Learned {
   /** Multiplier on the model's total and pause. */
   totalFactor: number;
   downtimeFactor: number;
-  /** An 80 % prediction interval of the next ratio (see summary). */
+  /** An 80 % prediction interval of the next ratio (see predictionInterval). */
   totalBand: [number, number];
   downtimeBand: [number, number];
   n: number;
@@ -46,7 +46,7 @@ const T90 = [NaN, 3.078, 1.886, 1.638, 1.533, 1.476, 1.44, 1.415, 1.397, 1.383, 
  * a wide interval, as they should: the extremes of four ratios cover the next one only
  * 3 times in 5. Chosen from the statistics, not fitted on the held-out runs it is judged on.
  */
-function summary(xs: number[]): { median: number; band: [number, number] } {
+export function predictionInterval(xs: number[]): { median: number; band: [number, number] } {
   const s = [...xs].sort((a, b) => a - b);
   const median = quantile(s, 0.5);
   const logs = s.map((x) => Math.log(x));
@@ -87,8 +87,8 @@ export class LinkLearner {
     const drv = this.byDriver.get(driverKey(driver, strategy));
     const use = link && link.total.length >= LEARN_MIN ? { r: link, scope: 'link' as const } : drv && drv.total.length >= LEARN_MIN ? { r: drv, scope: 'driver' as const } : null;
     if (!use) return null;
-    const t = summary(use.r.total);
-    const d = use.r.downtime.length >= LEARN_MIN ? summary(use.r.downtime) : { median: 1, band: [1, 1] as [number, number] };
+    const t = predictionInterval(use.r.total);
+    const d = use.r.downtime.length >= LEARN_MIN ? predictionInterval(use.r.downtime) : { median: 1, band: [1, 1] as [number, number] };
     return {
       totalFactor: clamp(t.median),
       downtimeFactor: clamp(d.median),
@@ -108,7 +108,10 @@ export class LinkLearner {
   refine(driver: string, fromId: string, toId: string, p: Prediction): Prediction {
     const model = { totalMs: p.totalMs, downtimeMs: p.downtimeMs };
     const l = p.converges ? this.lookup(driver, fromId, toId, p.strategy) : null;
-    if (!l) return { ...p, model, basis: p.converges ? `the ${driver} model alone: fewer than ${LEARN_MIN} finished ${p.strategy} migrations to learn from` : undefined };
+    if (!l) {
+      const alone = `the ${driver} model alone: fewer than ${LEARN_MIN} finished ${p.strategy} migrations to learn from`;
+      return { ...p, model, basis: p.converges ? (p.basis ? `${alone}; ${p.basis}` : alone) : undefined };
+    }
     const where = l.scope === 'link' ? 'over this link' : `of the ${driver} driver over any link (fewer than ${LEARN_MIN} over this one)`;
     const pct = (f: number) => `${f >= 1 ? '+' : '−'}${Math.round(Math.abs(f - 1) * 100)} %`;
     return {

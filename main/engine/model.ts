@@ -22,7 +22,7 @@ import {
   THROTTLE_MAX_PCT,
   wireBytes,
 } from './constants';
-import { ConvergenceWatch, raceLost, throttleStep } from './policy';
+import { ConvergenceWatch, hybridShouldSwitch, raceLost, throttleStep } from './policy';
 
 export interface WorkloadFigures {
   memoryBytes: number;
@@ -34,7 +34,7 @@ export interface WorkloadFigures {
   dirtyPagesPerSec: number;
   readWssPages: number;
   readPagesPerSec: number;
-  /** Guest memory with no RAM behind it on the source (never written there), bytes; 0 when unknown. */
+  /** Guest memory the source never touched (unmapped in its page table), bytes; 0 when unknown. */
   nonResidentBytes: number;
 }
 
@@ -150,7 +150,11 @@ function roundEnd(
   watch.observe(run.remainingBytes, opts.raceLostVisible !== false && raceLost(run.remainingBytes / lastSeconds, bytesPerSec));
   const throttling = opts.autoConverge || (opts.throttleAtTimeout && pastTimeout);
   if (!throttling) {
-    if (opts.stopOnStall) return watch.stalled ? 'stalled' : null;
+    if (opts.stopOnStall) {
+      const prev = run.remainingByRound[run.remainingByRound.length - 2];
+      const fits = (bytesPerSec * policy.downtimeLimitMs) / 1000;
+      return watch.stalled || (prev !== undefined && hybridShouldSwitch(prev, run.remainingBytes, fits) !== null) ? 'stalled' : null;
+    }
     // Plain pre-copy goes on to the timeout (a slow race may still be won). At its floor
     // every round is alike, so jump there.
     if (!atFloor(run)) return null;

@@ -5,7 +5,7 @@ import {
   COMPARABLE_FACTOR,
   COMPARABLE_SLACK_MS,
   DEVICE_STATE_BYTES,
-  HYBRID_MAX_SLOWDOWN,
+  HYBRID_OVER_POSTCOPY_MAX,
   MiB,
   MODEL_CALIBRATION,
   NEAR_CLIFF_MIN_ROUNDS,
@@ -75,21 +75,41 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
   const p = byStrategy(ctx, strategy);
   const walkMs = (ctx.firstPassMinSeconds - w.firstPassBytes / ctx.bps) * 1000;
   if (walkMs >= 50 && strategy !== 'stop-and-copy') {
-    p.note += `; the first pass also walks ${formatBytes(w.nonResidentBytes)} of guest memory the source holds no RAM for (never written there), about ${formatMs(walkMs)} more`;
+    p.note += `; the first pass also walks ${formatBytes(w.nonResidentBytes)} of guest memory the source never touched (unmapped there), about ${formatMs(walkMs)} more`;
   }
   const setup = setupMs(w, cal);
   if (setup > 0 && p.converges) p.totalMs += setup;
-  return cal.refine ? cal.refine(from.id, to.id, p) : p;
+  const banded = withModelBand(p, cal);
+  return cal.refine ? cal.refine(from.id, to.id, banded) : banded;
 }
 
-/** Time before the first page moves: fixed, per GiB of memory, per GiB with no RAM behind it. */
+/**
+ * The model's figures with the range its calibration measured (DriverCalibration.modelBand):
+ * what a prediction with no history of its own to learn from can honestly claim. Learning
+ * replaces it with the link's own interval.
+ */
+export function withModelBand(p: Prediction, cal: DriverCalibration): Prediction {
+  const b = cal.modelBand;
+  if (!b || !p.converges) return p;
+  const pct = (f: number) => `${f >= 1 ? '+' : '−'}${Math.round(Math.abs(f - 1) * 100)} %`;
+  return {
+    ...p,
+    range: {
+      totalMs: [p.totalMs * b.total[0], p.totalMs * b.total[1]],
+      downtimeMs: [p.downtimeMs * b.downtime[0], p.downtimeMs * b.downtime[1]],
+    },
+    basis: `the range is the model's error on the ${b.n} migrations it was fitted on (${b.fittedOn}): 80 % within ${pct(b.total[0])} to ${pct(b.total[1])} of its time`,
+  };
+}
+
+/** Time before the first page moves: fixed, per GiB of memory, per GiB the source never touched. */
 export function setupMs(w: WorkloadFigures, cal: DriverCalibration): number {
   return cal.setupMs + (cal.setupMsPerGiB * w.memoryBytes + cal.setupMsPerNonResidentGiB * w.nonResidentBytes) / 2 ** 30;
 }
 
 /**
  * The first pass's own work, s, which no cap shortens: its bytes at the stream's top rate
- * plus the walk of memory the source holds no RAM for. Zero when the calibration has neither.
+ * plus the walk of memory the source never touched (unmapped). Zero when the calibration has neither.
  */
 function firstPassFloor(w: WorkloadFigures, cal: DriverCalibration): number {
   const walk = cal.nonResidentReadMiBps && w.nonResidentBytes > 0 ? w.nonResidentBytes / (cal.nonResidentReadMiBps * MiB) : 0;
@@ -324,7 +344,7 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
   const cause = pre.dirtyMiBps > pre.bandwidthMiBps
     ? `dirty rate ${formatRate(pre.dirtyMiBps)} exceeds the ${formatRate(pre.bandwidthMiBps)} link`
     : `dirty rate ${formatRate(pre.dirtyMiBps)} is too close to the ${formatRate(pre.bandwidthMiBps)} link`;
-  if (hy.converges && post.converges && hy.totalMs > post.totalMs * HYBRID_MAX_SLOWDOWN) {
+  if (hy.converges && post.converges && hy.totalMs > post.totalMs * HYBRID_OVER_POSTCOPY_MAX) {
     return {
       strategy: 'postcopy',
       reason: `${cause}: pre-copy cannot converge; post-copy after one pre-copy pass (${formatMs(post.totalMs)}, pause ~${formatMs(post.downtimeMs)}) instead of hybrid, whose ${hy.rounds} pre-copy rounds would take ${formatMs(hy.totalMs)}${riskText(post)}`,

@@ -48,9 +48,9 @@ export interface HostRunner {
   migrationUri(host: RunnerHost, port: number): string;
   readText(file: string): string;
   /**
-   * Guest memory the host holds in RAM for a running QEMU, MiB, or null when it cannot
-   * tell. A page the guest never wrote on this host has no RAM behind it; the migration's
-   * first pass faults each such page in to read it (a measured cost: QEMU_CALIBRATION).
+   * Guest memory a running QEMU's page table maps, MiB, or null when it cannot tell. A page
+   * this process never touched is unmapped; the migration's first pass faults each such page
+   * in to read it (a measured cost: QEMU_CALIBRATION).
    */
   residentMiB(p: QemuProc, guestMiB: number): number | null;
 }
@@ -125,13 +125,12 @@ export class LocalRunner implements HostRunner {
 
   residentMiB(p: QemuProc, guestMiB: number): number | null {
     if (!this.isRunning(p)) return null;
-    let text: string;
     try {
-      text = fs.readFileSync(`/proc/${p.pid}/smaps`, 'utf8');
+      const range = guestRamMapping(fs.readFileSync(`/proc/${p.pid}/maps`, 'utf8'), guestMiB);
+      return range ? Math.min(guestMiB, presentBytes(p.pid, range) / 2 ** 20) : null;
     } catch {
       return null;
     }
-    return guestRamRssMiB(text, guestMiB);
   }
 
   kill(p: QemuProc): void {
@@ -179,32 +178,45 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /**
- * The resident size of the guest's RAM in a QEMU process's /proc/<pid>/smaps: the smallest
- * private read-write anonymous mapping at least as large as the guest's memory (QEMU maps
- * guest RAM in one piece, maybe slightly larger; TCG's code buffer is larger still, 1 GiB
- * here, but executable). Null when there is none.
+ * Where a QEMU process maps its guest's RAM, from /proc/<pid>/maps: the smallest private
+ * read-write anonymous mapping at least as large as the guest's memory (QEMU maps guest RAM
+ * in one piece, maybe slightly larger; TCG's code buffer is larger still, 1 GiB here, but
+ * executable). Null when there is none.
  */
-export function guestRamRssMiB(smaps: string, guestMiB: number): number | null {
-  let best: { sizeKiB: number; rssKiB: number } | null = null;
-  let cur: { anon: boolean; sizeKiB: number; rssKiB: number } | null = null;
-  const close = () => {
-    if (cur && cur.anon && cur.sizeKiB >= guestMiB * 1024 && (!best || cur.sizeKiB < best.sizeKiB)) best = { sizeKiB: cur.sizeKiB, rssKiB: cur.rssKiB };
-  };
-  for (const line of smaps.split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+\s+(\S+)\s+\S+\s+\S+\s+\d+\s*(.*)$/.exec(line);
-    if (head) {
-      close();
-      cur = { anon: head[1] === 'rw-p' && head[2]!.trim() === '', sizeKiB: 0, rssKiB: 0 };
-      continue;
-    }
-    if (!cur) continue;
-    const kv = /^(Size|Rss):\s+(\d+) kB/.exec(line);
-    if (kv) {
-      if (kv[1] === 'Size') cur.sizeKiB = Number(kv[2]);
-      else cur.rssKiB = Number(kv[2]);
-    }
+export function guestRamMapping(maps: string, guestMiB: number): [number, number] | null {
+  let best: [number, number] | null = null;
+  for (const line of maps.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)\s+\S+\s+\S+\s+\d+\s*(.*)$/.exec(line);
+    if (!m || m[3] !== 'rw-p' || m[4]!.trim() !== '') continue;
+    const a = Number.parseInt(m[1]!, 16);
+    const b = Number.parseInt(m[2]!, 16);
+    if (b - a >= guestMiB * 2 ** 20 && (!best || b - a < best[1] - best[0])) best = [a, b];
   }
-  close();
-  const found = best as { sizeKiB: number; rssKiB: number } | null;
-  return found ? Math.min(guestMiB, found.rssKiB / 1024) : null;
+  return best;
+}
+
+/**
+ * Bytes of [start, end) that the process's page table maps, from /proc/<pid>/pagemap (bit 63
+ * of each page's entry: present, whether backed by RAM or by the kernel's shared zero page).
+ * This, not Rss, is what the first pass of a migration pays for: reading an unmapped page
+ * faults it in (to find it zero). A freshly booted 512 MiB guest here had 174 MiB mapped and
+ * the same guest after receiving a migration all 512 (QEMU's loader reads every zero page it
+ * is sent), with the same Rss; its next migration was 1.6x faster.
+ */
+export function presentBytes(pid: number, [start, end]: [number, number]): number {
+  const PAGE = 4096;
+  const CHUNK = 64 * 1024; // entries per read: 512 KiB
+  const fd = fs.openSync(`/proc/${pid}/pagemap`, 'r');
+  try {
+    const buf = Buffer.alloc(CHUNK * 8);
+    let present = 0;
+    for (let page = Math.floor(start / PAGE); page < Math.floor(end / PAGE); page += CHUNK) {
+      const n = Math.min(CHUNK, Math.floor(end / PAGE) - page);
+      const got = fs.readSync(fd, buf, 0, n * 8, page * 8);
+      for (let i = 0; i < got / 8; i++) if (buf.readUInt32LE(i * 8 + 4) & 0x80000000) present++;
+    }
+    return present * PAGE;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -20,20 +20,19 @@ function setup(progressIntervalMs = 10_000) {
 }
 
 describe('engine decisions', () => {
-  it('hybrid: switches to post-copy when remaining stops shrinking, and says so', async () => {
+  it('hybrid: goes on while the rounds shrink fast, switches to post-copy when remaining stops shrinking, and says so', async () => {
     const { engine, start } = setup();
     const { rec, mig } = start('hybrid');
-    mig.endRound(3000);
-    mig.endRound(2000);
-    for (let i = 0; i < 2; i++) mig.endRound(2000);
+    mig.endRound(6000);
+    mig.endRound(3000); // halved: going on pays
     expect(mig.calls).toEqual([]);
-    mig.endRound(2000);
+    mig.endRound(3000); // flat: post-copy is armed, so switch now rather than wait stallRounds flat rounds
     expect(mig.calls).toEqual(['postcopy']);
     mig.complete({ downtimeMs: 3, postcopyFaults: 120 });
     const done = await engine.wait(rec.id);
     expect(done.outcome).toBe('completed');
     expect(done.strategy).toBe('hybrid');
-    expect(done.events.map((e) => e.text)).toContain('round 5: remaining 1.95 GiB has not shrunk for 3 rounds; switching to post-copy');
+    expect(done.events.map((e) => e.text)).toContain('round 3: 2.93 GiB left; remaining did not shrink in the last pass; switching to post-copy');
   });
 
   it('hybrid: one flat round is enough when the dirty rate beats the link', () => {

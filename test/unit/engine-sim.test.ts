@@ -83,12 +83,12 @@ describe('engine over the simulator', () => {
     expect(hostOf(sim, 'db')).toBe('b');
   });
 
-  it('auto picks hybrid for a guest that out-dirties the link, and it completes', async () => {
+  it('auto picks post-copy after one pass for a guest that out-dirties the link, and it completes', async () => {
     const { run } = setup([{ id: 'db', wssMiB: 512, dirtyMiBps: 3000, readMiBps: 200 }]);
     const r = await run('db', 'auto');
     expect(r.requestedStrategy).toBe('auto');
-    expect(r.strategy).toBe('hybrid');
-    expect(r.reason).toMatch(/exceeds the 1192 MiB\/s link: pre-copy cannot converge; hybrid/);
+    expect(r.strategy).toBe('postcopy');
+    expect(r.reason).toMatch(/exceeds the 1192 MiB\/s link: pre-copy cannot converge; post-copy after one pre-copy pass .* instead of hybrid/);
     expect(r.outcome).toBe('completed');
   });
 

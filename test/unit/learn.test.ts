@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type MigrationRecord, type Prediction } from '../../preload/model';
 import { LEARN_MIN, LinkLearner } from '../../main/engine/learn';
-import { chooseAuto, predictStrategies } from '../../main/engine/predict';
+import { chooseAuto, predict, predictStrategies } from '../../main/engine/predict';
+import { MODEL_CALIBRATION } from '../../main/engine/constants';
 import { MigrationEngine } from '../../main/engine/engine';
 import { FakeDriver, MemoryRecorder, host, settle, vm } from './engine-fake-driver';
 
@@ -109,5 +110,43 @@ describe('engine', () => {
     expect(after.model!.totalMs).toBeCloseTo(before.totalMs, 6);
     expect(after.totalMs / before.totalMs).toBeCloseTo(2, 1);
     expect(after.basis).toMatch(/calibrated on 3 precopy migrations over this link: the model's time \+100 %/);
+  });
+});
+
+describe("the model's own range, before any history", () => {
+  const band = { total: [0.8, 1.5] as [number, number], downtime: [0.5, 2] as [number, number], n: 36, fittedOn: 'lab guests' };
+
+  it('a prediction with no history carries its figures times the calibration band, and says what it stands on', async () => {
+    const hosts = [host('A'), host('B')];
+    const driver = new FakeDriver(hosts, Array.from({ length: 5 }, (_, i) => vm(`v${i}`, 'A')));
+    driver.calibration = { ...MODEL_CALIBRATION, modelBand: band };
+    const engine = new MigrationEngine({ drivers: [driver], recorder: new MemoryRecorder(), startedBy: 'test' });
+    const p = engine.predict('v4', 'B', 'precopy').predicted;
+    expect(p.range!.totalMs[0]).toBeCloseTo(p.totalMs * 0.8, 6);
+    expect(p.range!.totalMs[1]).toBeCloseTo(p.totalMs * 1.5, 6);
+    expect(p.range!.downtimeMs[0]).toBeCloseTo(p.downtimeMs * 0.5, 6);
+    expect(p.range!.downtimeMs[1]).toBeCloseTo(p.downtimeMs * 2, 6);
+    expect(p.basis).toMatch(/model alone: fewer than 3 .*the model's error on the 36 migrations it was fitted on \(lab guests\): 80 % within −20 % to \+50 %/);
+    // Once the link has history, its own interval replaces the calibration's.
+    for (let i = 0; i < LEARN_MIN; i++) {
+      const [r] = engine.start({ vms: [`v${i}`], to: 'B', strategy: 'precopy' });
+      await settle();
+      driver.of(`v${i}`).complete({ totalMs: 1.2 * r!.predicted.totalMs });
+      await engine.wait(r!.id);
+    }
+    const q = engine.predict('v4', 'B', 'precopy').predicted;
+    expect(q.totalMs / q.model!.totalMs).toBeCloseTo(1.2, 1);
+    expect(q.range!.totalMs[0]).toBeCloseTo(q.totalMs, 0);
+    expect(q.range!.totalMs[1]).toBeCloseTo(q.totalMs, 0);
+    expect(q.basis).toMatch(/calibrated on 3 precopy migrations over this link/);
+  });
+
+  it('a calibration without a band (the simulator) and a prediction that does not converge carry none', () => {
+    const v = vm('v', 'A', { memoryMiB: 4096 }, { wssMiB: 256, dirtyMiBps: 5 });
+    expect(predict(v, host('A'), host('B'), 'precopy', DEFAULT_POLICY).range).toBeUndefined();
+    const doomed = vm('d', 'A', { memoryMiB: 4096 }, { wssMiB: 3000, dirtyMiBps: 900 });
+    const p = predict(doomed, host('A', { nicMiBps: 100 }), host('B', { nicMiBps: 100 }), 'precopy', DEFAULT_POLICY, { calibration: { ...MODEL_CALIBRATION, modelBand: band } });
+    expect(p.converges).toBe(false);
+    expect(p.range).toBeUndefined();
   });
 });

@@ -106,11 +106,11 @@ describe('chooseAuto', () => {
     expect(c.reason).toMatch(/^pre-copy converges in \d+ rounds? \(.*\); chosen over post-copy, which would lose the VM if the link died mid-way$/);
   });
 
-  it('picks hybrid when pre-copy cannot converge, with the numbers', () => {
+  it('picks post-copy after one pass when pre-copy cannot converge, with the numbers', () => {
     const by = predictStrategies(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410 }), a, b, policy());
     const c = chooseAuto(by, policy());
-    expect(c.strategy).toBe('hybrid');
-    expect(c.reason).toMatch(/^dirty rate 410 MiB\/s exceeds the 117 MiB\/s link: pre-copy cannot converge; hybrid: \d+ pre-copy rounds, then post-copy/);
+    expect(c.strategy).toBe('postcopy');
+    expect(c.reason).toMatch(/^dirty rate 410 MiB\/s exceeds the 117 MiB\/s link: pre-copy cannot converge; post-copy after one pre-copy pass \(.*\) instead of hybrid, whose \d+ pre-copy rounds would take/);
     expect(c.reason).toContain('the VM is lost if the link dies during post-copy');
   });
 

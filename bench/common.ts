@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import type { SimDatacenter, SimVm } from '../main/sim/format';
 import { SimDriver } from '../main/sim/sim-driver';
 import { MigrationEngine, type MigrationRecorder } from '../main/engine/engine';
-import type { MigrationRecord, PolicyOverrides, StrategyChoice } from '../preload/model';
+import type { Host, MigrationRecord, Policy, PolicyOverrides, Prediction, StrategyChoice, Vm } from '../preload/model';
+import { resolvePolicy } from '../main/engine/policy';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
@@ -22,8 +23,10 @@ export function pairDatacenter(nicMiBps: number, vm: Partial<SimVm>, seed = 11):
 }
 
 export interface Run {
-  predicted: { converges: boolean; totalMs: number; downtimeMs: number; strategy: string };
+  predicted: { converges: boolean; totalMs: number; downtimeMs: number; strategy: string; range?: Prediction['range']; convergeOdds?: number };
   actual: MigrationRecord;
+  /** The VM and hosts as the prediction saw them (to predict again with something hidden). */
+  seen: { vm: Vm; from: Host; to: Host; policy: Policy };
 }
 
 /** Predicts, then migrates v from a to b through the engine over a fresh simulator, in virtual time. */
@@ -31,10 +34,12 @@ export async function runOne(dc: SimDatacenter, strategy: StrategyChoice, policy
   const sim = new SimDriver(dc);
   const engine = new MigrationEngine({ drivers: [sim], recorder: nullRecorder, startedBy: 'bench' });
   try {
+    const inv = sim.inventory();
+    const seen = { vm: inv.vms.find((v) => v.id === 'v')!, from: inv.hosts.find((h) => h.id === 'a')!, to: inv.hosts.find((h) => h.id === 'b')!, policy: resolvePolicy(policy ?? {}) };
     const p = engine.predict('v', 'b', strategy, policy).predicted;
     const [rec] = engine.start({ vms: ['v'], to: 'b', strategy, policy });
     const actual = await engine.wait(rec!.id);
-    return { predicted: { converges: p.converges, totalMs: p.totalMs, downtimeMs: p.downtimeMs, strategy: p.strategy }, actual };
+    return { predicted: { converges: p.converges, totalMs: p.totalMs, downtimeMs: p.downtimeMs, strategy: p.strategy, range: p.range, convergeOdds: p.convergeOdds }, actual, seen };
   } finally {
     engine.dispose();
     sim.dispose();

@@ -455,6 +455,8 @@ async function main(): Promise<void> {
       let recs: FitRecord[];
       if (file && fs.existsSync(file)) {
         recs = JSON.parse(fs.readFileSync(file, 'utf8')) as FitRecord[];
+        // Records written before the driver reported the guest's write order: the bench booted them, so it knows.
+        for (const r of recs) r.vm.workload.writePattern ??= FIT.find((w) => w.spec.name === r.name)?.spec.order ?? 'sweep';
         console.log(`FIT set: ${recs.length} migrations read from ${file}`);
       } else {
         const lab = openLab(dataDir, QEMU_CALIBRATION);

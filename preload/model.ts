@@ -120,7 +120,19 @@ export interface Workload {
    * unmapped; one that arrived by migration has all of it mapped.
    */
   residentMiB?: number;
+  /**
+   * How the guest's writes fall in its working set, when the driver knows: at random pages
+   * (the default, and the assumption when unknown), sweeping it in order (every write a page
+   * not written since the sweep last passed, as a log or a scan does), or skewed (80 % of the
+   * writes into a fifth of the working set). It sets how many distinct pages a pass leaves dirty.
+   */
+  writePattern?: WritePattern;
 }
+
+export type WritePattern = 'random' | 'sweep' | 'skewed';
+/** Skewed writes: this share of them lands in SKEW_HOT_SHARE of the working set. */
+export const SKEW_WRITE_SHARE = 0.8;
+export const SKEW_HOT_SHARE = 0.2;
 
 export type VmState = 'running' | 'migrating' | 'paused' | 'stopped' | 'lost';
 

@@ -6,7 +6,7 @@
 //    seconds. So a small working set converges even when r is above the link rate, and
 //    a large one reaches a floor (remaining stops shrinking) instead of growing forever.
 // All pure: figures in, figures out. predict.ts turns them into words.
-import type { Policy, Vm } from '../../preload/model';
+import { SKEW_HOT_SHARE, SKEW_WRITE_SHARE, type Policy, type Vm, type WritePattern } from '../../preload/model';
 import {
   DEVICE_STATE_BYTES,
   FAULT_RTT_MS,
@@ -36,6 +36,7 @@ export interface WorkloadFigures {
   readPagesPerSec: number;
   /** Guest memory the source never touched (unmapped in its page table), bytes; 0 when unknown. */
   nonResidentBytes: number;
+  writePattern: WritePattern;
 }
 
 export function workloadFigures(vm: Vm, dirtyMiBps = vm.workload.dirtyMiBps): WorkloadFigures {
@@ -54,6 +55,7 @@ export function workloadFigures(vm: Vm, dirtyMiBps = vm.workload.dirtyMiBps): Wo
     readWssPages: (Math.min(w.readWssMiB, vm.memoryMiB) * MiB) / PAGE_BYTES,
     readPagesPerSec: (w.readMiBps * MiB) / PAGE_BYTES,
     nonResidentBytes: w.residentMiB === undefined ? 0 : Math.max(0, memoryBytes - Math.min(w.residentMiB, vm.memoryMiB) * MiB),
+    writePattern: w.writePattern ?? 'random',
   };
 }
 
@@ -61,10 +63,22 @@ function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
 
-/** Distinct pages dirtied in t seconds by r random writes/s into a working set of W pages. */
-export function distinctDirtyPages(wssPages: number, pagesPerSec: number, seconds: number): number {
+/**
+ * Distinct pages dirtied in t seconds by r page writes/s into a working set of W pages: at
+ * random, W (1 - e^(-rt/W)); sweeping in order, min(W, rt) (no page is written twice before
+ * the sweep comes round); skewed, the two parts of the working set each at random.
+ */
+export function distinctDirtyPages(wssPages: number, pagesPerSec: number, seconds: number, pattern: WritePattern = 'random'): number {
   if (wssPages <= 0 || pagesPerSec <= 0 || seconds <= 0) return 0;
-  return wssPages * -Math.expm1((-pagesPerSec * seconds) / wssPages);
+  const random = (pages: number, rate: number) => (pages <= 0 ? 0 : pages * -Math.expm1((-rate * seconds) / pages));
+  switch (pattern) {
+    case 'sweep':
+      return Math.min(wssPages, pagesPerSec * seconds);
+    case 'skewed':
+      return random(wssPages * SKEW_HOT_SHARE, pagesPerSec * SKEW_WRITE_SHARE) + random(wssPages * (1 - SKEW_HOT_SHARE), pagesPerSec * (1 - SKEW_WRITE_SHARE));
+    default:
+      return random(wssPages, pagesPerSec);
+  }
 }
 
 /** Why the pre-copy passes ended. */
@@ -117,7 +131,7 @@ export function runPrecopy(w: WorkloadFigures, bytesPerSec: number, policy: Poli
     run.bytes += send;
     run.rounds++;
     const rate = w.dirtyPagesPerSec * (1 - run.throttlePct / 100);
-    run.remainingBytes = distinctDirtyPages(w.wssPages, rate, seconds) * PAGE_BYTES;
+    run.remainingBytes = distinctDirtyPages(w.wssPages, rate, seconds, w.writePattern) * PAGE_BYTES;
     run.remainingByRound.push(run.remainingBytes);
     const end = roundEnd(send, run, watch, bytesPerSec, policy, opts, timeoutMs);
     if (end) {

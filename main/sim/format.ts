@@ -35,6 +35,8 @@ export const simVmSchema = z
     readMiBps: z.number().min(0).optional(),
     cpuPct: z.number().min(0).max(100).default(30),
     antiAffinity: name.nullable().optional(),
+    /** Where its writes fall in the working set: random (default), sweep (in order), skewed (80 % into a fifth). */
+    writePattern: z.enum(['random', 'sweep', 'skewed']).optional(),
   })
   .strict();
 

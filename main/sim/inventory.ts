@@ -118,6 +118,7 @@ function vmView(vm: VmRt, seed: number, t: number): Vm {
       ...(on && w.dirtyMiBps > 0 ? { dirtyRangeMiBps: dirtyRange(vm, seed, t) } : {}),
       readWssMiB: w.readWssMiB,
       readMiBps: round1(readRateAt(vm, seed, t)),
+      ...(w.writePattern ? { writePattern: w.writePattern } : {}),
     },
   };
 }

@@ -19,6 +19,8 @@
 // from the destination), and it keeps the big version array out of most writes: the
 // common write touches two small bitmaps that stay in cache.
 
+import { SKEW_HOT_SHARE, SKEW_WRITE_SHARE, type WritePattern } from '../../preload/model';
+
 export const PAGE_BYTES = 4096;
 /** Per-page header on the wire (QEMU sends offset and flags; a zero page is only that). */
 export const PAGE_HEADER_BYTES = 16;
@@ -55,6 +57,8 @@ export interface PageLayout {
   wssMiB: number;
   readWssMiB: number;
   zeroFraction: number;
+  /** Where the guest's writes fall in its working set (default random). */
+  writePattern?: WritePattern;
 }
 
 export interface CutResult {
@@ -98,6 +102,12 @@ export class PageMap {
   /** Bits sent by the last sendWord call. */
   private sent = 0;
   private rng: number;
+  private readonly pattern: WritePattern;
+  /** Runs in the working set, and in its written-most part (skewed writes). */
+  private readonly hotRuns: number;
+  private readonly skewRuns: number;
+  /** Next run a sweeping guest writes. */
+  private cursor = 0;
 
   constructor(layout: PageLayout, seed: number) {
     this.total = Math.max(1, Math.round(layout.memoryMiB * PAGES_PER_MIB));
@@ -113,6 +123,11 @@ export class PageMap {
     this.present = new Int32Array(words(this.total));
     this.missingRead = this.read;
     this.rng = (seed | 0) === 0 ? 0x9e3779b9 : seed | 0;
+    this.pattern = layout.writePattern ?? 'random';
+    this.hotRuns = this.hot / WRITE_RUN_PAGES;
+    this.skewRuns = Math.max(1, Math.round(this.hotRuns * SKEW_HOT_SHARE));
+    // A sweep is somewhere in its working set when the migration starts.
+    if (this.hotRuns > 0) this.cursor = this.randomIndex(this.hotRuns);
   }
 
   /** A uniform random integer in [0, n), from an inline xorshift32 (repeatable, no allocation). */
@@ -146,11 +161,35 @@ export class PageMap {
     return (this.present[i >>> 5]! & (1 << (i & 31))) !== 0;
   }
 
-  /** A random aligned run of WRITE_RUN_PAGES hot pages: its word and its mask in that word. */
+  /**
+   * The next aligned run of WRITE_RUN_PAGES hot pages the guest writes, by its pattern: at
+   * random; the next in order (sweep); or at random in the first SKEW_HOT_SHARE of the working
+   * set for SKEW_WRITE_SHARE of the writes, else in the rest (skewed). Its word and its mask.
+   */
   private randomRun(): number {
-    const run = this.randomIndex(this.hot / WRITE_RUN_PAGES) * WRITE_RUN_PAGES;
+    let index: number;
+    if (this.pattern === 'sweep') {
+      index = this.cursor;
+      this.cursor = this.cursor + 1 === this.hotRuns ? 0 : this.cursor + 1;
+    } else if (this.pattern === 'skewed' && this.skewRuns < this.hotRuns) {
+      index = this.randomUnit() < SKEW_WRITE_SHARE ? this.randomIndex(this.skewRuns) : this.skewRuns + this.randomIndex(this.hotRuns - this.skewRuns);
+    } else {
+      index = this.randomIndex(this.hotRuns);
+    }
+    const run = index * WRITE_RUN_PAGES;
     this.runWord = run >>> 5;
     return (RUN_MASK << (run & 31)) & this.validMask(this.runWord);
+  }
+
+  /**
+   * Above this many page writes in one step every hot page counts as written: random writes
+   * leave one page in e^-3 untouched past BULK_WRITE_FACTOR writes per page, skewed ones past
+   * that many per page of the sparser part, a sweep past one pass over the working set.
+   */
+  private bulkWrites(): number {
+    if (this.pattern === 'sweep') return this.hot;
+    if (this.pattern === 'skewed') return (BULK_WRITE_FACTOR * this.hot * (1 - SKEW_HOT_SHARE)) / (1 - SKEW_WRITE_SHARE);
+    return BULK_WRITE_FACTOR * this.hot;
   }
   private runWord = 0;
 
@@ -163,12 +202,12 @@ export class PageMap {
   }
   private runCarry = 0;
 
-  /** The source guest writes n pages' worth of random runs in its working set (dirty log fills, versions bump). */
+  /** The source guest writes n pages' worth of runs in its working set, by its pattern (dirty log fills, versions bump). */
   writeSource(n: number): void {
     const hot = this.hot;
     if (hot === 0 || n <= 0) return;
     const { srcVer, marks } = this;
-    if (n > BULK_WRITE_FACTOR * hot) {
+    if (n > this.bulkWrites()) {
       for (let i = 0; i < hot; i++) if ((marks[2 * (i >>> 5) + 1]! & (1 << (i & 31))) !== 0) srcVer[i] = srcVer[i]! + 1;
       for (let w = 0; 2 * w < marks.length; w++) {
         marks[2 * w] = this.validMask(w);
@@ -196,7 +235,7 @@ export class PageMap {
     this.dirtyCount = count;
   }
 
-  /** The destination guest (after a post-copy switch) writes n pages' worth of random runs; only pages it has. */
+  /** The destination guest (after a post-copy switch) writes n pages' worth of runs, by its pattern; only pages it has. */
   writeDestination(n: number): void {
     const hot = this.hot;
     if (hot === 0 || n <= 0) return;
@@ -208,7 +247,7 @@ export class PageMap {
       marks[2 * w] = marks[2 * w]! | mine;
       for (let m = mine; m !== 0; m &= m - 1) dstVer[(w << 5) + lowestIndex(m)] = dstVer[(w << 5) + lowestIndex(m)]! + 1;
     };
-    if (n > BULK_WRITE_FACTOR * hot) for (let w = 0; w < this.toSend.length; w++) touch(w, this.validMask(w));
+    if (n > this.bulkWrites()) for (let w = 0; w < this.toSend.length; w++) touch(w, this.validMask(w));
     else
       for (let k = this.runsFor(n); k > 0; k--) {
         const mask = this.randomRun();

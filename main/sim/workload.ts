@@ -4,6 +4,7 @@
 // the same datacenter file gives the same run.
 import type { SimVm } from './format';
 import { PAGES_PER_MIB, WRITE_RUN_PAGES } from './pages';
+import { SKEW_HOT_SHARE, SKEW_WRITE_SHARE, type WritePattern } from '../../preload/model';
 
 const JITTER = 0.1;
 /** Time between the noise curve's random knots: slow compared with a pre-copy round. */
@@ -62,6 +63,8 @@ export interface VmWorkload {
   dirtyMiBps: number;
   readWssMiB: number;
   readMiBps: number;
+  /** As the datacenter file gives it; absent: random, and not reported. */
+  writePattern?: WritePattern;
 }
 
 export function workloadOf(vm: SimVm): VmWorkload {
@@ -72,30 +75,37 @@ export function workloadOf(vm: SimVm): VmWorkload {
     dirtyMiBps: vm.dirtyMiBps,
     readWssMiB: vm.readWssMiB ?? Math.min(vm.memoryMiB, vm.wssMiB * 1.5),
     readMiBps: vm.readMiBps ?? vm.dirtyMiBps * 2,
+    ...(vm.writePattern ? { writePattern: vm.writePattern } : {}),
   };
 }
 
 /**
- * What QEMU's calc-dirty-rate would report for `writes` random page writes spread over a
- * working set of `wssMiB` during `windowMs`: distinct pages dirtied per second, in MiB/s.
- * Repeated writes to one page count once, so a small working set measures below its raw
- * write rate. The writes are simulated (in the guest's runs of pages) on a scratch map.
+ * What QEMU's calc-dirty-rate would report for `writes` page writes into a working set of
+ * `wssMiB` during `windowMs`, in the guest's pattern: distinct pages dirtied per second, in
+ * MiB/s. Repeated writes to one page count once, so a small working set measures below its
+ * raw write rate (a sweep only once it wraps). The writes are simulated on a scratch map.
  */
-export function measureDistinct(wssMiB: number, writes: number, windowMs: number, seed: number): number {
+export function measureDistinct(wssMiB: number, writes: number, windowMs: number, seed: number, pattern: WritePattern = 'random'): number {
   const pages = Math.round(wssMiB * PAGES_PER_MIB);
   if (pages === 0 || writes <= 0 || windowMs <= 0) return 0;
   let distinct = pages;
-  if (writes <= 3 * pages) {
-    // Same write pattern as PageMap.writeSource: aligned runs of WRITE_RUN_PAGES at random.
+  if (pattern === 'sweep') {
+    distinct = Math.min(pages, writes);
+  } else if (writes <= (pattern === 'skewed' ? 12 : 3) * pages) {
+    // Same write pattern as PageMap.writeSource: aligned runs of WRITE_RUN_PAGES.
     const runs = Math.max(1, Math.floor(pages / WRITE_RUN_PAGES));
+    const skew = pattern === 'skewed' ? Math.max(1, Math.round(runs * SKEW_HOT_SHARE)) : runs;
     const seen = new Uint8Array(runs);
     let x = seed | 0 || 1;
-    distinct = 0;
-    for (let k = Math.round(writes / WRITE_RUN_PAGES); k > 0; k--) {
+    const next = () => {
       x ^= x << 13;
       x ^= x >>> 17;
       x ^= x << 5;
-      const r = Math.floor(((x >>> 0) / 4294967296) * runs);
+      return (x >>> 0) / 4294967296;
+    };
+    distinct = 0;
+    for (let k = Math.round(writes / WRITE_RUN_PAGES); k > 0; k--) {
+      const r = skew < runs ? (next() < SKEW_WRITE_SHARE ? Math.floor(next() * skew) : skew + Math.floor(next() * (runs - skew))) : Math.floor(next() * runs);
       if (seen[r] === 0) {
         seen[r] = 1;
         distinct += Math.min(WRITE_RUN_PAGES, pages);

@@ -300,7 +300,7 @@ export class SimWorld {
     const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
     const writes = Math.round(((dirtyRateAt(vm, this.dc.seed, t0 + span / 2) * speed * PAGES_PER_MIB) / 1000) * span);
     const seed = hash3(this.dc.seed, vm.index, 0x10000 + ++this.measurements);
-    return round1(measureDistinct(vm.work.wssMiB, writes, span, seed));
+    return round1(measureDistinct(vm.work.wssMiB, writes, span, seed, vm.work.writePattern));
   }
 
   /** The datacenter as a file would describe it now (current placement and maintenance). */

@@ -40,7 +40,8 @@ describe('predict: per-driver calibration', () => {
     const q = predict(guest(128, 80), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }), onQemu);
     expect(s.converges && q.converges).toBe(true);
     expect(s.downtimeMs).toBeGreaterThan(150);
-    expect(q.downtimeMs).toBeLessThan(100);
+    // At the stream's top rate (600 MiB/s measured), not the 200 MiB/s cap.
+    expect(q.downtimeMs).toBeLessThan(s.downtimeMs / 1.5);
   });
 
   it('where pre-copy cannot converge, auto takes post-copy after one pass: hybrid\'s extra rounds would leave post-copy as much, later', () => {

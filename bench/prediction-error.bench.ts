@@ -115,13 +115,15 @@ function cliff(cases: Case[]): void {
   const at = cases.filter((c) => c.strategy === 'precopy' && region(c.ratio) === 'the cliff' && c.run.predicted.convergeOdds !== undefined);
   console.log(`\nthe cliff as ranges: ${at.length} pre-copy cases with odds (dirty/link 0.6-1.4)`);
   const ranged = at.filter((c) => c.run.predicted.range && c.run.actual.outcome === 'completed');
-  const inside = ranged.filter((c) => c.run.actual.totalMs! >= c.run.predicted.range!.totalMs[0] && c.run.actual.totalMs! <= c.run.predicted.range!.totalMs[1]);
+  // Within 1 % of the range: where the time does not depend on the dirty rate (a tiny working
+  // set) the range is a point, and the simulated time differs from it by rounding alone.
+  const inside = ranged.filter((c) => c.run.actual.totalMs! >= c.run.predicted.range!.totalMs[0] * 0.99 && c.run.actual.totalMs! <= c.run.predicted.range!.totalMs[1] * 1.01);
   const sure = at.filter((c) => c.run.predicted.convergeOdds === 1 || c.run.predicted.convergeOdds === 0);
   const sureRight = sure.filter((c) => (c.run.predicted.convergeOdds === 1) === (c.run.actual.outcome === 'completed'));
   const unsure = at.filter((c) => c.run.predicted.convergeOdds! > 0 && c.run.predicted.convergeOdds! < 1);
   const unsureDone = unsure.filter((c) => c.run.actual.outcome === 'completed');
   const meanOdds = unsure.reduce((a, c) => a + c.run.predicted.convergeOdds!, 0) / Math.max(1, unsure.length);
-  console.log(`  completed within the stated time range: ${inside.length}/${ranged.length}`);
+  console.log(`  completed within the stated time range (+/- 1 %): ${inside.length}/${ranged.length}`);
   console.log(`  odds 0 or 1: ${sureRight.length}/${sure.length} right; odds between: ${unsure.length} cases, mean odds ${pct(meanOdds)}, completed ${unsureDone.length}/${unsure.length} (${pct(unsureDone.length / Math.max(1, unsure.length))})`);
   for (const c of at.slice(0, 12)) {
     const r = c.run.predicted.range;

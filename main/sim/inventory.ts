@@ -115,7 +115,9 @@ function vmView(vm: VmRt, seed: number, t: number): Vm {
       zeroFraction: w.zeroFraction,
       wssMiB: w.wssMiB,
       dirtyMiBps: round1(dirtyRateAt(vm, seed, t)),
-      ...(on && w.dirtyMiBps > 0 ? { dirtyRangeMiBps: dirtyRange(vm, seed, t) } : {}),
+      // A range only once a whole window has been watched: before that it would be a few
+      // moments' worth (at t = 0 one point), passed off as a minute's measured band.
+      ...(on && w.dirtyMiBps > 0 && t >= DIRTY_RANGE_WINDOW_MS ? { dirtyRangeMiBps: dirtyRange(vm, seed, t) } : {}),
       readWssMiB: w.readWssMiB,
       readMiBps: round1(readRateAt(vm, seed, t)),
       ...(w.writePattern ? { writePattern: w.writePattern } : {}),

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
   console.log(`${N} migrations of ${MIN}-${MAX} GiB on ${HOSTS} hosts: simulated ${world.now()} ms in ${wall.toFixed(0)} ms wall, ` +
     `${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU; ` +
     `finished ${results.length} ${JSON.stringify(byOutcome)}; peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  const speed = world.now() / wall;
+  console.log(`  ${speed.toFixed(1)}x real time (target 60x: ${(speed / 60).toFixed(2)} of it); peak RSS ${(peakRss / 2 ** 30).toFixed(2)} GiB (target under 1 GiB: ${(peakRss / 2 ** 30).toFixed(2)}x)`);
   world.dispose();
 }
 

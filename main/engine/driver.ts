@@ -26,7 +26,9 @@ export interface InventoryFilter {
 export type DriverChange =
   | { kind: 'placement'; vmId: string; hostId: string }
   | { kind: 'vm-state'; vmId: string; state: VmState }
-  | { kind: 'host-state'; hostId: string; state: 'up' | 'down' };
+  | { kind: 'host-state'; hostId: string; state: 'up' | 'down' }
+  /** The VM's figures (dirty rate, CPU) were measured again. */
+  | { kind: 'figures'; vmId: string };
 
 /** One progress report from the hypervisor; t is ms since the migration started. */
 export interface DriverSample extends SampleFigures {
@@ -127,6 +129,12 @@ export interface HostDriver {
    * Predictions take the lower of it and the hosts' link rate.
    */
   measuredLinkMiBps?(fromId: string, toId: string): number | null;
+  /**
+   * VMs whose figures (dirty rate, CPU) were measured again since `since` on the driver's
+   * clock (null: report none, only the clock), and the clock now: the console polls it so the
+   * figures it shows follow the measurements. Absent: figures change with placement and state.
+   */
+  remeasured?(since: number | null): { vmIds: string[]; now: number };
   /** Measures these VMs' workloads now if the figures are old (ids or names; others ignored). */
   freshen?(vmRefs: string[]): Promise<void>;
   /** Resolves once every host had its first connection attempt (a CLI command waits for it). */

@@ -102,6 +102,18 @@ export class LibvirtDriver implements HostDriver {
     return Date.now();
   }
 
+  /** Guests whose dirty rate was measured, or CPU sampled, after `since` (epoch ms). */
+  remeasured(since: number | null): { vmIds: string[]; now: number } {
+    const now = Date.now();
+    const vmIds: string[] = [];
+    if (since !== null) {
+      for (const c of this.conns.values()) {
+        for (const d of c.domains.values()) if (d.measuredAt > since || d.at > since) vmIds.push(d.dom.name);
+      }
+    }
+    return { vmIds, now };
+  }
+
   /** Picks up hosts added or removed since (the CLI edits the file while the console runs). */
   private sync(): void {
     let recs: LibvirtHostRecord[];

@@ -6,8 +6,18 @@ import type { DriverChange, HostDriver, InventoryFilter } from '../engine/driver
 import { markMaintenance } from '../engine/snapshot';
 import { InventoryChanges } from '../inventory-changes';
 
+/**
+ * How often the console asks the drivers which VMs were measured again. The simulator measures
+ * each VM every 30 s and libvirt each guest's dirty rate every 30 s (its CPU at every poll), so
+ * a figure on screen is at most this much older than the driver's newest.
+ */
+export const FIGURES_POLL_MS = 5_000;
+
 export class InventoryService {
   private changes: InventoryChanges | null = null;
+  private figuresTimer: NodeJS.Timeout | null = null;
+  /** Per driver, its clock at the last figures poll. */
+  private readonly measuredUpTo: number[] = [];
 
   constructor(
     private readonly drivers: readonly HostDriver[],
@@ -20,9 +30,22 @@ export class InventoryService {
   }
 
   /** Starts the change events; before this, drivers' changes are not reported. */
-  startChanges(emit: (payload: Events['inventory:changed']) => void): void {
+  startChanges(emit: (payload: Events['inventory:changed']) => void, figuresEveryMs = FIGURES_POLL_MS): void {
     this.changes = new InventoryChanges((only) => this.partial(only), emit);
     this.changes.prime(this.get());
+    this.pollFigures();
+    this.figuresTimer = setInterval(() => this.pollFigures(), figuresEveryMs);
+    this.figuresTimer.unref();
+  }
+
+  /** Every VM measured again since the last poll goes out in the next patch, with its host. */
+  pollFigures(): void {
+    this.drivers.forEach((d, i) => {
+      if (!d.remeasured) return;
+      const { vmIds, now } = d.remeasured(this.measuredUpTo[i] ?? null);
+      this.measuredUpTo[i] = now;
+      for (const vmId of vmIds) this.changes?.add({ kind: 'figures', vmId });
+    });
   }
 
   /** A driver's change (undefined: refetch everything). */
@@ -59,6 +82,8 @@ export class InventoryService {
   }
 
   dispose(): void {
+    if (this.figuresTimer) clearInterval(this.figuresTimer);
+    this.figuresTimer = null;
     this.changes?.dispose();
   }
 }

@@ -4,7 +4,7 @@ import type { Host, Vm, VmState } from '../../preload/model';
 import type { DriverInventory } from '../engine/driver';
 import type { SimHost, SimVm } from './format';
 import type { SimMigration } from './migration';
-import { STREAM_CPU, STREAM_DIRTY, STREAM_READ, jitter, jitterRange, type VmWorkload } from './workload';
+import { STREAM_CPU, STREAM_DIRTY, STREAM_READ, hash3, jitter, jitterRange, type VmWorkload } from './workload';
 
 export interface HostRt {
   spec: SimHost;
@@ -26,6 +26,19 @@ export interface VmRt {
 
 /** The window over which the simulated dirty rate is reported as measured several times. */
 export const DIRTY_RANGE_WINDOW_MS = 60_000;
+
+/**
+ * The simulator measures each VM's figures (dirty rate, read rate, CPU) once every this
+ * long, at a phase of its own, as libvirt measures a guest's dirty rate every 30 s: what the
+ * inventory reports is the last measurement, which the console is told of when it is taken.
+ */
+export const MEASURE_EVERY_MS = 30_000;
+
+/** When the VM's figures were last measured at or before virtual time t (its first at 0). */
+export function lastMeasuredAt(vm: VmRt, seed: number, t: number): number {
+  const phase = hash3(seed, vm.index, 0x6d656173) % MEASURE_EVERY_MS;
+  return t < phase ? 0 : phase + Math.floor((t - phase) / MEASURE_EVERY_MS) * MEASURE_EVERY_MS;
+}
 
 /** The guest's write rate at virtual time t (before any throttle), MiB/s. */
 export function dirtyRateAt(vm: VmRt, seed: number, t: number): number {
@@ -98,10 +111,12 @@ export function buildInventory(src: InventorySource): DriverInventory {
   return { hosts, vms };
 }
 
-function vmView(vm: VmRt, seed: number, t: number): Vm {
+function vmView(vm: VmRt, seed: number, now: number): Vm {
   const w = vm.work;
   const on = vm.state === 'running' || vm.state === 'migrating';
   const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
+  // The figures as last measured (the migration itself runs on the true rate, moment by moment).
+  const t = lastMeasuredAt(vm, seed, now);
   return {
     id: vm.spec.id,
     name: vm.spec.name ?? vm.spec.id,

@@ -67,6 +67,10 @@ export class SimDriver implements HostDriver {
     return this.world.now();
   }
 
+  remeasured(since: number | null): { vmIds: string[]; now: number } {
+    return this.world.remeasured(since);
+  }
+
   exportDatacenter(): SimDatacenter {
     return this.world.exportDatacenter();
   }

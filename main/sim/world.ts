@@ -6,7 +6,7 @@ import type { Cluster, VmState } from '../../preload/model';
 import type { DriverChange, DriverInventory, InventoryFilter, MigrationSpec } from '../engine/driver';
 import { SimClock, type ClockMode } from './clock';
 import type { SimDatacenter } from './format';
-import { buildInventory, dirtyRateAt, readRateAt, round1, type HostRt, type VmRt } from './inventory';
+import { buildInventory, dirtyRateAt, lastMeasuredAt, readRateAt, round1, type HostRt, type VmRt } from './inventory';
 import { fairShares, pairKey, type Flow } from '../engine/links';
 import { SimMigration, type VmFate } from './migration';
 import { PAGES_PER_MIB } from './pages';
@@ -103,6 +103,18 @@ export class SimWorld {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
     const { hosts, vms, nicOut, nicIn } = this;
     return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
+  }
+
+  /** Running VMs measured again after virtual time `since` (null: none), and the time now. */
+  remeasured(since: number | null): { vmIds: string[]; now: number } {
+    const now = this.now();
+    const vmIds: string[] = [];
+    if (since !== null && now > since) {
+      for (const vm of this.vms.values()) {
+        if ((vm.state === 'running' || vm.state === 'migrating') && lastMeasuredAt(vm, this.dc.seed, now) > since) vmIds.push(vm.spec.id);
+      }
+    }
+    return { vmIds, now };
   }
 
   /** Starts a migration, or returns one already failed with the reason it cannot start. */

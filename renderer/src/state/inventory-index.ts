@@ -39,19 +39,25 @@ export function patchIndex(index: InventoryIndex, version: number, hosts: Host[]
   const vmsByHost = new Map(index.vmsByHost);
   for (const h of hosts) hostById.set(h.id, h);
   const touched = new Set<string>();
+  // The changed VMs by their host now: one pass, so a patch of every VM (each one measured
+  // again) costs O(VMs), not O(VMs x changed).
+  const arrived = new Map<string, Vm[]>();
   for (const vm of vms) {
     const old = vmById.get(vm.id);
     vmById.set(vm.id, vm);
     if (old) touched.add(old.host);
     touched.add(vm.host);
-  }
-  for (const hostId of touched) {
-    const list = (vmsByHost.get(hostId) ?? []).filter((v) => !vms.some((c) => c.id === v.id));
-    for (const vm of vms) if (vm.host === hostId) list.push(vm);
-    vmsByHost.set(hostId, list.sort(byName));
+    let list = arrived.get(vm.host);
+    if (!list) arrived.set(vm.host, (list = []));
+    list.push(vm);
   }
   const changedHost = new Set(hosts.map((h) => h.id));
   const changedVm = new Set(vms.map((v) => v.id));
+  for (const hostId of touched) {
+    const list = (vmsByHost.get(hostId) ?? []).filter((v) => !changedVm.has(v.id));
+    list.push(...(arrived.get(hostId) ?? []));
+    vmsByHost.set(hostId, list.sort(byName));
+  }
   const inventory: Inventory = {
     ...index.inventory,
     version,

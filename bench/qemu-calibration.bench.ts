@@ -6,8 +6,8 @@
 //    setup-time), then the stream's efficiency under a cap, its top rate, and the rate of
 //    the first pass's walk of unmapped memory (the grid that minimises the
 //    mean |log(predicted / actual)| of total time). It prints the calibration it fitted.
-//  - HELD-OUT set: workloads never used to fit or to design the model (sizes 256 MiB to
-//    2 GiB, working sets 5 % to 88 %, dirty rates 5 % to 300 % of the cap, with and without
+//  - HELD-OUT set: workloads never used to fit or to design the model (sizes 384 MiB to
+//    2 GiB, working sets 6 % to 59 %, dirty rates 8 % to 250 % of the cap, with and without
 //    a cap, sweeping and random-writing guests), predicted with the calibration fitted in
 //    the same run (QEMU_BENCH_SET=held-out: with the committed QEMU_CALIBRATION), first and
 //    repeated migrations as separate rows. The accuracy figures are these rows only.
@@ -66,19 +66,30 @@ const FIT: Workload[] = [
   { spec: { name: 'f-rand', mem: 512, wss: 128, rate: 40, vcpus: 1, order: 'random' }, capMiBps: 100 },
   { spec: { name: 'f-rand-nocap', mem: 1024, wss: 256, rate: 50, vcpus: 1, order: 'random' }, capMiBps: null },
   { spec: { name: 'f-1536', mem: 1536, wss: 200, rate: 20, vcpus: 1 }, capMiBps: 200 },
+  // The second held-out set (2026-12-07), reported on once with the calibration fitted
+  // above it (total time |error| median 7.7 %, p90 51.8 %); the model's booted-source term
+  // was designed from what it showed, so it is fitted on now.
+  { spec: { name: 'n-256r', mem: 256, wss: 64, rate: 20, vcpus: 1, order: 'random' }, capMiBps: 100 },
+  { spec: { name: 'n-2g', mem: 2048, wss: 256, rate: 30, vcpus: 1 }, capMiBps: 200 },
+  { spec: { name: 'n-2g-big', mem: 2048, wss: 1800, rate: 40, vcpus: 1, order: 'random' }, capMiBps: null },
+  { spec: { name: 'n-hot-r', mem: 512, wss: 400, rate: 150, vcpus: 1, order: 'random' }, capMiBps: 50 },
+  { spec: { name: 'n-1g-r', mem: 1024, wss: 300, rate: 60, vcpus: 1, order: 'random' }, capMiBps: 100 },
+  { spec: { name: 'n-tiny5', mem: 1024, wss: 52, rate: 5, vcpus: 1 }, capMiBps: 100 },
+  { spec: { name: 'n-cliff-r', mem: 512, wss: 200, rate: 85, vcpus: 1, order: 'random' }, capMiBps: 100 },
+  { spec: { name: 'n-nocap-r', mem: 768, wss: 128, rate: 100, vcpus: 1, order: 'random' }, capMiBps: null },
 ];
 
 // Held out: chosen before any of them was run, never used to fit. Rate / cap and working
 // set / memory in the comments.
 const HELD_OUT: Workload[] = [
-  { spec: { name: 'n-256r', mem: 256, wss: 64, rate: 20, vcpus: 1, order: 'random' }, capMiBps: 100 }, // 20 %, 25 %
-  { spec: { name: 'n-2g', mem: 2048, wss: 256, rate: 30, vcpus: 1 }, capMiBps: 200 }, // 15 %, 13 %
-  { spec: { name: 'n-2g-big', mem: 2048, wss: 1800, rate: 40, vcpus: 1, order: 'random' }, capMiBps: null }, // no cap, 88 %
-  { spec: { name: 'n-hot-r', mem: 512, wss: 400, rate: 150, vcpus: 1, order: 'random' }, capMiBps: 50 }, // 300 %, 78 %
-  { spec: { name: 'n-1g-r', mem: 1024, wss: 300, rate: 60, vcpus: 1, order: 'random' }, capMiBps: 100 }, // 60 %, 29 %
-  { spec: { name: 'n-tiny5', mem: 1024, wss: 52, rate: 5, vcpus: 1 }, capMiBps: 100 }, // 5 %, 5 %
-  { spec: { name: 'n-cliff-r', mem: 512, wss: 200, rate: 85, vcpus: 1, order: 'random' }, capMiBps: 100 }, // 85 %, 39 %
-  { spec: { name: 'n-nocap-r', mem: 768, wss: 128, rate: 100, vcpus: 1, order: 'random' }, capMiBps: null }, // no cap, 17 %
+  { spec: { name: 'm-384s', mem: 384, wss: 96, rate: 25, vcpus: 1 }, capMiBps: 80 }, // 31 %, 25 %
+  { spec: { name: 'm-1g-nocap', mem: 1024, wss: 600, rate: 30, vcpus: 1, order: 'random' }, capMiBps: null }, // no cap, 59 %
+  { spec: { name: 'm-1536-r', mem: 1536, wss: 400, rate: 70, vcpus: 1, order: 'random' }, capMiBps: 150 }, // 47 %, 26 %
+  { spec: { name: 'm-hot-s', mem: 768, wss: 300, rate: 200, vcpus: 1 }, capMiBps: 80 }, // 250 %, 39 %
+  { spec: { name: 'm-near', mem: 640, wss: 256, rate: 75, vcpus: 1, order: 'random' }, capMiBps: 90 }, // 83 %, 40 %
+  { spec: { name: 'm-2g-mid', mem: 2048, wss: 900, rate: 20, vcpus: 1 }, capMiBps: 250 }, // 8 %, 44 %
+  { spec: { name: 'm-tiny-nocap', mem: 512, wss: 32, rate: 2, vcpus: 1 }, capMiBps: null }, // no cap, 6 %
+  { spec: { name: 'm-1280-r', mem: 1280, wss: 160, rate: 120, vcpus: 1, order: 'random' }, capMiBps: 120 }, // 100 %, 13 %
 ];
 
 const WANT = process.env.QEMU_BENCH_SET ?? 'all';
@@ -265,10 +276,11 @@ async function withGuest<T>(lab: Lab, w: Workload, fn: () => Promise<T>): Promis
   }
 }
 
-async function runFitSet(lab: Lab): Promise<FitRecord[]> {
-  const out: FitRecord[] = [];
-  console.log(`FIT set: ${FIT.length} workloads, each booted alone and migrated twice with auto (first after boot, then repeated)`);
-  for (const w of FIT) {
+async function runFitSet(lab: Lab, have: FitRecord[] = []): Promise<FitRecord[]> {
+  const out: FitRecord[] = [...have];
+  const todo = FIT.filter((w) => !have.some((r) => r.name === w.spec.name));
+  console.log(`FIT set: ${FIT.length} workloads, each booted alone and migrated twice with auto (first after boot, then repeated); ${todo.length} to run, ${FIT.length - todo.length} read from the records file`);
+  for (const w of todo) {
     await withGuest(lab, w, async () => {
       for (const first of [true, false]) {
         const x = await autoRun(lab, w);
@@ -321,23 +333,33 @@ function fitCalibration(recs: FitRecord[]): DriverCalibration {
     y: r.setupMs!, x1: (r.vm.memoryMiB * 2 ** 20) / GiB, x2: (Math.max(0, r.vm.memoryMiB - (r.vm.workload.residentMiB ?? r.vm.memoryMiB)) * 2 ** 20) / GiB,
   })));
   const setup = { setupMs: Math.max(0, Math.round(a)), setupMsPerGiB: Math.max(0, Math.round(b)), setupMsPerNonResidentGiB: Math.max(0, Math.round(c)) };
-  let best = { err: Infinity, cal: { ...QEMU_CALIBRATION, ...setup } };
-  for (let eff = 0.8; eff <= 1.0001; eff += 0.01) {
-    for (let top = 150; top <= 2000; top += 50) {
-      for (let walk = 100; walk <= 3000; walk += 50) {
-        const cal = { ...QEMU_CALIBRATION, ...setup, linkEfficiency: Math.round(eff * 100) / 100, streamMaxMiBps: top, nonResidentReadMiBps: walk };
-        const err = logErr(recs, cal);
-        if (err < best.err) best = { err, cal };
+  // Coordinate descent, twice: the cap's efficiency, top rate and walk on a grid with the
+  // booted source's top rate fixed, then that rate on its own grid with the rest fixed.
+  let best = { err: Infinity, cal: { ...QEMU_CALIBRATION, ...setup, streamMaxBootedMiBps: null as number | null } };
+  for (let sweep = 0; sweep < 2; sweep++) {
+    const booted = best.cal.streamMaxBootedMiBps;
+    for (let eff = 0.8; eff <= 1.0001; eff += 0.01) {
+      for (let top = 150; top <= 2000; top += 50) {
+        for (let walk = 100; walk <= 3000; walk += 50) {
+          const cal = { ...QEMU_CALIBRATION, ...setup, linkEfficiency: Math.round(eff * 100) / 100, streamMaxMiBps: top, nonResidentReadMiBps: walk, streamMaxBootedMiBps: booted };
+          const err = logErr(recs, cal);
+          if (err < best.err) best = { err, cal };
+        }
       }
+    }
+    for (const b of [null, ...Array.from({ length: 39 }, (_, i) => 100 + 25 * i)]) {
+      const cal = { ...best.cal, streamMaxBootedMiBps: b };
+      const err = logErr(recs, cal);
+      if (err < best.err) best = { err, cal };
     }
   }
   const cal: DriverCalibration = { ...best.cal, modelBand: modelBand(recs, best.cal) };
   console.log(`\nfitted on the FIT set (${recs.length} migrations, ${withSetup.length} with QEMU's setup-time):`);
   console.log(`  setup-time = ${setup.setupMs} ms + ${setup.setupMsPerGiB} ms per GiB of memory + ${setup.setupMsPerNonResidentGiB} ms per GiB unmapped on the source (least squares)`);
-  console.log(`  link efficiency ${cal.linkEfficiency}, stream top rate ${cal.streamMaxMiBps} MiB/s, walk of unmapped memory ${cal.nonResidentReadMiBps} MiB/s (grid, mean |log error| ${best.err.toFixed(3)})`);
+  console.log(`  link efficiency ${cal.linkEfficiency}, stream top rate ${cal.streamMaxMiBps} MiB/s (${cal.streamMaxBootedMiBps ?? 'no separate'} MiB/s in the first pass from a source that booted the guest), walk of unmapped memory ${cal.nonResidentReadMiBps} MiB/s (grid, mean |log error| ${best.err.toFixed(3)})`);
   const band = cal.modelBand!;
   console.log(`  the model's error on the FIT set, as the range every prediction without history carries: actual/predicted total time ${band.total[0]}-${band.total[1]}, pause ${band.downtime[0]}-${band.downtime[1]} (80 % prediction interval over ${band.n} migrations)`);
-  console.log(`  as QEMU_CALIBRATION: ${JSON.stringify({ setupMs: cal.setupMs, setupMsPerGiB: cal.setupMsPerGiB, setupMsPerNonResidentGiB: cal.setupMsPerNonResidentGiB, linkEfficiency: cal.linkEfficiency, streamMaxMiBps: cal.streamMaxMiBps, nonResidentReadMiBps: cal.nonResidentReadMiBps, modelBand: cal.modelBand })}`);
+  console.log(`  as QEMU_CALIBRATION: ${JSON.stringify({ setupMs: cal.setupMs, setupMsPerGiB: cal.setupMsPerGiB, setupMsPerNonResidentGiB: cal.setupMsPerNonResidentGiB, linkEfficiency: cal.linkEfficiency, streamMaxMiBps: cal.streamMaxMiBps, streamMaxBootedMiBps: cal.streamMaxBootedMiBps, nonResidentReadMiBps: cal.nonResidentReadMiBps, modelBand: cal.modelBand })}`);
   for (const [label, c0] of [['the committed QEMU_CALIBRATION', QEMU_CALIBRATION], ['the calibration just fitted', cal]] as const) {
     const e = recs.filter((r) => r.completed).map((r) => Math.abs(relErr(predict(r.vm, r.from, r.to, r.strategy, r.policy, { calibration: c0 }).totalMs, r.totalMs)));
     console.log(`  FIT set (consistency, not accuracy) with ${label}: total time |error| median ${pct(median(e))}, p90 ${pct(p90(e))}`);
@@ -452,16 +474,20 @@ async function main(): Promise<void> {
   try {
     if (WANT !== 'held-out') {
       const file = process.env.QEMU_FIT_RECORDS;
-      let recs: FitRecord[];
+      let recs: FitRecord[] = [];
       if (file && fs.existsSync(file)) {
-        recs = JSON.parse(fs.readFileSync(file, 'utf8')) as FitRecord[];
-        // Records written before the driver reported the guest's write order: the bench booted them, so it knows.
-        for (const r of recs) r.vm.workload.writePattern ??= FIT.find((w) => w.spec.name === r.name)?.spec.order ?? 'sweep';
+        recs = (JSON.parse(fs.readFileSync(file, 'utf8')) as FitRecord[]).filter((r) => FIT.some((w) => w.spec.name === r.name));
+        // Records written before the driver reported these: the bench booted the guests, so it knows.
+        for (const r of recs) {
+          r.vm.workload.writePattern ??= FIT.find((w) => w.spec.name === r.name)?.spec.order ?? 'sweep';
+          r.vm.workload.sourceBooted ??= r.first;
+        }
         console.log(`FIT set: ${recs.length} migrations read from ${file}`);
-      } else {
+      }
+      if (FIT.some((w) => !recs.some((r) => r.name === w.spec.name))) {
         const lab = openLab(dataDir, QEMU_CALIBRATION);
         try {
-          recs = await runFitSet(lab);
+          recs = await runFitSet(lab, recs);
         } finally {
           closeLab(lab);
         }

@@ -148,6 +148,12 @@ export interface DriverCalibration {
    */
   streamMaxMiBps: number | null;
   /**
+   * The first pass's top rate, MiB/s, when the source process booted the guest itself
+   * (Workload.sourceBooted), or null for no such term: measured apart, as such a first
+   * pass ran at about half the rate of one from a guest that had arrived by migration.
+   */
+  streamMaxBootedMiBps: number | null;
+  /**
    * The rate at which the first pass walks guest memory the source never touched (unmapped), MiB/s,
    * or null when it costs nothing. Each such page is faulted in to be read (and found zero):
    * work on the migration thread, which a capped stream hides in its idle time, so the
@@ -194,6 +200,7 @@ export const MODEL_CALIBRATION: DriverCalibration = {
   setupMsPerNonResidentGiB: 0,
   linkEfficiency: 1,
   streamMaxMiBps: null,
+  streamMaxBootedMiBps: null,
   nonResidentReadMiBps: null,
   finalCopyMaxMiBps: null,
   switchoverFixedMs: SWITCHOVER_FIXED_MS,

@@ -75,7 +75,11 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
   const p = byStrategy(ctx, strategy);
   const walkMs = (ctx.firstPassMinSeconds - w.firstPassBytes / ctx.bps) * 1000;
   if (walkMs >= 50 && strategy !== 'stop-and-copy') {
-    p.note += `; the first pass also walks ${formatBytes(w.nonResidentBytes)} of guest memory the source never touched (unmapped there), about ${formatMs(walkMs)} more`;
+    const why = [
+      w.nonResidentBytes > 0 && cal.nonResidentReadMiBps ? `walks ${formatBytes(w.nonResidentBytes)} of guest memory the source never touched (unmapped there)` : null,
+      w.sourceBooted && cal.streamMaxBootedMiBps !== null ? `streams at most ${formatRate(cal.streamMaxBootedMiBps)} (the guest's first migration since it booted)` : null,
+    ].filter(Boolean);
+    p.note += `; the first pass ${why.join(' and ')}: about ${formatMs(walkMs)} more`;
   }
   const setup = setupMs(w, cal);
   if (setup > 0 && p.converges) p.totalMs += setup;
@@ -113,8 +117,10 @@ export function setupMs(w: WorkloadFigures, cal: DriverCalibration): number {
  */
 function firstPassFloor(w: WorkloadFigures, cal: DriverCalibration): number {
   const walk = cal.nonResidentReadMiBps && w.nonResidentBytes > 0 ? w.nonResidentBytes / (cal.nonResidentReadMiBps * MiB) : 0;
-  const send = cal.streamMaxMiBps ? w.firstPassBytes / (cal.streamMaxMiBps * MiB) : 0;
-  return walk > 0 ? send + walk : 0;
+  const booted = w.sourceBooted && cal.streamMaxBootedMiBps !== null ? cal.streamMaxBootedMiBps : null;
+  const top = booted ?? cal.streamMaxMiBps;
+  const send = top ? w.firstPassBytes / (top * MiB) : 0;
+  return walk > 0 || booted !== null ? send + walk : 0;
 }
 
 function byStrategy(ctx: Ctx, strategy: Strategy): Prediction {

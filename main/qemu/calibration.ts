@@ -28,6 +28,7 @@ export const QEMU_CALIBRATION: DriverCalibration = {
   setupMsPerNonResidentGiB: 363,
   linkEfficiency: 0.94,
   streamMaxMiBps: 600,
+  streamMaxBootedMiBps: null,
   nonResidentReadMiBps: 1100,
   finalCopyMaxMiBps: 2000,
   switchoverFixedMs: 20,

@@ -20,7 +20,7 @@ const guest = (wssMiB: number, dirtyMiBps: number) => vm('g', 'q1', { memoryMiB:
 describe('predict: per-driver calibration', () => {
   it('the simulator has no overheads: identity calibration', () => {
     expect(SIM_CALIBRATION).toEqual({
-      setupMs: 0, setupMsPerGiB: 0, setupMsPerNonResidentGiB: 0, linkEfficiency: 1, streamMaxMiBps: null, nonResidentReadMiBps: null,
+      setupMs: 0, setupMsPerGiB: 0, setupMsPerNonResidentGiB: 0, linkEfficiency: 1, streamMaxMiBps: null, streamMaxBootedMiBps: null, nonResidentReadMiBps: null,
       finalCopyMaxMiBps: null, switchoverFixedMs: SWITCHOVER_FIXED_MS, postcopySwitchFixedMs: POSTCOPY_SWITCH_FIXED_MS, raceLostVisible: true,
     });
     const p = predict(guest(128, 20), sim1, sim2, 'precopy', policy({ bandwidthMiBps: 200 }));
@@ -56,6 +56,23 @@ describe('predict: per-driver calibration', () => {
       expect(c.strategy, where).toBe('postcopy');
       expect(c.reason).toMatch(/pre-copy cannot converge; post-copy after one pre-copy pass .* instead of hybrid/);
     }
+  });
+
+  it('the first migration of a guest its source booted streams its first pass at the booted rate, and says so', () => {
+    const cal = { ...QEMU_CALIBRATION, streamMaxMiBps: 600, streamMaxBootedMiBps: 250 };
+    const g = (sourceBooted?: boolean) => vm('g', 'q1', { memoryMiB: 2048 }, { wssMiB: 1800, dirtyMiBps: 40, zeroFraction: 0.1, residentMiB: 2048, ...(sourceBooted === undefined ? {} : { sourceBooted }) });
+    const noCap = policy({ bandwidthMiBps: null });
+    const arrived = predict(g(false), q1, q2, 'precopy', noCap, { calibration: cal });
+    const booted = predict(g(true), q1, q2, 'precopy', noCap, { calibration: cal });
+    const unknown = predict(g(), q1, q2, 'precopy', noCap, { calibration: cal });
+    // About 1.8 GiB at 250 instead of 600 MiB/s: some 4 s more.
+    expect(booted.totalMs - arrived.totalMs).toBeGreaterThan(3500);
+    expect(booted.totalMs - arrived.totalMs).toBeLessThan(5000);
+    expect(booted.note).toMatch(/the first pass streams at most 250 MiB\/s \(the guest's first migration since it booted\): about [\d.]+ s more/);
+    expect(unknown.totalMs).toBe(arrived.totalMs);
+    // Under a cap below the booted rate the first pass is link-bound either way.
+    const capped = policy({ bandwidthMiBps: 100 });
+    expect(predict(g(true), q1, q2, 'precopy', capped, { calibration: cal }).totalMs).toBe(predict(g(false), q1, q2, 'precopy', capped, { calibration: cal }).totalMs);
   });
 
   it("the engine prices a migration with its source driver's calibration", () => {

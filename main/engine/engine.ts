@@ -133,9 +133,11 @@ export class MigrationEngine {
   private measured(vm: Vm): Vm {
     const now = this.clock();
     const m = this.measurements.get(vm.id);
-    // A reading is of the VM on one host: once it has moved, what it holds in RAM there (and
-    // so its first pass) is another figure.
-    if (m && m.host === vm.host && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
+    // A reading is of the VM in one process on one host: once it has moved (even there and
+    // back, by a tool other than Ferry), what that process holds mapped (and so its first pass)
+    // is another figure; a driver that can tell says whether the process booted the guest.
+    const same = m && m.host === vm.host && m.workload.sourceBooted === vm.workload.sourceBooted;
+    if (m && same && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
     if (this.measurements.size > 50_000) {
       for (const [id, x] of this.measurements) if (now - x.at >= MEASUREMENT_HOLD_MS) this.measurements.delete(id);
     }
@@ -485,6 +487,8 @@ export class MigrationEngine {
 
   private onJobEnded(job: Job): void {
     this.queue.finished(job);
+    // Its next prediction reads the VM again: a completed one lives in another process now.
+    if (job.rec.outcome === 'completed') this.measurements.delete(job.rec.vmId);
     if (this.opts.learn !== false) this.learner.observe(job.rec);
     this.jobs.delete(job.id);
     this.ended.set(job.id, job.rec);

@@ -5,8 +5,9 @@
 // its own: the model's error on the migrations QEMU_CALIBRATION was fitted on. The guest is
 // alone on the lab (as the fit's guests were). It is migrated there and back, and the second
 // migration is judged: the first after boot is where the model is weakest (held-out: 4 of 8
-// first migrations within their range, 6 of 8 repeated ones; here the first ran 8-27 % over
-// its prediction in eight runs, the range's top at +20 %; the second 4-10 %), which the bench reports instead.
+// first migrations within their range, 7 of 8 repeated ones; here, under a 150 MiB/s cap, the
+// first ran 10-24 % over its prediction, the range's top at +13 %; the second 2-9 % over in
+// three runs), which the bench reports instead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import { MigrationEngine } from '../../main/engine/engine';

@@ -22,7 +22,7 @@
 import type { Phase } from '../../preload/model';
 import type { DriverMigration, DriverResult, DriverSample, MigrationSpec } from '../engine/driver';
 import { PAGE_BYTES, PAGE_WIRE_BYTES, PAGES_PER_MIB, PageMap, type CutResult, type PageLayout } from './pages';
-import { runDestinationGuest } from './postcopy';
+import { FAULT_LINK_SHARE, FAULT_RTT_MS, runDestinationGuest } from './postcopy';
 
 export const DEVICE_STATE_BYTES = 256 * 1024;
 /** Pause beyond the transfer at a pre-copy switchover: stopping vCPUs, final sync, loading devices, resuming. */
@@ -341,8 +341,17 @@ export class SimMigration implements DriverMigration {
     this.slowdown = 1 - out.progress;
     const writes = ((ctx.dirtyMiBps(from) * speed * PAGES_PER_MIB) / 1000) * (tEnd - from) * out.progress + this.writeCarry;
     this.writeCarry = writes - Math.floor(writes);
-    pages.writeDestination(Math.floor(writes));
-    return out.bytes;
+    // Under the fault throttle, write faults share the half of the link faults may take.
+    const faultBudget = this.spec.policy.postcopyFaultThrottle ? Math.max(0, FAULT_LINK_SHARE * budget - out.bytes) : budget - out.bytes;
+    const wf = pages.writeDestination(Math.floor(writes), faultBudget);
+    this.faults += wf.faults;
+    this.bytes += wf.bytes;
+    // A write fault stalls its vCPU as a read fault does.
+    if (wf.faults > 0 && this.rate > 0) {
+      const stallMs = (wf.faults * (FAULT_RTT_MS + PAGE_WIRE_BYTES / this.rate)) / ctx.vcpus;
+      this.slowdown = Math.min(1, this.slowdown + stallMs / Math.max(1e-9, tEnd - from));
+    }
+    return out.bytes + wf.bytes;
   }
 
   private complete(t: number): void {

@@ -262,24 +262,41 @@ export class PageMap {
     this.dirtyCount = count;
   }
 
-  /** The destination guest (after a post-copy switch) writes n pages' worth of runs, by its pattern; only pages it has. */
-  writeDestination(n: number): void {
+  /**
+   * The destination guest (after a post-copy switch) writes n pages' worth of runs, by its
+   * pattern. A write to a page the destination lacks faults it in first, ahead of the
+   * background push, within `budget` link bytes; once the link cannot carry another, the
+   * rest of the writes wait (the guest stalls on them). Returns the write faults and their bytes.
+   */
+  writeDestination(n: number, budget = Number.MAX_SAFE_INTEGER): { faults: number; bytes: number } {
+    const out = { faults: 0, bytes: 0 };
     const hot = this.hot;
-    if (hot === 0 || n <= 0) return;
+    if (hot === 0 || n <= 0) return out;
     const { dstVer, marks, present } = this;
+    let stalled = false;
     // The dirty log now marks pages the destination wrote; like the source, bump once.
     const touch = (w: number, mask: number) => {
+      for (let m = mask & ~present[w]!; m !== 0; m &= m - 1) {
+        const cost = this.sendPage((w << 5) + lowestIndex(m), budget - out.bytes);
+        if (cost === 0) {
+          stalled = true;
+          break;
+        }
+        out.bytes += cost;
+        out.faults++;
+      }
       const mine = mask & present[w]! & ~marks[2 * w]!;
       if (mine === 0) return;
       marks[2 * w] = marks[2 * w]! | mine;
       for (let m = mine; m !== 0; m &= m - 1) dstVer[(w << 5) + lowestIndex(m)] = dstVer[(w << 5) + lowestIndex(m)]! + 1;
     };
-    if (n > this.bulkWrites()) for (let w = 0; w < this.toSend.length; w++) touch(w, this.validMask(w));
+    if (n > this.bulkWrites()) for (let w = 0; w < this.toSend.length && !stalled; w++) touch(w, this.validMask(w));
     else
-      for (let k = this.runsFor(n); k > 0; k--) {
+      for (let k = this.runsFor(n); k > 0 && !stalled; k--) {
         const mask = this.randomRun();
         touch(this.runWord, mask);
       }
+    return out;
   }
 
   /** Marks the pages of `bits` in word w as delivered: presence, and the source version for hot pages. */

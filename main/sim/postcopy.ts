@@ -11,7 +11,7 @@ import { PAGE_WIRE_BYTES, type PageMap } from './pages';
 
 export const FAULT_RTT_MS = 0.2;
 /** Share of the link faults may use when the policy throttles the guest to protect it. */
-const FAULT_LINK_SHARE = 0.5;
+export const FAULT_LINK_SHARE = 0.5;
 
 export interface DestinationGuest {
   pages: PageMap;

@@ -110,6 +110,31 @@ describe('PageMap', () => {
     expect(p.verify().badPages).toBe(1);
   });
 
+  it('after a post-copy switch a write to a missing page faults it in first; a saturated link holds the writes back', () => {
+    const fresh = () => {
+      const p = new PageMap(layout, 5);
+      sendAll(p);
+      p.writeSource(4 * p.hot); // every hot page dirtied since the last sync
+      p.discardStale(); // so every hot page is missing on the destination
+      return p;
+    };
+    const p = fresh();
+    const missingBefore = p.total - p.presentCount;
+    expect(missingBefore).toBe(p.hot);
+    const w = p.writeDestination(400);
+    expect(w.faults).toBeGreaterThan(0);
+    expect(w.faults).toBeLessThanOrEqual(400);
+    expect(w.bytes).toBe(w.faults * PAGE_WIRE_BYTES); // working-set pages are not zero pages
+    expect(p.total - p.presentCount).toBe(missingBefore - w.faults);
+    // The cut still holds once the rest is pushed: the faulted pages carry the destination's writes.
+    p.startPass('missing');
+    p.sendPass(Number.MAX_SAFE_INTEGER);
+    expect(p.verify().ok).toBe(true);
+    // With room for two pages on the link, two writes fault and the rest wait.
+    const q = fresh();
+    expect(q.writeDestination(400, 2 * PAGE_WIRE_BYTES)).toEqual({ faults: 2, bytes: 2 * PAGE_WIRE_BYTES });
+  });
+
   it('serves a fault for a missing read page and counts it', () => {
     const p = new PageMap(layout, 9);
     p.startPass('missing');

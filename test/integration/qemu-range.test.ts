@@ -3,11 +3,11 @@
 // random at 35 MiB/s, 150 MiB/s cap) lands within the range it states. The engine does not
 // learn here, so the range is the one every prediction carries before a link has history of
 // its own: the model's error on the migrations QEMU_CALIBRATION was fitted on. The guest is
-// alone on the lab (as the fit's guests were). It is migrated there and back, and the second
-// migration is judged: the first after boot is where the model is weakest (held-out: 4 of 8
-// first migrations within their range, 7 of 8 repeated ones; here, under a 150 MiB/s cap, the
+// alone on the lab (as the fit's guests were). Its first migration after boot is not judged:
+// that is where the model is weakest (held-out: 4 of 8 first migrations within their range,
+// 7 of 8 repeated ones; here, under a 150 MiB/s cap, the
 // first ran 10-24 % over its prediction, the range's top at +13 %; the second 2-9 % over in
-// three runs), which the bench reports instead.
+// three runs), which the bench reports instead. The next three are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import { MigrationEngine } from '../../main/engine/engine';
@@ -40,25 +40,32 @@ describe.skipIf(missing !== null)('prediction range on real QEMU, a workload out
     }
   }, 60_000);
 
-  it('the migration takes a time within the predicted range, and the range is the calibration band said in the basis', async () => {
+  it('its migrations take times within their predicted ranges, and the range is the calibration band said in the basis', async () => {
     const policy = { bandwidthMiBps: 150, downtimeLimitMs: 300 };
     const [there] = engine.start({ vms: ['unseen'], to: 'lab-h2', strategy: 'auto', policy });
     const first = await engine.wait(there!.id);
     expect(first.outcome, first.reason ?? '').toBe('completed');
-    const p = engine.predict('unseen', 'lab-h1', 'auto', policy).predicted;
+    console.log(`unseen (640 MiB, 144 MiB random at 35 MiB/s, cap 150), first after boot (not judged): ${first.totalMs} ms against ${Math.round(first.predicted.totalMs)} predicted`);
     const band = QEMU_CALIBRATION.modelBand!;
-    expect(p.converges).toBe(true);
-    expect(p.range, 'a prediction on QEMU carries a range').toBeDefined();
-    expect(p.range!.totalMs[0]).toBeCloseTo(p.totalMs * band.total[0], 3);
-    expect(p.range!.totalMs[1]).toBeCloseTo(p.totalMs * band.total[1], 3);
-    expect(p.basis).toMatch(new RegExp(`fitted on \\(${band.fittedOn.replace(/[()]/g, '.')}\\)|fitted on`));
-    const [rec] = engine.start({ vms: ['unseen'], to: 'lab-h1', strategy: 'auto', policy });
-    const done = await engine.wait(rec!.id);
-    const [lo, hi] = p.range!.totalMs;
-    console.log(`unseen (640 MiB, 144 MiB random at 35 MiB/s, cap 150), first after boot ${first.totalMs} ms against ${Math.round(first.predicted.totalMs)} predicted; then back: predicted ${Math.round(p.totalMs)} ms, range ${Math.round(lo)}-${Math.round(hi)} ms; actual ${done.totalMs} ms, pause ${done.downtimeMs} ms (${done.strategy}, ${done.outcome})`);
-    expect(done.outcome, done.reason ?? '').toBe('completed');
-    expect(done.totalMs!).toBeGreaterThanOrEqual(lo);
-    expect(done.totalMs!).toBeLessThanOrEqual(hi);
+    // An 80 % claim is judged on three migrations, not one: at least two must land in their
+    // range. With the 2-9 % over seen here against a +13 % top, one in twenty would miss alone.
+    let inside = 0;
+    for (const to of ['lab-h1', 'lab-h2', 'lab-h1']) {
+      const p = engine.predict('unseen', to, 'auto', policy).predicted;
+      expect(p.converges).toBe(true);
+      expect(p.range, 'a prediction on QEMU carries a range').toBeDefined();
+      expect(p.range!.totalMs[0]).toBeCloseTo(p.totalMs * band.total[0], 3);
+      expect(p.range!.totalMs[1]).toBeCloseTo(p.totalMs * band.total[1], 3);
+      expect(p.basis).toContain(`the model's error on the ${band.n} migrations it was fitted on`);
+      const [rec] = engine.start({ vms: ['unseen'], to, strategy: 'auto', policy });
+      const done = await engine.wait(rec!.id);
+      expect(done.outcome, done.reason ?? '').toBe('completed');
+      const [lo, hi] = p.range!.totalMs;
+      const ok = done.totalMs! >= lo && done.totalMs! <= hi;
+      if (ok) inside++;
+      console.log(`  to ${to}: predicted ${Math.round(p.totalMs)} ms, range ${Math.round(lo)}-${Math.round(hi)} ms; actual ${done.totalMs} ms, pause ${done.downtimeMs} ms (${done.strategy}): ${ok ? 'inside' : 'OUTSIDE'}`);
+    }
+    expect(inside, 'migrations within their stated range, of 3').toBeGreaterThanOrEqual(2);
     await expectGuestAlive(dataDir, 'unseen', 'lab-h1');
   });
 });

@@ -43,7 +43,7 @@ beforeAll(async () => {
   if (evac.code !== 0) throw new Error(`ferry evacuate failed: ${evac.stderr}`);
   evacuationId = (JSON.parse(evac.stdout) as { id: string }).id;
   // Real time: the migration started from the dialog (32 GiB) still runs while Migrations is audited.
-  served = await startServe({ dataDir, speed: '1' });
+  served = await startServe({ dataDir, speed: '1', removeDataDirOnStop: true });
   browser = await launchBrowser();
   // The console's CSP (script-src 'self') refuses the inline script addScriptTag makes of axe:
   // this context alone lets the test's own script in; the page's policy is otherwise the same.

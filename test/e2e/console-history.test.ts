@@ -22,7 +22,7 @@ const RUNS: string[][] = [
 beforeAll(async () => {
   const dataDir = tempDataDir();
   for (const args of RUNS) await runCli([...args, '--speed', 'virtual'], { dataDir, timeoutMs: 60_000 });
-  served = await startServe({ dataDir });
+  served = await startServe({ dataDir, removeDataDirOnStop: true });
   browser = await launchBrowser();
 });
 
@@ -144,7 +144,7 @@ describe('reports of records that did not go as usual', () => {
       predicted: { converges: true, downtimeMs: 5, totalMs: 9000, bytes: 10 * 2 ** 30, rounds: 1 },
     }));
     store.close();
-    dir = await startServe({ dataDir });
+    dir = await startServe({ dataDir, removeDataDirOnStop: true });
   });
   afterAll(async () => {
     await dir?.stop();
@@ -183,7 +183,7 @@ describe('history beyond the exact limit', () => {
     });
     store.rebuildRollups();
     store.close();
-    big = await startServe({ dataDir });
+    big = await startServe({ dataDir, removeDataDirOnStop: true });
   });
   afterAll(async () => {
     await big?.stop();

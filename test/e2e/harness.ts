@@ -47,8 +47,11 @@ export function runCli(args: string[], opts: { dataDir: string; timeoutMs?: numb
   });
 }
 
-/** port: 0 (default) any free one; null: no --port, as a user would start it (the last port again). */
-export async function startServe(opts: { speed?: string; dataDir?: string; port?: number | null } = {}): Promise<Served> {
+/**
+ * port: 0 (default) any free one; null: no --port, as a user would start it (the last port again).
+ * stop() removes the data directory startServe made, or the caller's with removeDataDirOnStop.
+ */
+export async function startServe(opts: { speed?: string; dataDir?: string; port?: number | null; removeDataDirOnStop?: boolean } = {}): Promise<Served> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const port = opts.port === null ? [] : ['--port', String(opts.port ?? 0)];
   const args = [path.join(root, 'bin', 'ferry.js'), 'serve', '--json', ...port, '--data-dir', dataDir];
@@ -85,7 +88,8 @@ export async function startServe(opts: { speed?: string; dataDir?: string; port?
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-      if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      // Its own data directory, or one the caller made for this server alone.
+      if (!opts.dataDir || opts.removeDataDirOnStop) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -117,7 +121,7 @@ export async function serveFixture(name: string, speed: string): Promise<Served>
   const dataDir = tempDataDir();
   const load = await runCli(['sim', 'load', path.join(__dirname, 'fixtures', name)], { dataDir });
   if (load.code !== 0) throw new Error(`ferry sim load failed: ${load.stderr}`);
-  return startServe({ speed, dataDir });
+  return startServe({ speed, dataDir, removeDataDirOnStop: true });
 }
 
 /** The three-host lab: one host too small for big-db. */

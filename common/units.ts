@@ -47,6 +47,11 @@ export function formatRate(mibps: number | null | undefined): string {
   return `${mibps.toFixed(mibps >= 10 ? 0 : 1)} MiB/s`;
 }
 
+/** A multiplier as the change it makes, in whole percent: 1.2 is "+20 %", 0.85 "−15 %". */
+export function formatFactor(f: number): string {
+  return `${f >= 1 ? '+' : '−'}${Math.round(Math.abs(f - 1) * 100)} %`;
+}
+
 /** A NIC by its line rate, as people name it: 1192 MiB/s is "10 GbE", 2980 MiB/s "25 GbE". */
 export function linkName(nicMiBps: number): string {
   const gbps = (nicMiBps * 1.048576 * 8) / 1000;

@@ -29,8 +29,8 @@ export class InventoryChanges {
     this.version++;
     if (!e) this.full = true;
     else if (e.kind === 'host-state') this.hosts.add(e.hostId);
-    // New figures: the VM, and through hostOf at the flush its host (its CPU counts there).
-    else if (e.kind === 'figures') this.vms.add(e.vmId);
+    // A VM's state, placement or new figures: the VM, and through hostOf at the flush the host
+    // it was on (its CPU counts there).
     else {
       this.vms.add(e.vmId);
       if (e.kind === 'placement') this.hosts.add(e.hostId);

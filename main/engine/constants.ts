@@ -112,11 +112,6 @@ export const ETA_ALPHA = 0.3;
 /** Ended migrations kept in memory for wait() and cancel() answers. */
 export const ENDED_KEPT = 5000;
 
-/**
- * Per-driver calibration: what a real hypervisor adds to the round model. Each driver
- * brings its own (HostDriver.calibration): the simulator has none of these overheads
- * (MODEL_CALIBRATION); QEMU's comes from the calibration bench (main/qemu/calibration.ts).
- */
 /** The model's error on the migrations a calibration was fitted on (DriverCalibration.modelBand). */
 export interface ModelBand {
   /** Actual / predicted total time: 80 % of the next migrations fall within it. */
@@ -129,6 +124,11 @@ export interface ModelBand {
   fittedOn: string;
 }
 
+/**
+ * Per-driver calibration: what a real hypervisor adds to the round model. Each driver
+ * brings its own (HostDriver.calibration): the simulator has none of these overheads
+ * (MODEL_CALIBRATION); QEMU's comes from the calibration bench (main/qemu/calibration.ts).
+ */
 export interface DriverCalibration {
   /**
    * Fixed time before the first page moves and after the last one: QEMU's setup-time,

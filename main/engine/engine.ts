@@ -136,8 +136,7 @@ export class MigrationEngine {
     // A reading is of the VM in one process on one host: once it has moved (even there and
     // back, by a tool other than Ferry), what that process holds mapped (and so its first pass)
     // is another figure; a driver that can tell says whether the process booted the guest.
-    const same = m && m.host === vm.host && m.workload.sourceBooted === vm.workload.sourceBooted;
-    if (m && same && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
+    if (m && m.host === vm.host && m.workload.sourceBooted === vm.workload.sourceBooted && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
     if (this.measurements.size > 50_000) {
       for (const [id, x] of this.measurements) if (now - x.at >= MEASUREMENT_HOLD_MS) this.measurements.delete(id);
     }

@@ -5,6 +5,7 @@
 // on the link, the driver's migrations of that strategy over any link stand in; with too
 // few of those, the model's figure stands alone and says so.
 import type { MigrationRecord, Prediction, Strategy } from '../../preload/model';
+import { formatFactor } from '../../common/units';
 
 /** Ratios kept per link (the newest): old ones describe a link as it was. */
 export const LEARN_KEEP = 50;
@@ -113,7 +114,6 @@ export class LinkLearner {
       return { ...p, model, basis: p.converges ? (p.basis ? `${alone}; ${p.basis}` : alone) : undefined };
     }
     const where = l.scope === 'link' ? 'over this link' : `of the ${driver} driver over any link (fewer than ${LEARN_MIN} over this one)`;
-    const pct = (f: number) => `${f >= 1 ? '+' : '−'}${Math.round(Math.abs(f - 1) * 100)} %`;
     return {
       ...p,
       totalMs: model.totalMs * l.totalFactor,
@@ -123,7 +123,7 @@ export class LinkLearner {
         totalMs: [model.totalMs * Math.min(l.totalBand[0], l.totalFactor), model.totalMs * Math.max(l.totalBand[1], l.totalFactor)],
         downtimeMs: [model.downtimeMs * Math.min(l.downtimeBand[0], l.downtimeFactor), model.downtimeMs * Math.max(l.downtimeBand[1], l.downtimeFactor)],
       },
-      basis: `calibrated on ${l.n} ${p.strategy} migrations ${where}: the model's time ${pct(l.totalFactor)}, pause ${pct(l.downtimeFactor)}`,
+      basis: `calibrated on ${l.n} ${p.strategy} migrations ${where}: the model's time ${formatFactor(l.totalFactor)}, pause ${formatFactor(l.downtimeFactor)}`,
     };
   }
 }

@@ -29,7 +29,7 @@ import {
   type WorkloadFigures,
 } from './model';
 import { timeoutDecision } from './policy';
-import { formatBytes, formatMiB, formatMs, formatRate } from '../../common/units';
+import { formatBytes, formatFactor, formatMiB, formatMs, formatRate } from '../../common/units';
 import { plural } from './words';
 
 export { seedConvergenceTime } from './model';
@@ -95,14 +95,13 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
 export function withModelBand(p: Prediction, cal: DriverCalibration): Prediction {
   const b = cal.modelBand;
   if (!b || !p.converges) return p;
-  const pct = (f: number) => `${f >= 1 ? '+' : '−'}${Math.round(Math.abs(f - 1) * 100)} %`;
   return {
     ...p,
     range: {
       totalMs: [p.totalMs * b.total[0], p.totalMs * b.total[1]],
       downtimeMs: [p.downtimeMs * b.downtime[0], p.downtimeMs * b.downtime[1]],
     },
-    basis: `the range is the model's error on the ${b.n} migrations it was fitted on (${b.fittedOn}): 80 % within ${pct(b.total[0])} to ${pct(b.total[1])} of its time`,
+    basis: `the range is the model's error on the ${b.n} migrations it was fitted on (${b.fittedOn}): 80 % within ${formatFactor(b.total[0])} to ${formatFactor(b.total[1])} of its time`,
   };
 }
 

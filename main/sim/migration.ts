@@ -22,7 +22,7 @@
 import type { Phase } from '../../preload/model';
 import type { DriverMigration, DriverResult, DriverSample, MigrationSpec } from '../engine/driver';
 import { PAGE_BYTES, PAGE_WIRE_BYTES, PAGES_PER_MIB, PageMap, type CutResult, type PageLayout } from './pages';
-import { FAULT_LINK_SHARE, FAULT_RTT_MS, runDestinationGuest } from './postcopy';
+import { FAULT_LINK_SHARE, faultServiceMs, runDestinationGuest } from './postcopy';
 
 export const DEVICE_STATE_BYTES = 256 * 1024;
 /** Pause beyond the transfer at a pre-copy switchover: stopping vCPUs, final sync, loading devices, resuming. */
@@ -348,7 +348,7 @@ export class SimMigration implements DriverMigration {
     this.bytes += wf.bytes;
     // A write fault stalls its vCPU as a read fault does.
     if (wf.faults > 0 && this.rate > 0) {
-      const stallMs = (wf.faults * (FAULT_RTT_MS + PAGE_WIRE_BYTES / this.rate)) / ctx.vcpus;
+      const stallMs = (wf.faults * faultServiceMs(this.rate)) / ctx.vcpus;
       this.slowdown = Math.min(1, this.slowdown + stallMs / Math.max(1e-9, tEnd - from));
     }
     return out.bytes + wf.bytes;

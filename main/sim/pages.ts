@@ -37,6 +37,17 @@ const BULK_WRITE_FACTOR = 3;
 export const WRITE_RUN_PAGES = 8;
 const RUN_MASK = (1 << WRITE_RUN_PAGES) - 1;
 
+/**
+ * Above this many page writes into a working set of `pages` every page counts as written:
+ * random writes leave one page in e^-3 untouched past BULK_WRITE_FACTOR writes per page,
+ * skewed ones past that many per page of the sparser part, a sweep past one pass over it.
+ */
+export function bulkWrites(pages: number, pattern: WritePattern): number {
+  if (pattern === 'sweep') return pages;
+  if (pattern === 'skewed') return (BULK_WRITE_FACTOR * pages * (1 - SKEW_HOT_SHARE)) / (1 - SKEW_WRITE_SHARE);
+  return BULK_WRITE_FACTOR * pages;
+}
+
 export function popcount(x: number): number {
   x = x - ((x >>> 1) & 0x55555555);
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -187,15 +198,8 @@ export class PageMap {
     return (RUN_MASK << (run & 31)) & this.validMask(this.runWord);
   }
 
-  /**
-   * Above this many page writes in one step every hot page counts as written: random writes
-   * leave one page in e^-3 untouched past BULK_WRITE_FACTOR writes per page, skewed ones past
-   * that many per page of the sparser part, a sweep past one pass over the working set.
-   */
   private bulkWrites(): number {
-    if (this.pattern === 'sweep') return this.hot;
-    if (this.pattern === 'skewed') return (BULK_WRITE_FACTOR * this.hot * (1 - SKEW_HOT_SHARE)) / (1 - SKEW_WRITE_SHARE);
-    return BULK_WRITE_FACTOR * this.hot;
+    return bulkWrites(this.hot, this.pattern);
   }
   private runWord = 0;
 

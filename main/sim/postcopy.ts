@@ -35,12 +35,17 @@ export interface GuestOutcome {
   throttle: number;
 }
 
+/** How long one fault keeps its vCPU waiting, ms: the round trip and one page over the link (bytes per ms). */
+export function faultServiceMs(linkRate: number): number {
+  return FAULT_RTT_MS + PAGE_WIRE_BYTES / linkRate;
+}
+
 export function runDestinationGuest(g: DestinationGuest): GuestOutcome {
   const { pages, spanMs } = g;
   const wanted = g.readPagesPerMs * spanMs;
   if (wanted <= 0 || pages.read === 0 || g.linkRate <= 0) return { bytes: 0, faults: 0, progress: 1, throttle: 0 };
   const missShare = () => pages.missingRead / pages.read;
-  const serviceMs = FAULT_RTT_MS + PAGE_WIRE_BYTES / g.linkRate;
+  const serviceMs = faultServiceMs(g.linkRate);
   let access = g.readPagesPerMs;
   let throttle = 0;
   if (g.throttleFaults && missShare() > 0) {

@@ -3,7 +3,7 @@
 // the VM and the time, so it needs no state, costs O(1) to evaluate at any instant, and
 // the same datacenter file gives the same run.
 import type { SimVm } from './format';
-import { PAGES_PER_MIB, WRITE_RUN_PAGES } from './pages';
+import { bulkWrites, PAGES_PER_MIB, WRITE_RUN_PAGES } from './pages';
 import { SKEW_HOT_SHARE, SKEW_WRITE_SHARE, type WritePattern } from '../../preload/model';
 
 const JITTER = 0.1;
@@ -91,7 +91,7 @@ export function measureDistinct(wssMiB: number, writes: number, windowMs: number
   let distinct = pages;
   if (pattern === 'sweep') {
     distinct = Math.min(pages, writes);
-  } else if (writes <= (pattern === 'skewed' ? 12 : 3) * pages) {
+  } else if (writes <= bulkWrites(pages, pattern)) {
     // Same write pattern as PageMap.writeSource: aligned runs of WRITE_RUN_PAGES.
     const runs = Math.max(1, Math.floor(pages / WRITE_RUN_PAGES));
     const skew = pattern === 'skewed' ? Math.max(1, Math.round(runs * SKEW_HOT_SHARE)) : runs;

@@ -93,6 +93,16 @@ describe('near the cliff', () => {
   });
 });
 
+/** LEARN_MIN pre-copies of v0, v1, ... from A to B, each taking `factor` times its predicted time. */
+async function learnFrom(engine: MigrationEngine, driver: FakeDriver, factor: number): Promise<void> {
+  for (let i = 0; i < LEARN_MIN; i++) {
+    const [r] = engine.start({ vms: [`v${i}`], to: 'B', strategy: 'precopy' });
+    await settle();
+    driver.of(`v${i}`).complete({ totalMs: factor * r!.predicted.totalMs });
+    await engine.wait(r!.id);
+  }
+}
+
 describe('engine', () => {
   it('learns from each migration it runs: the next prediction over the link moves toward what was measured', async () => {
     const hosts = [host('A'), host('B')];
@@ -100,12 +110,7 @@ describe('engine', () => {
     const driver = new FakeDriver(hosts, vms);
     const engine = new MigrationEngine({ drivers: [driver], recorder: new MemoryRecorder(), startedBy: 'test' });
     const before = engine.predict('v4', 'B', 'precopy').predicted;
-    for (let i = 0; i < LEARN_MIN; i++) {
-      const [r] = engine.start({ vms: [`v${i}`], to: 'B', strategy: 'precopy' });
-      await settle();
-      driver.of(`v${i}`).complete({ totalMs: 2 * r!.predicted.totalMs });
-      await engine.wait(r!.id);
-    }
+    await learnFrom(engine, driver, 2);
     const after = engine.predict('v4', 'B', 'precopy').predicted;
     expect(after.model!.totalMs).toBeCloseTo(before.totalMs, 6);
     expect(after.totalMs / before.totalMs).toBeCloseTo(2, 1);
@@ -128,12 +133,7 @@ describe("the model's own range, before any history", () => {
     expect(p.range!.downtimeMs[1]).toBeCloseTo(p.downtimeMs * 2, 6);
     expect(p.basis).toMatch(/model alone: fewer than 3 .*the model's error on the 36 migrations it was fitted on \(lab guests\): 80 % within −20 % to \+50 %/);
     // Once the link has history, its own interval replaces the calibration's.
-    for (let i = 0; i < LEARN_MIN; i++) {
-      const [r] = engine.start({ vms: [`v${i}`], to: 'B', strategy: 'precopy' });
-      await settle();
-      driver.of(`v${i}`).complete({ totalMs: 1.2 * r!.predicted.totalMs });
-      await engine.wait(r!.id);
-    }
+    await learnFrom(engine, driver, 1.2);
     const q = engine.predict('v4', 'B', 'precopy').predicted;
     expect(q.totalMs / q.model!.totalMs).toBeCloseTo(1.2, 1);
     expect(q.range!.totalMs[0]).toBeCloseTo(q.totalMs, 0);

@@ -85,5 +85,8 @@ export class InventoryService {
     if (this.figuresTimer) clearInterval(this.figuresTimer);
     this.figuresTimer = null;
     this.changes?.dispose();
+    // Drivers stopping after this (a simulated migration aborted) report changes no one may
+    // flush: the store they would be read through is closing.
+    this.changes = null;
   }
 }

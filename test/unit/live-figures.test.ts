@@ -65,5 +65,10 @@ describe('live figures', () => {
       svc.dispose();
       d.dispose();
     }
+    // A change a driver reports after the service stopped (as it stops) goes nowhere.
+    const before = sent.length;
+    svc.changed({ kind: 'figures', vmId: d.inventory().vms[0]!.id });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(sent).toHaveLength(before);
   });
 });

@@ -31,6 +31,11 @@ describe('one prediction per migration', () => {
       // The map is drawn from the first part of the inventory; drag once all of it is in, so the
       // layout does not change under the pointer (on a loaded machine the rest can come mid-drag).
       await expect.poll(() => page.locator('.map-toolbar, body').first().textContent(), { timeout: 20_000 }).not.toContain('loading the rest');
+      // Both hosts mid-screen, away from the edges where holding a VM scrolls the map.
+      await page.getByTestId('cluster-map').evaluate((el) => {
+        const top = (sel: string) => el.querySelector(sel)!.getBoundingClientRect().top - el.getBoundingClientRect().top;
+        el.scrollTop += (top('[data-testid="host-ams-h04"]') + top('[data-testid="host-ams-h07"]')) / 2 - el.clientHeight / 3;
+      });
       await dragTo(page, 'cache-012', 'ams-h07');
       const verdict = page.getByTestId('verdict-ams-h07');
       await verdict.waitFor();
@@ -45,7 +50,12 @@ describe('one prediction per migration', () => {
       await page.mouse.up();
 
       const dialog = page.getByRole('dialog', { name: 'Migrate cache-012' });
-      await dialog.getByTestId('dialog-prediction').waitFor();
+      await dialog.getByTestId('dialog-prediction').waitFor().catch(async (e: unknown) => {
+        const open = await dialog.count();
+        const text = open ? await dialog.textContent() : `no dialog; body: ${(await page.locator('body').textContent())?.slice(0, 600)}`;
+        await page.screenshot({ path: '/tmp/one-figure-fail.png' });
+        throw new Error(`${String(e)}\n${text}`);
+      });
       await expect.poll(() => dialog.getByTestId('dialog-status').textContent()).toBe('');
       await expect(dialog.getByTestId('dialog-route').textContent()).resolves.toMatch(/ams-h04.*ams-h07/);
       expect(await dialog.getByTestId('dialog-downtime').textContent()).toBe(dragDown);

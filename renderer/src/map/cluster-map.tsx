@@ -19,6 +19,11 @@ import { difficultyOf } from './difficulty';
 import type { Vm } from '../../../preload/model';
 import type { Destination } from '../../../preload/contract';
 
+/** The map scrolls while a VM is held within a tenth of its height of the top or bottom
+ *  edge (dnd-kit's default is a fifth: holding a VM over a host in the lowest row of the
+ *  screen scrolled that host away from under it). */
+const AUTO_SCROLL = { threshold: { x: 0, y: 0.1 } };
+
 const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
 const NO_VMS: Vm[] = [];
 
@@ -113,6 +118,7 @@ export function ClusterMap() {
         onDragStart={drag.onDragStart}
         onDragEnd={drag.onDragEnd}
         onDragCancel={drag.onDragCancel}
+        autoScroll={AUTO_SCROLL}
         accessibility={{
           announcements: drag.announcements,
           screenReaderInstructions: {

@@ -13,11 +13,12 @@
 //   [0, read)          read working set: what the guest touches after a post-copy switch.
 // `hot` is rounded up to a multiple of 32 pages so that no bitmap word straddles it.
 //
-// Versions are bumped lazily: a write bumps a page's source version only when the
-// destination holds the current one (its `fresh` bit), i.e. once per write-after-send.
-// That is all the consistent-cut check needs (a page written after its last send differs
-// from the destination), and it keeps the big version array out of most writes: the
-// common write touches two small bitmaps that stay in cache.
+// What the destination holds of a working-set page is one bit, `fresh`: its copy is the
+// source's current content. A source write clears it, a send sets it. The consistent-cut
+// check is then: every page present and fresh, except pages the destination guest wrote
+// after a post-copy switch. (Earlier versions kept a version counter per page on each side;
+// a counter was bumped only on the first write after a send, so source and destination
+// differed by at most one and "equal versions" was exactly this bit, at two bytes a page.)
 
 import { SKEW_HOT_SHARE, SKEW_WRITE_SHARE, type WritePattern } from '../../preload/model';
 
@@ -88,14 +89,6 @@ export class PageMap {
   readonly hot: number;
   readonly read: number;
   readonly zeroFrom: number;
-  /**
-   * Page versions of the working set, one byte each: a version is bumped only on the first
-   * write after a send (the `fresh` bit), so a page's source and destination versions never
-   * differ by more than one and equality modulo 256 is exact. A byte instead of 4 keeps 1,000
-   * concurrent migrations of multi-GiB guests under 1 GiB.
-   */
-  readonly srcVer: Uint8Array;
-  readonly dstVer: Uint8Array;
   /** All pages: 1 = the destination holds a copy. */
   readonly present: Int32Array;
   /** Hot region: the migration bitmap of the current pass. */
@@ -133,8 +126,6 @@ export class PageMap {
     this.read = Math.min(this.total, Math.round(layout.readWssMiB * PAGES_PER_MIB));
     const zeros = Math.round(Math.min(1, Math.max(0, layout.zeroFraction)) * this.total);
     this.zeroFrom = Math.max(this.hot, this.total - zeros);
-    this.srcVer = new Uint8Array(this.hot);
-    this.dstVer = new Uint8Array(this.hot);
     this.toSend = new Int32Array(words(this.hot));
     this.marks = new Int32Array(2 * words(this.hot));
     this.present = new Int32Array(words(this.total));
@@ -212,13 +203,12 @@ export class PageMap {
   }
   private runCarry = 0;
 
-  /** The source guest writes n pages' worth of runs in its working set, by its pattern (dirty log fills, versions bump). */
+  /** The source guest writes n pages' worth of runs in its working set, by its pattern (the dirty log fills, the destination's copies go stale). */
   writeSource(n: number): void {
     const hot = this.hot;
     if (hot === 0 || n <= 0) return;
-    const { srcVer, marks } = this;
+    const { marks } = this;
     if (n > this.bulkWrites()) {
-      for (let i = 0; i < hot; i++) if ((marks[2 * (i >>> 5) + 1]! & (1 << (i & 31))) !== 0) srcVer[i] = srcVer[i]! + 1;
       for (let w = 0; 2 * w < marks.length; w++) {
         marks[2 * w] = this.validMask(w);
         marks[2 * w + 1] = 0;
@@ -250,12 +240,7 @@ export class PageMap {
         word = this.runWord;
       }
       const w = word << 1;
-      const f = marks[w + 1]! & mask;
-      if (f !== 0) {
-        const base = word << 5;
-        marks[w + 1] = marks[w + 1]! & ~f;
-        for (let m = f; m !== 0; m &= m - 1) srcVer[base + lowestIndex(m)] = srcVer[base + lowestIndex(m)]! + 1;
-      }
+      marks[w + 1] = marks[w + 1]! & ~mask;
       const added = mask & ~marks[w]!;
       if (added !== 0) {
         marks[w] = marks[w]! | added;
@@ -276,9 +261,10 @@ export class PageMap {
     const out = { faults: 0, bytes: 0 };
     const hot = this.hot;
     if (hot === 0 || n <= 0) return out;
-    const { dstVer, marks, present } = this;
+    const { marks, present } = this;
     let stalled = false;
-    // The dirty log now marks pages the destination wrote; like the source, bump once.
+    // The dirty log now marks pages the destination wrote: their copies on the source are old,
+    // and the cut's check leaves them out.
     const touch = (w: number, mask: number) => {
       for (let m = mask & ~present[w]!; m !== 0; m &= m - 1) {
         const cost = this.sendPage((w << 5) + lowestIndex(m), budget - out.bytes);
@@ -289,10 +275,7 @@ export class PageMap {
         out.bytes += cost;
         out.faults++;
       }
-      const mine = mask & present[w]! & ~marks[2 * w]!;
-      if (mine === 0) return;
-      marks[2 * w] = marks[2 * w]! | mine;
-      for (let m = mine; m !== 0; m &= m - 1) dstVer[(w << 5) + lowestIndex(m)] = dstVer[(w << 5) + lowestIndex(m)]! + 1;
+      marks[2 * w] = marks[2 * w]! | (mask & present[w]!);
     };
     if (n > this.bulkWrites()) for (let w = 0; w < this.toSend.length && !stalled; w++) touch(w, this.validMask(w));
     else
@@ -303,7 +286,7 @@ export class PageMap {
     return out;
   }
 
-  /** Marks the pages of `bits` in word w as delivered: presence, and the source version for hot pages. */
+  /** Marks the pages of `bits` in word w as delivered: present, and for hot pages fresh. */
   private deliver(w: number, bits: number): void {
     const base = w << 5;
     const arrived = bits & ~this.present[w]!;
@@ -312,16 +295,7 @@ export class PageMap {
       this.presentCount += popcount(arrived);
       if (base < this.read) this.missingRead -= popcount(arrived & this.readMask(w));
     }
-    if (base >= this.hot) return;
-    this.marks[2 * w + 1] = this.marks[2 * w + 1]! | bits;
-    if (bits === -1) {
-      for (let i = base; i < base + 32; i++) this.dstVer[i] = this.srcVer[i]!;
-      return;
-    }
-    for (let m = bits; m !== 0; m &= m - 1) {
-      const i = base + lowestIndex(m);
-      this.dstVer[i] = this.srcVer[i]!;
-    }
+    if (base < this.hot) this.marks[2 * w + 1] = this.marks[2 * w + 1]! | bits;
   }
 
   /** Sends the pages of `mask` in word w, lowest first, while the budget lasts; returns bytes spent. */
@@ -444,9 +418,9 @@ export class PageMap {
   }
 
   /**
-   * The consistent-cut check: every page is on the destination with the version the source
-   * had when it paused (the source is frozen from then on, so it is the snapshot), except
-   * pages the destination guest wrote after a post-copy switch.
+   * The consistent-cut check: every page is on the destination with the content the source
+   * had when it paused (the source is frozen from then on, so it is the snapshot: a fresh
+   * copy), except pages the destination guest wrote after a post-copy switch.
    */
   verify(): CutResult {
     let bad = 0;
@@ -459,22 +433,21 @@ export class PageMap {
       const base = w << 5;
       if (base >= this.hot) continue;
       const mine = this.dstOwnsWrites ? this.marks[2 * w]! : 0;
-      for (let m = this.present[w]! & valid & ~mine; m !== 0; m &= m - 1) {
-        const i = base + lowestIndex(m);
-        if (this.dstVer[i] !== this.srcVer[i]) bad++;
-      }
+      bad += popcount(this.present[w]! & valid & ~mine & ~this.marks[2 * w + 1]!);
     }
     return { ok: bad === 0, badPages: bad, missingPages: missing };
   }
 
-  /** Test hook: damages n destination pages (a wrong version, or a lost cold page) so the checker must notice. */
+  /** Test hook: damages n destination pages (a stale copy, or a lost cold page) so the checker must notice. */
   corrupt(n: number): void {
     for (let k = 0, i = 0; k < n && i < this.total; i++) {
       const w = i >>> 5;
       const b = 1 << (i & 31);
       if (!this.isPresent(i) || (this.dstOwnsWrites && (this.marks[2 * w]! & b) !== 0)) continue;
-      if (i < this.hot) this.dstVer[i] = this.srcVer[i]! + 1;
-      else {
+      if (i < this.hot) {
+        if ((this.marks[2 * w + 1]! & b) === 0) continue;
+        this.marks[2 * w + 1] = this.marks[2 * w + 1]! & ~b;
+      } else {
         this.present[w] = this.present[w]! & ~b;
         this.presentCount--;
       }

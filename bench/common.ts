@@ -13,9 +13,12 @@ export const GiB = 1024 * MiB;
 export const nullRecorder: MigrationRecorder = { insert() {}, update() {}, addRound() {} };
 
 /** Two hosts (a -> b) with the given link and one VM on a. */
+/** The unit the benches' simulators track memory in, KiB (SIM_UNIT_KIB; 4 = page-exact, the default). */
+export const SIM_UNIT_KIB = Number(process.env.SIM_UNIT_KIB ?? 4);
+
 export function pairDatacenter(nicMiBps: number, vm: Partial<SimVm>, seed = 11): SimDatacenter {
   return {
-    name: 'bench', clock: 'virtual', seed,
+    name: 'bench', clock: 'virtual', seed, unitKiB: SIM_UNIT_KIB,
     clusters: [{ id: 'c' }],
     hosts: ['a', 'b'].map((id) => ({ id, cluster: 'c', rack: 'r', cores: 64, memoryMiB: 4 * 1024 * 1024, nicMiBps, maintenance: false })),
     vms: [{ id: 'v', host: 'a', memoryMiB: 2048, vcpus: 4, zeroFraction: 0, wssMiB: 256, dirtyMiBps: 10, cpuPct: 30, ...vm }],

@@ -1,5 +1,5 @@
 // How far predict() is from what the simulator does, region by region. The simulator is a
-// page-level process (every page's version, the dirty log, the consistent cut), not the
+// page-level process (every page, the dirty log, the consistent cut), not the
 // model's formula; its guests write at random, sweeping in order, or skewed (80 % of writes
 // into a fifth of the working set). Two grids, every case predicted, then migrated through
 // the engine over the simulator (virtual clock):
@@ -16,7 +16,7 @@
 import type { Strategy, WritePattern } from '../preload/model';
 import { predict } from '../main/engine/predict';
 import { rng } from '../main/sim/seed';
-import { median, pad, pairDatacenter, pct, runOne, secs, type Run } from './common';
+import { median, pad, pairDatacenter, pct, runOne, secs, SIM_UNIT_KIB, type Run } from './common';
 
 const LINK = 1192;
 const MEMORY_MIB = 2048;
@@ -97,7 +97,7 @@ function line(label: string, cases: Case[], hidden: boolean): string {
 function report(cases: Case[]): void {
   for (const grid of ['structured', 'wide'] as const) {
     const g = cases.filter((c) => c.grid === grid);
-    console.log(`\n${grid} grid: ${g.length} simulated migrations`);
+    console.log(`\n${grid} grid: ${g.length} simulated migrations, memory tracked in ${SIM_UNIT_KIB} KiB units${SIM_UNIT_KIB === 4 ? " (page-exact)" : ""}`);
     console.log(line('all, pattern told', g, false));
     for (const r of REGIONS) {
       for (const p of PATTERNS) {

@@ -30,23 +30,27 @@ export function pairKey(a: string, b: string): string {
 
 /** Fair rates in MiB/s, one per flow, in the order given. */
 export function fairShares(flows: readonly Flow[], topo: LinkTopology): number[] {
-  const index = new Map<string, number>();
   const cap: number[] = [];
   const members: number[][] = [];
-  const resource = (key: string, capacity: number) => {
+  // One map per kind of resource, keyed by the host ids as they are (no key strings built
+  // per flow: the simulator recomputes shares for a thousand flows each time one ends).
+  const outs = new Map<string, number>();
+  const ins = new Map<string, number>();
+  const paths = new Map<string, number>();
+  const resource = (index: Map<string, number>, key: string, capacity: () => number) => {
     let r = index.get(key);
     if (r === undefined) {
       r = cap.length;
       index.set(key, r);
-      cap.push(capacity);
+      cap.push(capacity());
       members.push([]);
     }
     return r;
   };
   const uses = flows.map((f, i) => {
-    const rs = [resource(`out:${f.src}`, topo.nicMiBps(f.src)), resource(`in:${f.dst}`, topo.nicMiBps(f.dst))];
+    const rs = [resource(outs, f.src, () => topo.nicMiBps(f.src)), resource(ins, f.dst, () => topo.nicMiBps(f.dst))];
     const path = topo.pathCapMiBps(f.src, f.dst);
-    if (path !== undefined) rs.push(resource(`path:${pairKey(f.src, f.dst)}`, path));
+    if (path !== undefined) rs.push(resource(paths, pairKey(f.src, f.dst), () => path));
     for (const r of rs) members[r]!.push(i);
     return rs;
   });
@@ -73,15 +77,24 @@ function fill(flows: readonly Flow[], uses: number[][], cap: number[], members: 
       active[r]!--;
     }
   };
-  const share = (r: number) => (cap[r]! - frozenSum[r]!) / active[r]!;
+  const shares = new Float64Array(cap.length);
   while (left > 0) {
     let next = Infinity;
-    for (let r = 0; r < cap.length; r++) if (active[r]! > 0) next = Math.min(next, share(r));
+    for (let r = 0; r < cap.length; r++) {
+      if (active[r]! === 0) continue;
+      const s = (cap[r]! - frozenSum[r]!) / active[r]!;
+      shares[r] = s;
+      if (s < next) next = s;
+    }
     while (capPtr < n && frozen[byCap[capPtr]!]) capPtr++;
     if (capPtr < n) next = Math.min(next, flows[byCap[capPtr]!]!.cap ?? Infinity);
     level = Math.max(level, next);
+    const top = level * (1 + EPS) + EPS;
+    // Shares computed before this round's freezes: a resource saturates at this level only if
+    // its share was at it already (freezing flows at the level leaves other shares unchanged
+    // or higher).
     for (let r = 0; r < cap.length; r++) {
-      if (active[r]! > 0 && share(r) <= level * (1 + EPS) + EPS) for (const f of members[r]!) freeze(f);
+      if (active[r]! > 0 && shares[r]! <= top) for (const f of members[r]!) freeze(f);
     }
     for (let k = capPtr; k < n && (flows[byCap[k]!]!.cap ?? Infinity) <= level * (1 + EPS); k++) freeze(byCap[k]!);
   }

@@ -1,5 +1,6 @@
 // The simulated datacenter's file format: `ferry sim load <file.json>` reads it,
 // `ferry sim export` writes it, and the embedded default is generated in it.
+import { MAX_UNIT_PAGES } from './pages';
 import { z } from 'zod';
 import { MAX_JSON_DEPTH, jsonTooDeep } from '../json-depth';
 
@@ -47,6 +48,16 @@ export const simDatacenterSchema = z
     clock: z.union([z.literal('virtual'), z.number().positive().max(1_000_000)]).default(1),
     /** Random seed for workload jitter, so runs are repeatable. */
     seed: z.number().int().default(1),
+    /**
+     * The unit the simulator tracks guest memory in, KiB: 4 (a page, as QEMU; the default) or
+     * a coarser power of two up to 256. Coarser units simulate faster, for datacenter-scale
+     * runs; what they change is in main/sim/pages.ts.
+     */
+    unitKiB: z
+      .number()
+      .int()
+      .refine((k) => k >= 4 && k <= 4 * MAX_UNIT_PAGES && (k & (k - 1)) === 0, { message: `must be 4, 8, 16, 32, 64, 128 or ${4 * MAX_UNIT_PAGES} (KiB)` })
+      .optional(),
     clusters: z.array(z.object({ id: name, name: z.string().min(1).max(100).optional() }).strict()).min(1),
     hosts: z.array(simHostSchema).min(1),
     vms: z.array(simVmSchema),

@@ -186,7 +186,9 @@ export class SimMigration implements DriverMigration {
       if (this.stage === stage) break;
     }
     if (this.finished) return;
-    this.carry = Math.min(Math.max(budget, 0), PAGE_WIRE_BYTES);
+    // What the step could not spend carries over, up to one unit: on a slow link a coarse
+    // unit may need more than a step's budget.
+    this.carry = Math.min(Math.max(budget, 0), this.pages?.unitWireBytes ?? PAGE_WIRE_BYTES);
     this.t = tEnd;
     if (tEnd - this.lastSampleT >= SAMPLE_EVERY_MS - 1e-9) this.emit(tEnd, false);
   }

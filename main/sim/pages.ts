@@ -13,6 +13,15 @@
 //   [0, read)          read working set: what the guest touches after a post-copy switch.
 // `hot` is rounded up to a multiple of 32 pages so that no bitmap word straddles it.
 //
+// Tracking unit: by default a PageMap tracks guest pages of 4 KiB, as QEMU does. A layout
+// may ask for a coarser unit of `unitPages` guest pages (a power of two up to 64): then every
+// bit below stands for that many pages, written, sent and faulted together, and every count
+// the map gives out is still in guest pages. Writes already land in runs of 32 KiB, so units
+// up to 8 pages change nothing in what is written; coarser units make the runs that long too
+// (the mean count of distinct pages written is the same; its spread is larger) and make a
+// post-copy fault fetch a whole unit, counted as that many page faults. The work per
+// simulated second falls with the unit: datacenter-scale runs take a coarser one.
+//
 // What the destination holds of a working-set page is one bit, `fresh`: its copy is the
 // source's current content. A source write clears it, a send sets it. The consistent-cut
 // check is then: every page present and fresh, except pages the destination guest wrote
@@ -36,7 +45,6 @@ const BULK_WRITE_FACTOR = 3;
  * memory accesses of the simulation by eight. Distinct-page statistics keep their mean.
  */
 export const WRITE_RUN_PAGES = 8;
-const RUN_MASK = (1 << WRITE_RUN_PAGES) - 1;
 
 /**
  * Above this many page writes into a working set of `pages` every page counts as written:
@@ -65,6 +73,8 @@ const words = (pages: number) => (pages + 31) >>> 5;
 const lowestIndex = (m: number) => 31 - Math.clz32(m & -m);
 
 export interface PageLayout {
+  /** Guest pages per tracked unit: a power of two, 1 (page-exact, the default) to MAX_UNIT_PAGES. */
+  unitPages?: number;
   memoryMiB: number;
   wssMiB: number;
   readWssMiB: number;
@@ -84,7 +94,14 @@ export interface CutResult {
 /** 'missing': every page not yet on the destination (round 0, post-copy push); 'dirty': the synced dirty set. */
 export type PassMode = 'missing' | 'dirty';
 
+export const MAX_UNIT_PAGES = 64;
+
 export class PageMap {
+  /** Guest pages per tracked unit; every index and bit below is a unit. */
+  readonly unit: number;
+  /** Bytes of a unit on the wire: with data, and a zero unit (headers only). */
+  readonly unitWireBytes: number;
+  readonly unitHeaderBytes: number;
   readonly total: number;
   readonly hot: number;
   readonly read: number;
@@ -113,6 +130,9 @@ export class PageMap {
   private sent = 0;
   private rng: number;
   private readonly pattern: WritePattern;
+  /** Units in one write run, and the mask of a run at bit 0. */
+  private readonly runUnits: number;
+  private readonly runMask: number;
   /** Runs in the working set, and in its written-most part (skewed writes). */
   private readonly hotRuns: number;
   private readonly skewRuns: number;
@@ -120,10 +140,18 @@ export class PageMap {
   private cursor = 0;
 
   constructor(layout: PageLayout, seed: number) {
-    this.total = Math.max(1, Math.round(layout.memoryMiB * PAGES_PER_MIB));
-    const wss = Math.min(this.total, Math.round(layout.wssMiB * PAGES_PER_MIB));
+    const unit = layout.unitPages ?? 1;
+    if (!Number.isInteger(unit) || unit < 1 || unit > MAX_UNIT_PAGES || (unit & (unit - 1)) !== 0) {
+      throw new Error(`tracking unit of ${unit} pages: must be a power of two from 1 to ${MAX_UNIT_PAGES}`);
+    }
+    this.unit = unit;
+    this.unitWireBytes = unit * PAGE_WIRE_BYTES;
+    this.unitHeaderBytes = unit * PAGE_HEADER_BYTES;
+    const perMiB = PAGES_PER_MIB / unit;
+    this.total = Math.max(1, Math.round(layout.memoryMiB * perMiB));
+    const wss = Math.min(this.total, Math.round(layout.wssMiB * perMiB));
     this.hot = wss === 0 ? 0 : Math.min(this.total, words(wss) * 32);
-    this.read = Math.min(this.total, Math.round(layout.readWssMiB * PAGES_PER_MIB));
+    this.read = Math.min(this.total, Math.round(layout.readWssMiB * perMiB));
     const zeros = Math.round(Math.min(1, Math.max(0, layout.zeroFraction)) * this.total);
     this.zeroFrom = Math.max(this.hot, this.total - zeros);
     this.toSend = new Int32Array(words(this.hot));
@@ -132,7 +160,9 @@ export class PageMap {
     this.missingRead = this.read;
     this.rng = (seed | 0) === 0 ? 0x9e3779b9 : seed | 0;
     this.pattern = layout.writePattern ?? 'random';
-    this.hotRuns = this.hot / WRITE_RUN_PAGES;
+    this.runUnits = Math.max(1, WRITE_RUN_PAGES / unit);
+    this.runMask = lowBits(this.runUnits);
+    this.hotRuns = this.hot / this.runUnits;
     this.skewRuns = Math.max(1, Math.round(this.hotRuns * SKEW_HOT_SHARE));
     // A sweep is somewhere in its working set when the migration starts.
     if (this.hotRuns > 0) this.cursor = this.randomIndex(this.hotRuns);
@@ -184,9 +214,9 @@ export class PageMap {
     } else {
       index = this.randomIndex(this.hotRuns);
     }
-    const run = index * WRITE_RUN_PAGES;
+    const run = index * this.runUnits;
     this.runWord = run >>> 5;
-    return (RUN_MASK << (run & 31)) & this.validMask(this.runWord);
+    return (this.runMask << (run & 31)) & this.validMask(this.runWord);
   }
 
   private bulkWrites(): number {
@@ -194,21 +224,21 @@ export class PageMap {
   }
   private runWord = 0;
 
-  /** How many runs n pages of writes make, carrying the fraction to the next call. */
+  /** How many runs n guest pages of writes make, carrying the fraction to the next call. */
   private runsFor(n: number): number {
-    const runs = n / WRITE_RUN_PAGES + this.runCarry;
+    const runs = n / (this.runUnits * this.unit) + this.runCarry;
     const whole = Math.floor(runs);
     this.runCarry = runs - whole;
     return whole;
   }
   private runCarry = 0;
 
-  /** The source guest writes n pages' worth of runs in its working set, by its pattern (the dirty log fills, the destination's copies go stale). */
+  /** The source guest writes n guest pages' worth of runs in its working set, by its pattern (the dirty log fills, the destination's copies go stale). */
   writeSource(n: number): void {
     const hot = this.hot;
     if (hot === 0 || n <= 0) return;
     const { marks } = this;
-    if (n > this.bulkWrites()) {
+    if (n > this.bulkWrites() * this.unit) {
       for (let w = 0; 2 * w < marks.length; w++) {
         marks[2 * w] = this.validMask(w);
         marks[2 * w + 1] = 0;
@@ -219,6 +249,7 @@ export class PageMap {
     let count = this.dirtyCount;
     const random = this.pattern === 'random';
     const runs = this.hotRuns;
+    const { runUnits, runMask } = this;
     const fullWords = this.total >>> 5;
     let x = this.rng;
     for (let k = this.runsFor(n); k > 0; k--) {
@@ -229,9 +260,9 @@ export class PageMap {
         x ^= x << 13;
         x ^= x >>> 17;
         x ^= x << 5;
-        const page = Math.floor(((x >>> 0) / 4294967296) * runs) * WRITE_RUN_PAGES;
+        const page = Math.floor(((x >>> 0) / 4294967296) * runs) * runUnits;
         word = page >>> 5;
-        mask = RUN_MASK << (page & 31);
+        mask = runMask << (page & 31);
         if (word >= fullWords) mask &= this.validMask(word);
       } else {
         this.rng = x;
@@ -252,10 +283,11 @@ export class PageMap {
   }
 
   /**
-   * The destination guest (after a post-copy switch) writes n pages' worth of runs, by its
-   * pattern. A write to a page the destination lacks faults it in first, ahead of the
+   * The destination guest (after a post-copy switch) writes n guest pages' worth of runs, by
+   * its pattern. A write to a page the destination lacks faults it in first, ahead of the
    * background push, within `budget` link bytes; once the link cannot carry another, the
-   * rest of the writes wait (the guest stalls on them). Returns the write faults and their bytes.
+   * rest of the writes wait (the guest stalls on them). Returns the write faults (in guest
+   * pages) and their bytes.
    */
   writeDestination(n: number, budget = Number.MAX_SAFE_INTEGER): { faults: number; bytes: number } {
     const out = { faults: 0, bytes: 0 };
@@ -273,11 +305,11 @@ export class PageMap {
           break;
         }
         out.bytes += cost;
-        out.faults++;
+        out.faults += this.unit;
       }
       marks[2 * w] = marks[2 * w]! | (mask & present[w]!);
     };
-    if (n > this.bulkWrites()) for (let w = 0; w < this.toSend.length && !stalled; w++) touch(w, this.validMask(w));
+    if (n > this.bulkWrites() * this.unit) for (let w = 0; w < this.toSend.length && !stalled; w++) touch(w, this.validMask(w));
     else
       for (let k = this.runsFor(n); k > 0 && !stalled; k--) {
         const mask = this.randomRun();
@@ -301,7 +333,7 @@ export class PageMap {
   /** Sends the pages of `mask` in word w, lowest first, while the budget lasts; returns bytes spent. */
   private sendWord(w: number, mask: number, budget: number): number {
     const nz = mask & this.nonZeroMask(w);
-    const whole = popcount(mask) * PAGE_HEADER_BYTES + popcount(nz) * PAGE_BYTES;
+    const whole = popcount(mask) * this.unitHeaderBytes + popcount(nz) * (this.unitWireBytes - this.unitHeaderBytes);
     if (whole <= budget) {
       this.deliver(w, mask);
       this.sent = mask;
@@ -311,7 +343,7 @@ export class PageMap {
     let sent = 0;
     for (let m = mask; m !== 0; m &= m - 1) {
       const b = m & -m;
-      const cost = (nz & b) !== 0 ? PAGE_WIRE_BYTES : PAGE_HEADER_BYTES;
+      const cost = (nz & b) !== 0 ? this.unitWireBytes : this.unitHeaderBytes;
       if (used + cost > budget) break;
       used += cost;
       sent |= b;
@@ -321,12 +353,12 @@ export class PageMap {
     return used;
   }
 
-  /** Sends one page ahead of the pass (a post-copy fault); returns bytes spent, 0 if the budget is short. */
+  /** Sends one unit ahead of the pass (a post-copy fault); returns bytes spent, 0 if the budget is short. */
   sendPage(i: number, budget: number): number {
     const w = i >>> 5;
     const b = 1 << (i & 31);
     if ((this.present[w]! & b) !== 0) return 0;
-    const cost = (this.nonZeroMask(w) & b) !== 0 ? PAGE_WIRE_BYTES : PAGE_HEADER_BYTES;
+    const cost = (this.nonZeroMask(w) & b) !== 0 ? this.unitWireBytes : this.unitHeaderBytes;
     if (cost > budget) return 0;
     this.deliver(w, b);
     return cost;
@@ -360,12 +392,12 @@ export class PageMap {
     return used;
   }
 
-  /** Pages the current pass still has to send. */
+  /** Guest pages the current pass still has to send. */
   pendingPages(): number {
-    return this.passMode === 'dirty' ? this.toSendCount : this.total - this.presentCount;
+    return (this.passMode === 'dirty' ? this.toSendCount : this.total - this.presentCount) * this.unit;
   }
 
-  /** Dirty sync: the dirty log joins the next pass's bitmap and is cleared. Returns how many distinct pages it held. */
+  /** Dirty sync: the dirty log joins the next pass's bitmap and is cleared. Returns how many distinct guest pages it held. */
   syncDirty(): number {
     const synced = this.dirtyCount;
     let count = 0;
@@ -377,7 +409,7 @@ export class PageMap {
     }
     this.toSendCount = count;
     this.dirtyCount = 0;
-    return synced;
+    return synced * this.unit;
   }
 
   /** Post-copy switch: the source stops for good; pages written since they were sent are stale on the destination. */
@@ -435,7 +467,7 @@ export class PageMap {
       const mine = this.dstOwnsWrites ? this.marks[2 * w]! : 0;
       bad += popcount(this.present[w]! & valid & ~mine & ~this.marks[2 * w + 1]!);
     }
-    return { ok: bad === 0, badPages: bad, missingPages: missing };
+    return { ok: bad === 0, badPages: bad * this.unit, missingPages: missing * this.unit };
   }
 
   /** Test hook: damages n destination pages (a stale copy, or a lost cold page) so the checker must notice. */

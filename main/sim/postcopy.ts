@@ -42,16 +42,19 @@ export function faultServiceMs(linkRate: number): number {
 
 export function runDestinationGuest(g: DestinationGuest): GuestOutcome {
   const { pages, spanMs } = g;
-  const wanted = g.readPagesPerMs * spanMs;
+  // In the map's tracking units (see PageMap): a fault on a unit fetches all its pages, one
+  // page fault each.
+  const unit = pages.unit;
+  const wanted = (g.readPagesPerMs / unit) * spanMs;
   if (wanted <= 0 || pages.read === 0 || g.linkRate <= 0) return { bytes: 0, faults: 0, progress: 1, throttle: 0 };
   const missShare = () => pages.missingRead / pages.read;
   const serviceMs = faultServiceMs(g.linkRate);
-  let access = g.readPagesPerMs;
+  let access = g.readPagesPerMs / unit;
   let throttle = 0;
   if (g.throttleFaults && missShare() > 0) {
     // Faults the host can serve without the guest queueing on them: each vCPU waits for
     // one at a time, and they may take at most a share of the link.
-    const capacity = Math.min(g.vcpus / serviceMs, (FAULT_LINK_SHARE * g.linkRate) / PAGE_WIRE_BYTES);
+    const capacity = Math.min(g.vcpus / serviceMs, (FAULT_LINK_SHARE * g.linkRate) / PAGE_WIRE_BYTES) / unit;
     const allowed = capacity / missShare();
     if (allowed < access) {
       throttle = 1 - allowed / access;
@@ -59,7 +62,7 @@ export function runDestinationGuest(g: DestinationGuest): GuestOutcome {
     }
   }
   const perAccess = 1 / access;
-  const stallPerFault = serviceMs / g.vcpus;
+  const stallPerFault = (unit * serviceMs) / g.vcpus;
   let time = spanMs;
   let done = 0;
   let bytes = 0;
@@ -78,7 +81,7 @@ export function runDestinationGuest(g: DestinationGuest): GuestOutcome {
     const cost = page < 0 ? 0 : pages.sendPage(page, g.budget - bytes);
     if (cost === 0) break; // the link is saturated: the guest waits out the span
     bytes += cost;
-    faults++;
+    faults += unit;
     done++;
     time -= perAccess + stallPerFault;
   }

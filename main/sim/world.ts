@@ -39,6 +39,8 @@ export class SimWorld {
   private idleWaiters: (() => void)[] = [];
   private readonly clock: SimClock;
   private allocDirty = false;
+  /** The NIC totals are summed again on the next inventory. */
+  private nicDirty = false;
   private seq = 0;
   private measurements = 0;
   /** Increases with every placement or state change. */
@@ -101,7 +103,8 @@ export class SimWorld {
   /** The whole inventory, or only some VMs and hosts (`only`: what changed, for a patch). */
   inventory(only?: InventoryFilter): DriverInventory {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
-    const { hosts, vms, nicOut, nicIn } = this;
+    const { hosts, vms } = this;
+    const { nicOut, nicIn } = this.nicTraffic();
     return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
   }
 
@@ -156,7 +159,7 @@ export class SimWorld {
   private contextFor(vm: VmRt) {
     return {
       vcpus: vm.spec.vcpus,
-      layout: vm.work,
+      layout: { ...vm.work, unitPages: (this.dc.unitKiB ?? 4) / 4 },
       seed: hash3(this.dc.seed, vm.index, this.seq),
       dirtyMiBps: (t: number) => dirtyRateAt(vm, this.dc.seed, t),
       readMiBps: (t: number) => readRateAt(vm, this.dc.seed, t),
@@ -207,14 +210,25 @@ export class SimWorld {
         return link.dropped ? 0 : link.factor * Math.min(this.hosts.get(a)!.spec.nicMiBps, this.hosts.get(b)!.spec.nicMiBps);
       },
     });
-    this.nicOut.clear();
-    this.nicIn.clear();
-    this.active.forEach((m, i) => {
-      const r = rates[i]!;
-      m.rate = (r * MiB) / 1000;
-      this.nicOut.set(m.spec.fromId, (this.nicOut.get(m.spec.fromId) ?? 0) + r);
-      this.nicIn.set(m.spec.toId, (this.nicIn.get(m.spec.toId) ?? 0) + r);
-    });
+    this.active.forEach((m, i) => (m.rate = (rates[i]! * MiB) / 1000));
+    this.nicDirty = true;
+  }
+
+  /** Each host's NIC traffic out and in, MiB/s, from the running flows' rates (summed when asked). */
+  private nicTraffic(): { nicOut: Map<string, number>; nicIn: Map<string, number> } {
+    const { nicOut, nicIn } = this;
+    if (this.nicDirty) {
+      this.nicDirty = false;
+      nicOut.clear();
+      nicIn.clear();
+      for (const m of this.active) {
+        if (m.finished) continue;
+        const r = (m.rate * 1000) / MiB;
+        nicOut.set(m.spec.fromId, (nicOut.get(m.spec.fromId) ?? 0) + r);
+        nicIn.set(m.spec.toId, (nicIn.get(m.spec.toId) ?? 0) + r);
+      }
+    }
+    return { nicOut, nicIn };
   }
 
   // ---- faults on demand ----

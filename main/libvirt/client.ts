@@ -132,6 +132,11 @@ export class LibvirtClient {
     return { state: r.state, maxMemKiB: r.maxMem, memoryKiB: r.memory, vcpus: r.nrVirtCpu, cpuTimeNs: r.cpuTime };
   }
 
+  /** The domain's state and why it is in it (virDomainGetState: RUNNING_REASON for a running one). */
+  async domainState(dom: Domain): Promise<{ state: number; reason: number }> {
+    return this.rpc.call<{ state: number; reason: number }>(PROC.domainGetState, 'domain_flags_args', { dom, flags: 0 }, 'domain_get_state_ret');
+  }
+
   async domainXml(dom: Domain, flags = 0): Promise<string> {
     return (await this.rpc.call<{ xml: string }>(PROC.domainGetXmlDesc, 'domain_flags_args', { dom, flags }, 'domain_get_xml_desc_ret')).xml;
   }

@@ -11,7 +11,7 @@ import { LibvirtMigration } from './migration';
 import { domainFacts, hypervisorRefusal, sharedOn, storageRefusal, type DomainFacts } from './precheck';
 import { readMigrations, updateMigrations, type LibvirtMigrationEntry } from './migrations-state';
 import { pidAlive } from '../pid';
-import { type Domain, LIST_DOMAINS_ACTIVE } from './protocol';
+import { type Domain, LIST_DOMAINS_ACTIVE, RUNNING_REASON } from './protocol';
 import { HostKeyError } from './transport';
 import { acceptHostKey, knownHostsFile } from './trust';
 import { parseLibvirtUri } from './uri';
@@ -23,6 +23,8 @@ interface DomainState {
   memoryMiB: number;
   vcpus: number;
   state: number;
+  /** Why it is in that state (virDomainGetState's reason), null when libvirt did not say. */
+  reason: number | null;
   cpuPct: number;
   cpuTimeNs: number;
   at: number;
@@ -211,14 +213,14 @@ export class LibvirtDriver implements HostDriver {
       const next = new Map<string, DomainState>();
       await Promise.all(
         doms.map(async (dom) => {
-          const info = await client.domainInfo(dom);
+          const [info, st] = await Promise.all([client.domainInfo(dom), client.domainState(dom).catch(() => null)]);
           const prev = c.domains.get(dom.name);
           const at = Date.now();
           const cpuPct = prev && at > prev.at ? Math.min(100, ((info.cpuTimeNs - prev.cpuTimeNs) / 1e6 / (at - prev.at) / Math.max(1, info.vcpus)) * 100) : 0;
-          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null, measuredAt: prev?.measuredAt ?? 0, measured: prev?.measured ?? [], facts: prev?.facts ?? null });
+          next.set(dom.name, { dom, memoryMiB: info.maxMemKiB / 1024, vcpus: info.vcpus, state: info.state, reason: st?.reason ?? null, cpuPct: Math.max(0, cpuPct), cpuTimeNs: info.cpuTimeNs, at, dirtyMiBps: prev?.dirtyMiBps ?? null, measuredAt: prev?.measuredAt ?? 0, measured: prev?.measured ?? [], facts: prev?.facts ?? null });
         }),
       );
-      const changed = next.size !== c.domains.size || [...next.keys()].some((k) => !c.domains.has(k) || c.domains.get(k)!.state !== next.get(k)!.state);
+      const changed = next.size !== c.domains.size || [...next.keys()].some((k) => !c.domains.has(k) || c.domains.get(k)!.state !== next.get(k)!.state || c.domains.get(k)!.reason !== next.get(k)!.reason);
       c.domains = next;
       if (changed) this.opts.onChange?.();
       this.measureOne(c);
@@ -373,6 +375,9 @@ export class LibvirtDriver implements HostDriver {
             // written (the cautious case), at the rate libvirt last measured.
             workload: {
               zeroFraction: 0, wssMiB: d.memoryMiB, dirtyMiBps: d.dirtyMiBps ?? 0, readWssMiB: d.memoryMiB, readMiBps: d.dirtyMiBps ?? 0,
+              // Running since it booted here (not since a migration brought it): its first
+              // migration out streams slower (QEMU_CALIBRATION.streamMaxBootedMiBps).
+              sourceBooted: d.state === 1 && d.reason === RUNNING_REASON.booted,
               ...(d.measured.length >= 2 ? { dirtyRangeMiBps: [Math.min(...d.measured), Math.max(...d.measured)] as [number, number] } : {}),
             },
           });

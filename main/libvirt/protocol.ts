@@ -89,6 +89,8 @@ export const MIGRATE = {
 } as const;
 
 /** virDomainState */
+/** virDomainRunningReason: why a running domain runs (the ones Ferry tells apart). */
+export const RUNNING_REASON = { booted: 1, migrated: 2 } as const;
 export const DOMAIN_STATE = ['no state', 'running', 'blocked', 'paused', 'shutting down', 'shut off', 'crashed', 'suspended by guest power management'] as const;
 /** virDomainEventType (lifecycle events) */
 export const LIFECYCLE = { defined: 0, undefined: 1, started: 2, suspended: 3, resumed: 4, stopped: 5, shutdown: 6, pmsuspended: 7, crashed: 8 } as const;

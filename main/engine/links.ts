@@ -57,16 +57,78 @@ export function fairShares(flows: readonly Flow[], topo: LinkTopology): number[]
   return fill(flows, uses, cap, members);
 }
 
+/**
+ * Progressive filling. Resources wait in a min-heap by their fair share (what each of their
+ * unfrozen flows would get); the lowest saturates first and freezes its flows at that level,
+ * which changes the shares of the other resources those flows cross (they are pushed again;
+ * the old entries are skipped as stale). O((flows + resources) log resources): a datacenter of
+ * thousands of hosts is re-shared each time a migration starts or ends.
+ */
 function fill(flows: readonly Flow[], uses: number[][], cap: number[], members: number[][]): number[] {
   const n = flows.length;
+  const R = cap.length;
   const rate = new Array<number>(n).fill(0);
   const frozen = new Uint8Array(n);
-  const frozenSum = new Float64Array(cap.length);
-  const active = members.map((m) => m.length);
-  const byCap = flows.map((_, i) => i).sort((a, b) => (flows[a]!.cap ?? Infinity) - (flows[b]!.cap ?? Infinity));
+  const frozenSum = new Float64Array(R);
+  const active = Int32Array.from(members, (m) => m.length);
+  const version = new Int32Array(R);
+  const lastPushed = new Int32Array(R).fill(-1);
+  const share = (r: number) => (cap[r]! - frozenSum[r]!) / active[r]!;
+  // The heap: parallel arrays of (share, resource, the resource's version when pushed).
+  const hs: number[] = [];
+  const hr: number[] = [];
+  const hv: number[] = [];
+  const swap = (a: number, b: number) => {
+    const s = hs[a]!;
+    hs[a] = hs[b]!;
+    hs[b] = s;
+    const r = hr[a]!;
+    hr[a] = hr[b]!;
+    hr[b] = r;
+    const v = hv[a]!;
+    hv[a] = hv[b]!;
+    hv[b] = v;
+  };
+  const push = (r: number) => {
+    let i = hs.length;
+    hs.push(share(r));
+    hr.push(r);
+    hv.push(version[r]!);
+    while (i > 0) {
+      const up = (i - 1) >> 1;
+      if (hs[up]! <= hs[i]!) break;
+      swap(i, up);
+      i = up;
+    }
+  };
+  const pop = () => {
+    const last = hs.length - 1;
+    swap(0, last);
+    hs.pop();
+    hr.pop();
+    hv.pop();
+    for (let i = 0; ; ) {
+      const l = 2 * i + 1;
+      if (l >= hs.length) break;
+      const c = l + 1 < hs.length && hs[l + 1]! < hs[l]! ? l + 1 : l;
+      if (hs[i]! <= hs[c]!) break;
+      swap(i, c);
+      i = c;
+    }
+  };
+  /** Drops entries whose resource changed since, or has no unfrozen flow left. */
+  const settle = () => {
+    while (hs.length && (hv[0] !== version[hr[0]!] || active[hr[0]!] === 0)) pop();
+  };
+  for (let r = 0; r < R; r++) if (active[r]! > 0) push(r);
+  // Only the capped flows, lowest cap first (most flows have none).
+  const byCap: number[] = [];
+  flows.forEach((f, i) => f.cap !== null && byCap.push(i));
+  byCap.sort((a, b) => flows[a]!.cap! - flows[b]!.cap!);
   let capPtr = 0;
   let left = n;
   let level = 0;
+  const touched: number[] = [];
   const freeze = (f: number) => {
     if (frozen[f]) return;
     frozen[f] = 1;
@@ -75,28 +137,32 @@ function fill(flows: readonly Flow[], uses: number[][], cap: number[], members: 
     for (const r of uses[f]!) {
       frozenSum[r] = frozenSum[r]! + level;
       active[r]!--;
+      version[r]!++;
+      touched.push(r);
     }
   };
-  const shares = new Float64Array(cap.length);
   while (left > 0) {
-    let next = Infinity;
-    for (let r = 0; r < cap.length; r++) {
-      if (active[r]! === 0) continue;
-      const s = (cap[r]! - frozenSum[r]!) / active[r]!;
-      shares[r] = s;
-      if (s < next) next = s;
-    }
-    while (capPtr < n && frozen[byCap[capPtr]!]) capPtr++;
-    if (capPtr < n) next = Math.min(next, flows[byCap[capPtr]!]!.cap ?? Infinity);
+    settle();
+    let next = hs.length ? hs[0]! : Infinity;
+    while (capPtr < byCap.length && frozen[byCap[capPtr]!]) capPtr++;
+    if (capPtr < byCap.length) next = Math.min(next, flows[byCap[capPtr]!]!.cap!);
     level = Math.max(level, next);
     const top = level * (1 + EPS) + EPS;
-    // Shares computed before this round's freezes: a resource saturates at this level only if
-    // its share was at it already (freezing flows at the level leaves other shares unchanged
-    // or higher).
-    for (let r = 0; r < cap.length; r++) {
-      if (active[r]! > 0 && shares[r]! <= top) for (const f of members[r]!) freeze(f);
+    // Every resource whose share is at the level saturates: its flows freeze there.
+    for (settle(); hs.length && hs[0]! <= top; settle()) {
+      const r = hr[0]!;
+      pop();
+      for (const f of members[r]!) freeze(f);
     }
-    for (let k = capPtr; k < n && (flows[byCap[k]!]!.cap ?? Infinity) <= level * (1 + EPS); k++) freeze(byCap[k]!);
+    for (let k = capPtr; k < byCap.length && flows[byCap[k]!]!.cap! <= level * (1 + EPS); k++) freeze(byCap[k]!);
+    // Resources whose flows froze have a new share (never below the level): queue it.
+    // One entry per resource and version, however many of its flows froze.
+    for (const r of touched) {
+      if (active[r]! === 0 || lastPushed[r] === version[r]) continue;
+      lastPushed[r] = version[r]!;
+      push(r);
+    }
+    touched.length = 0;
   }
   return rate;
 }

@@ -205,6 +205,7 @@ export class SimWorld {
     const rates = fairShares(flows, {
       nicMiBps: (id) => this.hosts.get(id)?.spec.nicMiBps ?? 0,
       pathCapMiBps: (a, b) => {
+        if (this.links.size === 0) return undefined; // no path slowed or cut: no key to build
         const link = this.links.get(pairKey(a, b));
         if (!link) return undefined;
         return link.dropped ? 0 : link.factor * Math.min(this.hosts.get(a)!.spec.nicMiBps, this.hosts.get(b)!.spec.nicMiBps);

@@ -7,6 +7,7 @@ import type { DriverMigration, DriverResult, DriverSample, HostDriver } from './
 import { MiB, POSTCOPY_SAMPLE_EVERY_MS, THROTTLE_GRACE_FACTOR, THROTTLE_INITIAL_PCT } from './constants';
 import { canSwitchToPostcopy, ConvergenceWatch, hybridShouldSwitch, raceLost, throttleStep, timeoutDecision } from './policy';
 import { EtaSmoother, rawEtaMs } from './progress';
+import { precopyOutlook, workloadFigures } from './model';
 import { formatBytes, formatMs, formatRate, formatRounds, wentPostcopy } from '../../common/units';
 import { plural } from './words';
 
@@ -166,6 +167,18 @@ export class Job {
     this.hooks.recorder.addRound(this.rec.id, { ...figuresOf(s), t: s.t, faults: s.postcopyFaults });
   }
 
+  /**
+   * Whether a hybrid should switch after this pass, and why (policy.ts hybridShouldSwitch):
+   * the model's outlook from here stands on the VM's workload as predicted, at the rate the
+   * pass just measured if that is higher.
+   */
+  private hybridSwitch(prev: number | null, s: DriverSample): string | null {
+    const bytesPerSec = s.bandwidthMiBps * MiB;
+    const fits = bytesPerSec * (this.rec.policy.downtimeLimitMs / 1000);
+    const w = workloadFigures(this.vm, Math.max(this.vm.workload.dirtyMiBps, s.dirtyMiBps));
+    return hybridShouldSwitch(prev, s.remainingBytes, fits, precopyOutlook(w, s.remainingBytes, bytesPerSec, fits));
+  }
+
   /** The decisions taken at the end of a pre-copy round. */
   private onRound(s: DriverSample): void {
     const { strategy, policy } = this.rec;
@@ -179,7 +192,7 @@ export class Job {
     const prev = this.prevRemaining;
     this.prevRemaining = s.remainingBytes;
     if (!left) return;
-    const slow = strategy === 'hybrid' && prev !== null ? hybridShouldSwitch(prev, s.remainingBytes, s.bandwidthMiBps * MiB * (policy.downtimeLimitMs / 1000)) : null;
+    const slow = strategy === 'hybrid' ? this.hybridSwitch(prev, s) : null;
     if (strategy === 'hybrid' && this.watch.stalled) {
       this.switchToPostcopy(s.t, `round ${s.round}: ${this.stallText(s)}; switching to post-copy`);
     } else if (slow) {

@@ -11,6 +11,7 @@ import {
   DEVICE_STATE_BYTES,
   FAULT_RTT_MS,
   MAX_MODEL_ROUNDS,
+  STALL_MIN_SHRINK,
   MiB,
   PAGE_BYTES,
   PAGE_HEADER_BYTES,
@@ -84,6 +85,28 @@ export function distinctDirtyPages(wssPages: number, pagesPerSec: number, second
   }
 }
 
+/**
+ * What pre-copy would still send from here, as a multiple of what is dirty now (what post-copy
+ * would pull if it switched now): the passes of the guest's distinct-page process, each as long
+ * as sending the last one's remainder takes, until the remainder fits `fitsBytes`. Infinity when
+ * it never does (a pass leaves as much as it sent, within the stall margin, or the model's
+ * round cap passes). policy.ts hybridShouldSwitch decides on it.
+ */
+export function precopyOutlook(w: Pick<WorkloadFigures, 'wssPages' | 'dirtyPagesPerSec' | 'writePattern'>, remainingBytes: number, bytesPerSec: number, fitsBytes: number): number {
+  if (remainingBytes <= fitsBytes) return 0;
+  if (!(bytesPerSec > 0)) return Infinity;
+  let r = remainingBytes;
+  let more = 0;
+  for (let i = 0; i < MAX_MODEL_ROUNDS; i++) {
+    const next = distinctDirtyPages(w.wssPages, w.dirtyPagesPerSec, wireBytes(r) / bytesPerSec, w.writePattern) * PAGE_BYTES;
+    if (next >= r * (1 - STALL_MIN_SHRINK)) return Infinity;
+    more += next;
+    if (next <= fitsBytes) return more / remainingBytes;
+    r = next;
+  }
+  return Infinity;
+}
+
 /** Why the pre-copy passes ended. */
 export type PrecopyEnd = 'converged' | 'stalled' | 'timeout' | 'passes' | 'cap';
 
@@ -136,7 +159,7 @@ export function runPrecopy(w: WorkloadFigures, bytesPerSec: number, policy: Poli
     const rate = w.dirtyPagesPerSec * (1 - run.throttlePct / 100);
     run.remainingBytes = distinctDirtyPages(w.wssPages, rate, seconds, w.writePattern) * PAGE_BYTES;
     run.remainingByRound.push(run.remainingBytes);
-    const end = roundEnd(send, run, watch, bytesPerSec, policy, opts, timeoutMs);
+    const end = roundEnd(w, send, run, watch, bytesPerSec, policy, opts, timeoutMs);
     if (end) {
       run.end = end;
       return run;
@@ -148,6 +171,7 @@ export function runPrecopy(w: WorkloadFigures, bytesPerSec: number, policy: Poli
 
 /** After a round: the reason to stop, or null to go on (possibly with a new throttle). */
 function roundEnd(
+  w: WorkloadFigures,
   sentBytes: number,
   run: PrecopyRun,
   watch: ConvergenceWatch,
@@ -168,9 +192,10 @@ function roundEnd(
   const throttling = opts.autoConverge || (opts.throttleAtTimeout && pastTimeout);
   if (!throttling) {
     if (opts.stopOnStall) {
-      const prev = run.remainingByRound[run.remainingByRound.length - 2];
+      const prev = run.remainingByRound[run.remainingByRound.length - 2] ?? null;
       const fits = (bytesPerSec * policy.downtimeLimitMs) / 1000;
-      return watch.stalled || (prev !== undefined && hybridShouldSwitch(prev, run.remainingBytes, fits) !== null) ? 'stalled' : null;
+      const outlook = precopyOutlook({ ...w, dirtyPagesPerSec: w.dirtyPagesPerSec * (1 - run.throttlePct / 100) }, run.remainingBytes, bytesPerSec, fits);
+      return watch.stalled || hybridShouldSwitch(prev, run.remainingBytes, fits, outlook) !== null ? 'stalled' : null;
     }
     // Plain pre-copy goes on to the timeout (a slow race may still be won). At its floor
     // every round is alike, so jump there.

@@ -59,18 +59,29 @@ export class ConvergenceWatch {
 }
 
 /**
- * Hybrid's switch, judged after each pass from the second on: post-copy is armed, so pre-copy
- * goes on only while it pays. Remaining shrank from `prev` to `now` bytes, by q = now / prev
- * per pass; going on to where the pause fits (`fitsBytes`) sends about now x q (1 - q^n) /
- * (1 - q) more (n passes of a geometric series), switching now sends `now` (post-copy pulls
- * it). Switch when going on would send more than HYBRID_MAX_SLOWDOWN times that: the trade
- * auto makes when it picks hybrid over post-copy. A pre-copy shrinking by a third or more per
- * pass goes on; one shrinking by a fifth or less, as near the cliff, switches at once instead
- * of waiting for `stallRounds` flat rounds (QEMU, a 224 MiB working set dirtied at 90 MiB/s
- * under a 100 MiB/s cap: 22-24 s waiting, where switching after the second pass took 4-5 s).
+ * Hybrid's switch, judged after each pass: post-copy is armed, so pre-copy goes on only while
+ * it pays. Switching now sends `now` bytes (post-copy pulls them); going on to where the pause
+ * fits (`fitsBytes`) sends more. Switch when going on would send more than HYBRID_MAX_SLOWDOWN
+ * times `now`: the trade auto makes when it picks hybrid over post-copy. Two estimates of
+ * going on, and either may call the switch:
+ *  - `outlook` (from the first pass on): the model's passes of the guest's distinct-page
+ *    process from `now` (model.ts precopyOutlook), as a multiple of `now`; Infinity when they
+ *    never fit. It sees what one pass cannot: with random writes each pass shrinks less than
+ *    the last, as fewer pages are written twice.
+ *  - the shrink seen (from the second pass on): remaining went from `prev` to `now`, by
+ *    q = now / prev a pass; n more passes at q send now x q (1 - q^n) / (1 - q).
+ * Judged at the first pass, a pre-copy that will switch anyway switches where QEMU's post-copy
+ * after one pass would (QEMU, held-out guests near the cliff: switching after the second or
+ * third pass took 1.37-1.51x as long); one shrinking by a third or more per pass goes on.
  */
-export function hybridShouldSwitch(prev: number, now: number, fitsBytes: number): string | null {
-  if (!(prev > 0) || now <= fitsBytes) return null;
+export function hybridShouldSwitch(prev: number | null, now: number, fitsBytes: number, outlook: number): string | null {
+  if (now <= fitsBytes) return null;
+  if (outlook > HYBRID_MAX_SLOWDOWN) {
+    return outlook === Infinity
+      ? `at this dirty rate pre-copy would not get the remaining memory small enough to pause within the limit`
+      : `pre-copy would send ~${outlook.toFixed(1)}x what post-copy pulls now before the pause fits`;
+  }
+  if (prev === null || !(prev > 0)) return null;
   const q = now / prev;
   if (q >= 1 - STALL_MIN_SHRINK) return `remaining did not shrink in the last pass`;
   const n = Math.ceil(Math.log(Math.max(fitsBytes, 1) / now) / Math.log(q));

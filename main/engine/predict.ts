@@ -5,6 +5,7 @@ import {
   COMPARABLE_FACTOR,
   COMPARABLE_SLACK_MS,
   DEVICE_STATE_BYTES,
+  HYBRID_MAX_SLOWDOWN,
   HYBRID_OVER_POSTCOPY_MAX,
   MiB,
   MODEL_CALIBRATION,
@@ -258,11 +259,11 @@ function postcopy(ctx: Ctx): Prediction {
   return switched(ctx, 'postcopy', run, 'one pre-copy pass');
 }
 
-/** Hybrid: pre-copy while it converges; post-copy once remaining stops shrinking or time runs out. */
+/** Hybrid: pre-copy while going on pays (policy.ts hybridShouldSwitch); post-copy once it would not, or time runs out. */
 function hybrid(ctx: Ctx): Prediction {
   const run = runPrecopy(ctx.w, ctx.bps, ctx.policy, { stopOnStall: true, autoConverge: false, throttleAtTimeout: false, raceLostVisible: ctx.cal.raceLostVisible, firstPassMinSeconds: ctx.firstPassMinSeconds });
   if (run.end === 'converged') return converged(ctx, 'hybrid', run);
-  const why = run.end === 'timeout' ? 'until the timeout' : 'until remaining stops shrinking';
+  const why = run.end === 'timeout' ? 'until the timeout' : `until going on would send over ${HYBRID_MAX_SLOWDOWN}x what post-copy pulls`;
   return switched(ctx, 'hybrid', run, `${plural(run.rounds, 'pre-copy round')} ${why}`);
 }
 
@@ -349,10 +350,13 @@ export function chooseAuto(by: Record<Strategy, Prediction>, policy: Policy): Au
   const cause = pre.dirtyMiBps > pre.bandwidthMiBps
     ? `dirty rate ${formatRate(pre.dirtyMiBps)} exceeds the ${formatRate(pre.bandwidthMiBps)} link`
     : `dirty rate ${formatRate(pre.dirtyMiBps)} is too close to the ${formatRate(pre.bandwidthMiBps)} link`;
-  if (hy.converges && post.converges && hy.totalMs > post.totalMs * HYBRID_OVER_POSTCOPY_MAX) {
+  // Hybrid switching after the first pass is post-copy after one pass: named so, and the
+  // engine switches there without judging the pass again.
+  if (hy.converges && post.converges && (hy.rounds <= post.rounds || hy.totalMs > post.totalMs * HYBRID_OVER_POSTCOPY_MAX)) {
+    const hybridText = hy.rounds <= post.rounds ? 'where hybrid would switch too' : `instead of hybrid, whose ${hy.rounds} pre-copy rounds would take ${formatMs(hy.totalMs)}`;
     return {
       strategy: 'postcopy',
-      reason: `${cause}: pre-copy cannot converge; post-copy after one pre-copy pass (${formatMs(post.totalMs)}, pause ~${formatMs(post.downtimeMs)}) instead of hybrid, whose ${hy.rounds} pre-copy rounds would take ${formatMs(hy.totalMs)}${riskText(post)}`,
+      reason: `${cause}: pre-copy cannot converge; post-copy after one pre-copy pass (${formatMs(post.totalMs)}, pause ~${formatMs(post.downtimeMs)}) ${hybridText}${riskText(post)}`,
     };
   }
   if (hy.converges) {

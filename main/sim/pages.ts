@@ -412,10 +412,15 @@ export class PageMap {
     return synced * this.unit;
   }
 
-  /** Post-copy switch: the source stops for good; pages written since they were sent are stale on the destination. */
+  /**
+   * Post-copy switch: the source stops for good, and the destination drops every page QEMU's
+   * bitmap still calls dirty (the pass's bitmap and the dirty log since the last sync, joined
+   * by the switch's final sync): QEMU cannot tell a page written after its send from one
+   * written before it, so it discards and sends again both. Stale copies are always among them.
+   */
   discardStale(): void {
     for (let w = 0; w < this.toSend.length; w++) {
-      const stale = this.present[w]! & ~this.marks[2 * w + 1]!;
+      const stale = this.present[w]! & (this.toSend[w]! | this.marks[2 * w]! | ~this.marks[2 * w + 1]!);
       this.marks[2 * w] = 0;
       if (stale === 0) continue;
       this.present[w] = this.present[w]! & ~stale;

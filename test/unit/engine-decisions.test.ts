@@ -35,6 +35,23 @@ describe('engine decisions', () => {
     expect(done.events.map((e) => e.text)).toContain('round 3: 2.93 GiB left; remaining did not shrink in the last pass; switching to post-copy');
   });
 
+  it('hybrid: after the first pass already, switches where the model says pre-copy would not pay, and goes on where it would', async () => {
+    // 300 MiB/s into a 4 GiB working set over a 117 MiB/s link: no pass will leave less.
+    const { engine, start } = setup();
+    const { rec, mig } = start('hybrid');
+    mig.endRound(3000, { bandwidthMiBps: 117, dirtyMiBps: 250 });
+    expect(mig.calls).toEqual(['postcopy']);
+    mig.complete({ downtimeMs: 3, postcopyFaults: 120 });
+    const done = await engine.wait(rec.id);
+    expect(done.events.map((e) => e.text)).toContain(
+      'round 1: 2.93 GiB left; at this dirty rate pre-copy would not get the remaining memory small enough to pause within the limit; switching to post-copy',
+    );
+    // The same guest over a 10 GbE link: each pass takes a quarter of the time the last did.
+    const fast = setup().start('hybrid').mig;
+    fast.endRound(3000);
+    expect(fast.calls).toEqual([]);
+  });
+
   it('hybrid: one flat round is enough when the dirty rate beats the link', () => {
     const { start } = setup();
     const { mig } = start('hybrid');

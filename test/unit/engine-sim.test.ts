@@ -88,7 +88,7 @@ describe('engine over the simulator', () => {
     const r = await run('db', 'auto');
     expect(r.requestedStrategy).toBe('auto');
     expect(r.strategy).toBe('postcopy');
-    expect(r.reason).toMatch(/exceeds the 1192 MiB\/s link: pre-copy cannot converge; post-copy after one pre-copy pass .* instead of hybrid/);
+    expect(r.reason).toMatch(/exceeds the 1192 MiB\/s link: pre-copy cannot converge; post-copy after one pre-copy pass .* where hybrid would switch too/);
     expect(r.outcome).toBe('completed');
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Policy } from '../../preload/model';
 import { chooseAuto, predict, predictStrategies, seedConvergenceTime } from '../../main/engine/predict';
-import { distinctDirtyPages } from '../../main/engine/model';
+import { distinctDirtyPages, precopyOutlook } from '../../main/engine/model';
 import { host, vm } from './engine-fake-driver';
 
 const GiB = 1024 ** 3;
@@ -87,14 +87,47 @@ describe('predict: stop-and-copy, post-copy, hybrid', () => {
     expect(calm.stormRisk).toBe('low');
   });
 
-  it('hybrid: pre-copy until it stops shrinking, then post-copy', () => {
+  it('hybrid: pre-copy while it pays, then post-copy; judged from the first pass on', () => {
+    // 410 MiB/s into 6 GiB over a 117 MiB/s link: no pass will ever leave less, so hybrid
+    // switches after the first, where post-copy after one pass does.
     const p = predict(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410 }), a, b, 'hybrid', policy());
+    const post = predict(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410 }), a, b, 'postcopy', policy());
     expect(p.converges).toBe(true);
-    expect(p.rounds).toBeGreaterThan(1);
+    expect(p.rounds).toBe(post.rounds);
+    expect(p.totalMs).toBeCloseTo(post.totalMs, 0);
     expect(p.downtimeMs).toBeLessThan(20);
-    expect(p.note).toContain('until remaining stops shrinking');
+    expect(p.note).toContain('1 pre-copy round until going on would send over 2x what post-copy pulls');
+    // 110 MiB/s at random into 1 GiB: each pass shrinks, less every time, and pre-copy would
+    // send far more than post-copy pulls before the pause fits: switch after one pass too.
+    const slow = predict(vm('s', 'a', { memoryMiB: 8192 }, { wssMiB: 1024, dirtyMiBps: 110 }), a, b, 'hybrid', policy());
+    expect(slow.rounds).toBe(1);
+    // 20 MiB/s into 256 MiB: it converges in pre-copy, post-copy is not needed.
+    const calm = predict(vm('c', 'a', { memoryMiB: 8192 }, { wssMiB: 256, dirtyMiBps: 20 }), a, b, 'hybrid', policy());
+    expect(calm.note).toContain('post-copy not needed');
     const easy = predict(vm('web', 'a'), a, b, 'hybrid', policy());
     expect(easy.note).toContain('post-copy not needed');
+  });
+});
+
+describe('precopyOutlook', () => {
+  const w = (wssMiB: number, dirtyMiBps: number, writePattern: 'random' | 'sweep' = 'random') => ({ wssPages: wssMiB * 256, dirtyPagesPerSec: dirtyMiBps * 256, writePattern });
+  const MB = 1024 * 1024;
+  it('adds up the passes to where the pause fits, each shrinking less than the last for random writes', () => {
+    // 75 MiB/s at random into 256 MiB, 221 MiB dirty, 84 MiB/s, 25 MiB fits: about nine more
+    // passes, together some twice what post-copy would pull.
+    const x = precopyOutlook(w(256, 75), 221 * MB, 84 * MB, 25 * MB);
+    expect(x).toBeGreaterThan(2);
+    expect(x).toBeLessThan(3);
+    // A tenth of the dirty rate: a pass or two, a fraction of it.
+    expect(precopyOutlook(w(256, 7.5), 221 * MB, 84 * MB, 25 * MB)).toBeLessThan(0.3);
+    expect(precopyOutlook(w(256, 75), 20 * MB, 84 * MB, 25 * MB)).toBe(0);
+  });
+
+  it('is infinite where a pass leaves as much as it sent', () => {
+    // A sweep writing faster than the link: every pass leaves the whole working set.
+    expect(precopyOutlook(w(256, 120, 'sweep'), 256 * MB, 100 * MB, 30 * MB)).toBe(Infinity);
+    // Random writes settle at a remainder above what fits: 1 - e^(-1.5x) = x near x = 0.58.
+    expect(precopyOutlook(w(256, 150), 200 * MB, 100 * MB, 30 * MB)).toBe(Infinity);
   });
 });
 
@@ -110,7 +143,7 @@ describe('chooseAuto', () => {
     const by = predictStrategies(vm('db', 'a', { memoryMiB: 8192 }, { wssMiB: 6144, dirtyMiBps: 410 }), a, b, policy());
     const c = chooseAuto(by, policy());
     expect(c.strategy).toBe('postcopy');
-    expect(c.reason).toMatch(/^dirty rate 410 MiB\/s exceeds the 117 MiB\/s link: pre-copy cannot converge; post-copy after one pre-copy pass \(.*\) instead of hybrid, whose \d+ pre-copy rounds would take/);
+    expect(c.reason).toMatch(/^dirty rate 410 MiB\/s exceeds the 117 MiB\/s link: pre-copy cannot converge; post-copy after one pre-copy pass \(.*\) where hybrid would switch too/);
     expect(c.reason).toContain('the VM is lost if the link dies during post-copy');
   });
 

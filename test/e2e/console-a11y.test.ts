@@ -87,9 +87,12 @@ const audited: string[] = [];
 async function audit(view: string): Promise<void> {
   for (const theme of THEMES) {
     await useTheme(theme);
-    if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-    // The host cards fade their background in 0.12 s: axe reads the colours as computed now.
-    await page.waitForTimeout(150);
+    if (!(await page.evaluate(() => 'axe' in window))) {
+      await page.addScriptTag({ path: AXE });
+      // axe reads the colours as computed now: with transitions (the host cards fade their
+      // background in 0.12 s) a busy machine could catch one mid-way.
+      await page.addStyleTag({ content: '*, *::before, *::after { transition: none !important; animation: none !important; }' });
+    }
     const violations = await page.evaluate(async () => {
       const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
       const r = await axe.run(document, { resultTypes: ['violations'] });

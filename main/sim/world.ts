@@ -3,7 +3,7 @@
 // through SimDriver; tests and the CLI may also use it directly (faults, sleep, idle).
 // Fit checks (memory, cores, anti-affinity) are the engine's job, not the world's.
 import type { Cluster, VmState } from '../../preload/model';
-import type { DriverChange, DriverInventory, InventoryFilter, MigrationSpec } from '../engine/driver';
+import type { DriverChange, DriverInventory, InventoryFilter, InventoryOutline, MigrationSpec } from '../engine/driver';
 import { SimClock, type ClockMode } from './clock';
 import type { SimDatacenter } from './format';
 import { buildInventory, dirtyRateAt, lastMeasuredAt, readRateAt, round1, type HostRt, type VmRt } from './inventory';
@@ -103,6 +103,13 @@ export class SimWorld {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
     const { hosts, vms, nicOut, nicIn } = this;
     return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
+  }
+
+  /** Its hosts in inventory order and its VM count, as inventory() would list them. */
+  outline(): InventoryOutline {
+    const hosts: InventoryOutline['hosts'] = [];
+    for (const { spec } of this.hosts.values()) hosts.push({ id: spec.id, cluster: spec.cluster });
+    return { hosts, vms: this.vms.size };
   }
 
   /** Running VMs measured again after virtual time `since` (null: none), and the time now. */

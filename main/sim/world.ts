@@ -31,6 +31,8 @@ const MiB = 1024 * 1024;
 export class SimWorld {
   private readonly hosts = new Map<string, HostRt>();
   private readonly vms = new Map<string, VmRt>();
+  /** Each host's VMs: an inventory of a few hosts and VMs reads only theirs. */
+  private readonly onHost = new Map<string, Set<VmRt>>();
   private readonly links = new Map<string, LinkRt>();
   private active: SimMigration[] = [];
   private readonly nicOut = new Map<string, number>();
@@ -52,6 +54,7 @@ export class SimWorld {
     dc.vms.forEach((v, index) => {
       this.vms.set(v.id, { spec: v, index, work: workloadOf(v), host: v.host, state: 'running', migration: null, downWithHost: false });
     });
+    for (const vm of this.vms.values()) this.placed(vm);
     if (opts.onChange) this.listeners.add(opts.onChange);
     this.clock = new SimClock(opts.clock ?? dc.clock, opts.stepMs ?? 25, {
       step: (t0, dt) => this.step(t0, dt),
@@ -102,7 +105,31 @@ export class SimWorld {
   inventory(only?: InventoryFilter): DriverInventory {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
     const { hosts, vms, nicOut, nicIn } = this;
-    return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
+    return buildInventory({ hosts: hosts.values(), vms: only ? this.touching(only) : vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
+  }
+
+  /**
+   * What an inventory of only these hosts and VMs reads, in inventory order: the VMs on or
+   * migrating to a listed host (they count in its usage) and the listed VMs.
+   */
+  private touching(only: InventoryFilter): VmRt[] {
+    const found = new Set<VmRt>();
+    for (const id of only.hosts) for (const vm of this.onHost.get(id) ?? []) found.add(vm);
+    for (const m of this.active) {
+      const vm = only.hosts.has(m.spec.toId) ? this.vms.get(m.spec.vmId) : undefined;
+      if (vm) found.add(vm);
+    }
+    for (const id of only.vms) {
+      const vm = this.vms.get(id);
+      if (vm) found.add(vm);
+    }
+    return [...found].sort((a, b) => a.index - b.index);
+  }
+
+  private placed(vm: VmRt): void {
+    let on = this.onHost.get(vm.host);
+    if (!on) this.onHost.set(vm.host, (on = new Set()));
+    on.add(vm);
   }
 
   /** Its hosts in inventory order and its VM count, as inventory() would list them. */
@@ -174,7 +201,9 @@ export class SimWorld {
   private ended(vm: VmRt, m: SimMigration, fate: VmFate): void {
     vm.migration = null;
     if (fate === 'destination') {
+      this.onHost.get(vm.host)?.delete(vm);
       vm.host = m.spec.toId;
+      this.placed(vm);
       this.emit({ kind: 'placement', vmId: vm.spec.id, hostId: vm.host });
       this.setState(vm, 'running');
     } else if (fate === 'source') this.setState(vm, 'running');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createApp } from '../../main/app';
 import { requests } from '../../preload/contract';
 import { decodePart, encodePart, joinParts, MAX_PART_HOSTS, type InventoryPart } from '../../preload/inventory-part';
-import type { Host, Inventory, Vm } from '../../preload/model';
+import { DEFAULT_POLICY, type Host, type Inventory, type Vm } from '../../preload/model';
 import { buildIndex } from '../../renderer/src/state/inventory-index';
 import { InventoryService } from '../../main/services/inventory';
 import { SimDriver } from '../../main/sim/sim-driver';
@@ -167,6 +167,20 @@ describe('inventory parts built alone', () => {
         }
         expect(decodePart(svc.part(0, 12)).hosts.filter((h) => h.maintenance).map((h) => h.id)).toEqual(['a-fra-h03']);
       }
+      // During a migration into the range (memory held on its destination) and after it, the
+      // moved VM on its new host.
+      const svc2 = new InventoryService([a, b]);
+      const moving = a.inventory().vms.find((v) => v.host === 'a-ams-h01' && v.state === 'running')!;
+      const m = a.migrate({ vmId: moving.id, fromId: 'a-ams-h01', toId: 'a-fra-h02', strategy: 'precopy', policy: DEFAULT_POLICY });
+      let during: [InventoryPart, InventoryPart, InventoryPart] | null = null;
+      m.onSample(() => (during ??= [svc2.part(7, 2), encodePart(svc2.get(), 7, 2), svc2.part(0, 9)]));
+      await m.done;
+      expect(during![2].vms.state).toContain(1); // migrating, on the source
+      expect(during![0]).toEqual(during![1]);
+      const after = svc2.part(6, 3);
+      expect(after).toEqual(encodePart(svc2.get(), 6, 3));
+      expect(decodePart(after).vms.find((v) => v.id === moving.id)?.host).toBe('a-fra-h02');
+
       // The first screen's range of the two outlined drivers builds only its hosts.
       const svc = new InventoryService([a, b]);
       const built = vi.spyOn(b, 'inventory');

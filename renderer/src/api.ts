@@ -1,6 +1,9 @@
 // The renderer's only door to main: `window.ferry` (Electron preload) or, in a
 // browser opened by `ferry serve`, the same contract over a WebSocket.
-import { makeApi, type FerryApi } from '../../preload/contract';
+// The API is built by bridge.ts, not contract.ts: the same code without the request schemas
+// (main validates; the console loads faster without them).
+import { buildApi } from '../../preload/bridge';
+import type { FerryApi } from '../../preload/contract';
 import { wsTransport } from './ws-transport';
 
 declare global {
@@ -29,7 +32,7 @@ function serveToken(): string {
 function browserApi(): FerryApi {
   const token = serveToken();
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return makeApi(wsTransport(`${proto}//${location.host}/api?token=${encodeURIComponent(token)}`));
+  return buildApi<FerryApi>(wsTransport(`${proto}//${location.host}/api?token=${encodeURIComponent(token)}`));
 }
 
 export const ferry: FerryApi = window.ferry ?? browserApi();

@@ -1,11 +1,10 @@
 // The main screen: clusters -> racks -> hosts, each host with its VMs. Rows are
 // virtualised, so React only renders what is on screen (2,500 hosts, 40,000 VMs).
-import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { lazy, memo, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { DndContext, DragOverlay } from '@dnd-kit/core';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { ActiveDock } from '../active/active-dock';
 import { useWidth } from '../components/use-width';
-import { MigrateDialog } from '../migrate/migrate-dialog';
 import { refreshInventory, useInventory, type InventoryIndex } from '../state/inventory';
 import { computeMatches, EMPTY_FILTER, type MapFilter, type Matches } from './filter';
 import { HostCard, type DragInfo } from './host-card';
@@ -23,6 +22,9 @@ import type { Destination } from '../../../preload/contract';
  *  edge (dnd-kit's default is a fifth: holding a VM over a host in the lowest row of the
  *  screen scrolled that host away from under it). */
 const AUTO_SCROLL = { threshold: { x: 0, y: 0.1 } };
+
+/** Loaded with the first drop (with the policy's schemas, which the map does not need before). */
+const MigrateDialog = lazy(() => import('../migrate/migrate-dialog').then((m) => ({ default: m.MigrateDialog })));
 
 const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
 const NO_VMS: Vm[] = [];
@@ -160,7 +162,11 @@ export function ClusterMap() {
         </DragOverlay>
       </DndContext>
       <ActiveDock />
-      {dialog && index && <MigrateDialog request={dialog} index={index} onClose={() => setDialog(null)} />}
+      {dialog && index && (
+        <Suspense fallback={null}>
+          <MigrateDialog request={dialog} index={index} onClose={() => setDialog(null)} />
+        </Suspense>
+      )}
     </div>
   );
 }

@@ -36,12 +36,15 @@ export function ClusterMap() {
   const matches = useMemo(() => (index ? computeMatches(index, deferred) : null), [index, deferred]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const width = useWidth(scrollRef);
+  // No rows before the map's width is known (it is measured before the first paint): they
+  // would be laid out once in one column for nothing.
+  const measured = width > 0;
   const columns = columnsFor(width);
   const perLine = chipsPerLine(width, columns);
   const hideOthers = deferred.onlyMatches ? matches : null;
   const layout = useMemo(
-    () => (index ? buildLayout(index, columns, hideOthers ? (h) => hideOthers.hosts.has(h.id) : () => true) : EMPTY_LAYOUT),
-    [index, columns, hideOthers],
+    () => (index && measured ? buildLayout(index, columns, hideOthers ? (h) => hideOthers.hosts.has(h.id) : () => true) : EMPTY_LAYOUT),
+    [index, measured, columns, hideOthers],
   );
   const layoutRef = useRef<MapLayout | null>(layout);
   layoutRef.current = layout;
@@ -155,7 +158,7 @@ export function ClusterMap() {
             </div>
           )}
           {!index && !error && <div className="empty">Loading the inventory…</div>}
-          {index && layout.items.length === 0 && <div className="empty">No host matches these filters.</div>}
+          {index && measured && layout.items.length === 0 && <div className="empty">No host matches these filters.</div>}
         </MapCanvas>
         <DragOverlay dropAnimation={null}>
           {drag.active && index ? <DragGhost index={index} vmIds={drag.active.vmIds} lead={drag.active.lead} /> : null}
@@ -196,6 +199,29 @@ interface CanvasProps extends RowProps {
 }
 
 /**
+ * Items drawn beyond the screen's edges, either way, so that a scroll finds them there.
+ * None in the map's first frame: a screen at 1440 x 900 shows 6 host cards, and with them
+ * 18 would be rendered, laid out and painted before it appears.
+ */
+const OVERSCAN = 4;
+
+/** False until the component's first frame is painted (a task queued from the frame runs after it). */
+function usePainted(): boolean {
+  const [painted, setPainted] = useState(false);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setPainted(true), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, []);
+  return painted;
+}
+
+/**
  * The scrolling part of the map, on its own so that scrolling renders only it: the
  * virtualiser's state changes with each row that comes into view, and rows whose props did
  * not change (memo) are not rendered again, nor are the toolbar, legend and dock above.
@@ -212,12 +238,13 @@ const MapCanvas = memo(function MapCanvas({ scrollRef, dragging, layout, perLine
     },
     [sourceItem],
   );
+  const painted = usePainted();
   const virt = useVirtualizer({
     count: layout.items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: (i) => estimateHeight(layout.items[i]!, perLine),
     getItemKey: (i) => layout.items[i]!.key,
-    overscan: 4,
+    overscan: painted ? OVERSCAN : 0,
     rangeExtractor,
     // Rows that come into view render in the frame's task, not inside the scroll event.
     useFlushSync: false,

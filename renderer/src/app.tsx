@@ -2,6 +2,7 @@
 import { lazy, Suspense, useEffect, type ComponentType, type ReactNode } from 'react';
 import { ferry } from './api';
 import { Toasts } from './components/toasts';
+import { ViewBoundary } from './components/view-boundary';
 import { formatMs } from './format';
 import { ClusterMap } from './map/cluster-map';
 import { href, useRoute, type Route } from './router';
@@ -218,9 +219,11 @@ export function App() {
       <Nav route={route} />
       <Header route={route} />
       <main className="main" id="main">
-        <Suspense fallback={<div className="empty">Loading…</div>}>
-          <View route={route} />
-        </Suspense>
+        <ViewBoundary view={'id' in route ? `${route.view}/${route.id}` : route.view}>
+          <Suspense fallback={<div className="empty">Loading…</div>}>
+            <View route={route} />
+          </Suspense>
+        </ViewBoundary>
       </main>
       <Toasts />
     </div>

@@ -2,9 +2,12 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 /**
- * The console's code (boot.tsx, loaded by main.tsx with import()) is preloaded from the
- * page's head: fetched and compiled while the entry asks for the first screen's hosts, not
- * after, when the server is busy answering.
+ * The console's code (boot.tsx, loaded by main.tsx with import()) is fetched from the page's
+ * head, while the entry asks for the first screen's hosts, not after, when the server is busy
+ * answering. As rel=preload, not modulepreload: a modulepreloaded chunk is compiled as soon as
+ * it arrives, on the main thread, which held the WebSocket's open event, and with it the
+ * request, 40-95 ms after DOMContentLoaded; preloaded, the chunk is compiled when the entry
+ * imports it, after the request is sent (8-29 ms after DOMContentLoaded).
  */
 function preloadBoot(): Plugin {
   return {
@@ -28,7 +31,7 @@ function preloadBoot(): Plugin {
           if (c?.type === 'chunk') c.imports.forEach(add);
         };
         add(boot.fileName);
-        return files.map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `./${f}` }, injectTo: 'head' as const }));
+        return files.map((f) => ({ tag: 'link', attrs: { rel: 'preload', as: 'script', crossorigin: true, href: `./${f}` }, injectTo: 'head' as const }));
       },
     },
   };

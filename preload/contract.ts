@@ -32,6 +32,9 @@ import {
   type LogPage,
 } from './model';
 import { MAX_PART_HOSTS, type InventoryPart } from './inventory-part';
+import { buildApi, CHANNEL_NAMES, EVENT_NAMES as BRIDGE_EVENT_NAMES, ERROR_CODES, FerryError, type Envelope, type ErrorCode } from './bridge';
+
+export { ERROR_CODES, FerryError, type Envelope, type ErrorCode };
 
 const id = z.string().min(1).max(200);
 const empty = z.object({}).strict();
@@ -260,31 +263,14 @@ export interface Events {
   'events:alarm': Alarm;
 }
 export type EventName = keyof Events;
-export const EVENT_NAMES: EventName[] = ['migrations:progress', 'migrations:ended', 'inventory:changed', 'maintenance:evacuation', 'maintenance:schedules', 'settings:changed', 'events:alarm'];
-export const CHANNELS = Object.keys(requests) as Channel[];
 
-export const ERROR_CODES = [
-  'bad-request',
-  'not-found',
-  'conflict',
-  'unavailable',
-  'not-implemented',
-  'internal',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export const EVENT_NAMES: EventName[] = [...BRIDGE_EVENT_NAMES];
+export const CHANNELS: Channel[] = [...CHANNEL_NAMES];
 
-/** Errors cross the boundary deliberately, never as "Error invoking remote method". */
-export type Envelope<T> = { ok: true; value: T } | { ok: false; error: { code: ErrorCode; message: string } };
-
-export class FerryError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FerryError';
-  }
-}
+// bridge.ts's names are exactly the channels with a schema and the events above: where they
+// differ, one of these does not compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const bridgeAgrees: [Same<(typeof CHANNEL_NAMES)[number], Channel>, Same<(typeof BRIDGE_EVENT_NAMES)[number], EventName>] = [true, true];
 
 /** The transport a host environment provides: Electron IPC, a WebSocket, or direct calls in tests. */
 export interface Transport {
@@ -306,23 +292,9 @@ export type FerryApi = {
   on<E extends EventName>(event: E, listener: (payload: Events[E]) => void): () => void;
 };
 
-/** Builds the named API from a transport; the only code that turns channel names into functions. */
+/** Builds the named API from a transport (bridge.ts's buildApi, which the console calls the same way). */
 export function makeApi(transport: Transport): FerryApi {
-  const api: Record<string, unknown> = {};
-  for (const channel of CHANNELS) {
-    const [domain, verb] = channel.split(':') as [string, string];
-    const group = (api[domain] ??= {}) as Record<string, unknown>;
-    group[verb] = async (req?: unknown) => {
-      const env = await transport.invoke(channel, req ?? {});
-      if (env.ok) return env.value;
-      throw new FerryError(env.error.code, env.error.message);
-    };
-  }
-  api.on = (event: EventName, listener: (p: unknown) => void) => {
-    if (!EVENT_NAMES.includes(event)) throw new FerryError('bad-request', `unknown event ${String(event)}`);
-    return transport.subscribe(event, listener);
-  };
-  return api as FerryApi;
+  return buildApi<FerryApi>(transport);
 }
 
 export type { Host, Vm, InventoryPart };

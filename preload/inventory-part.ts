@@ -73,17 +73,37 @@ export interface InventoryPart {
 export function encodePart(inv: Inventory, from: number, count: number): InventoryPart {
   const hosts = inv.hosts.slice(from, from + count);
   const last = from + hosts.length >= inv.hosts.length;
+  let strays: Vm[] = [];
+  if (last) {
+    const known = new Set(inv.hosts.map((h) => h.id));
+    strays = inv.vms.filter((vm) => !known.has(vm.host));
+  }
+  return encodeHosts({ version: inv.version, from, totalHosts: inv.hosts.length, totalVms: inv.vms.length, clusters: inv.clusters, hosts, vms: inv.vms, strays });
+}
+
+/** What a part is made of: its hosts and their VMs, and what it says of the whole inventory. */
+export interface PartSource {
+  version: number;
+  from: number;
+  totalHosts: number;
+  totalVms: number;
+  clusters: Cluster[];
+  /** The part's hosts, in the inventory's order. */
+  hosts: Host[];
+  /** At least every VM on those hosts, in the inventory's order (VMs on other hosts are passed over). */
+  vms: Vm[];
+  /** VMs on no host of the inventory (the last part's). */
+  strays: Vm[];
+}
+
+/** A part from its hosts and their VMs, in columns. */
+export function encodeHosts(src: PartSource): InventoryPart {
+  const { hosts, strays } = src;
   const slot = new Map<string, number>(hosts.map((h, i) => [h.id, i]));
   const byHost: Vm[][] = hosts.map(() => []);
-  const strays: Vm[] = [];
-  let known: Set<string> | null = null;
-  for (const vm of inv.vms) {
+  for (const vm of src.vms) {
     const i = slot.get(vm.host);
     if (i !== undefined) byHost[i]!.push(vm);
-    else if (last) {
-      known ??= new Set(inv.hosts.map((h) => h.id));
-      if (!known.has(vm.host)) strays.push(vm);
-    }
   }
   const hc: HostColumns = {
     id: [], name: [], cluster: [], rack: [], driver: [], cores: [], memoryMiB: [], nicMiBps: [], maintenance: [], state: [],
@@ -128,7 +148,7 @@ export function encodePart(inv: Inventory, from: number, count: number): Invento
       vc.readMiBps.push(w.readMiBps);
     }
   });
-  return { version: inv.version, from, totalHosts: inv.hosts.length, totalVms: inv.vms.length, clusters: inv.clusters, hosts: hc, vms: vc, strays };
+  return { version: src.version, from: src.from, totalHosts: src.totalHosts, totalVms: src.totalVms, clusters: src.clusters, hosts: hc, vms: vc, strays };
 }
 
 /** The hosts and VMs of a part as the model's objects. */

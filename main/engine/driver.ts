@@ -17,6 +17,14 @@ export interface DriverInventory {
 export interface InventoryFilter {
   vms: ReadonlySet<string>;
   hosts: ReadonlySet<string>;
+  /** Also every VM on a listed host (a range of hosts with their VMs: inventory:part). */
+  vmsOnHosts?: boolean;
+}
+
+/** A driver's hosts in its inventory's order, and how many VMs it has: no figures built. */
+export interface InventoryOutline {
+  hosts: Array<Pick<Host, 'id' | 'cluster'>>;
+  vms: number;
 }
 
 /**
@@ -105,6 +113,11 @@ export interface HostDriver {
   clusters(): Cluster[];
   /** The whole inventory, or only the VMs and hosts in `only`. */
   inventory(only?: InventoryFilter): DriverInventory;
+  /**
+   * What `inventory()` would list, without building it: a range of hosts (the console's
+   * first screen) is then built alone. A driver without it is built whole for any range.
+   */
+  outline?(): InventoryOutline;
   /** Whether its hosts are reachable, in words. */
   health(): DriverHealth;
   /** Measured dirty rate of a running VM, MiB/s. */

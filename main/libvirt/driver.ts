@@ -393,7 +393,7 @@ export class LibvirtDriver implements HostDriver {
       });
     }
     if (!only) return { hosts, vms };
-    return { hosts: hosts.filter((h) => only.hosts.has(h.id)), vms: vms.filter((v) => only.vms.has(v.id)) };
+    return { hosts: hosts.filter((h) => only.hosts.has(h.id)), vms: vms.filter((v) => only.vms.has(v.id) || (only.vmsOnHosts && only.hosts.has(v.host))) };
   }
 
   private where(vmId: string): { c: HostConn; d: DomainState } | null {

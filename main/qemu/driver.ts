@@ -75,7 +75,7 @@ export class QemuDriver implements HostDriver {
   inventory(only?: InventoryFilter): DriverInventory {
     const inv = this.fullInventory();
     if (!only) return inv;
-    return { hosts: inv.hosts.filter((h) => only.hosts.has(h.id)), vms: inv.vms.filter((v) => only.vms.has(v.id)) };
+    return { hosts: inv.hosts.filter((h) => only.hosts.has(h.id)), vms: inv.vms.filter((v) => only.vms.has(v.id) || (only.vmsOnHosts && only.hosts.has(v.host))) };
   }
 
   /** Synchronous, as the interface wants: the lab state file, re-read when it changes. */

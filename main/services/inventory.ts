@@ -1,8 +1,9 @@
 // Every registered driver's hosts, VMs and clusters as one inventory, and the batched
 // change events that patch it in the views.
 import type { Events } from '../../preload/contract';
-import type { DriverInfo, Host, Inventory } from '../../preload/model';
-import type { DriverChange, HostDriver, InventoryFilter } from '../engine/driver';
+import { encodeHosts, encodePart, type InventoryPart, type PartSource } from '../../preload/inventory-part';
+import type { Cluster, DriverInfo, Host, Inventory } from '../../preload/model';
+import type { DriverChange, HostDriver, InventoryFilter, InventoryOutline } from '../engine/driver';
 import { markMaintenance } from '../engine/snapshot';
 import { InventoryChanges } from '../inventory-changes';
 
@@ -59,10 +60,60 @@ export class InventoryService {
       const part = d.inventory();
       inv.hosts.push(...this.marked(part.hosts));
       inv.vms.push(...part.vms);
-      const named = new Map(d.clusters().map((c) => [c.id, c.name]));
-      for (const id of new Set(part.hosts.map((h) => h.cluster))) inv.clusters.push({ id, name: named.get(id) ?? id });
+      inv.clusters.push(...this.clustersOf(d, part.hosts));
     }
     return inv;
+  }
+
+  /**
+   * Hosts [from, from + count) of the inventory with their VMs, as encodePart would cut them
+   * from get(), at the same version. A driver that outlines its inventory builds only the
+   * hosts in the range and their VMs (the simulator's 40,000 VMs: the console's first 120
+   * hosts are a twentieth of the whole); the part that reaches the end, which carries the
+   * VMs on no listed host, is cut from the whole inventory.
+   */
+  part(from: number, count: number): InventoryPart {
+    // Each driver's hosts in order: its outline, or its whole inventory where it has none.
+    const listed = this.drivers.map((d) => {
+      const o = d.outline?.();
+      if (o) return { hosts: o.hosts, vms: o.vms, whole: null };
+      const whole = d.inventory();
+      return { hosts: whole.hosts, vms: whole.vms.length, whole };
+    });
+    const totalHosts = listed.reduce((n, l) => n + l.hosts.length, 0);
+    if (from + count >= totalHosts) return encodePart(this.get(), from, count);
+    const src: PartSource = {
+      version: this.changes?.version ?? 1,
+      from,
+      totalHosts,
+      totalVms: listed.reduce((n, l) => n + l.vms, 0),
+      clusters: [],
+      hosts: [],
+      vms: [],
+      strays: [],
+    };
+    let at = 0;
+    this.drivers.forEach((d, i) => {
+      const l = listed[i]!;
+      src.clusters.push(...this.clustersOf(d, l.hosts));
+      const ids = l.hosts.slice(Math.max(0, from - at), Math.max(0, from + count - at)).map((h) => h.id);
+      at += l.hosts.length;
+      if (!ids.length) return;
+      const only = new Set(ids);
+      const part = l.whole
+        ? { hosts: l.whole.hosts.filter((h) => only.has(h.id)), vms: l.whole.vms.filter((v) => only.has(v.host)) }
+        : d.inventory({ hosts: only, vms: new Set(), vmsOnHosts: true });
+      const byId = new Map(part.hosts.map((h) => [h.id, h]));
+      src.hosts.push(...this.marked(ids.map((id) => byId.get(id)).filter((h) => h !== undefined)));
+      src.vms.push(...part.vms);
+    });
+    return encodeHosts(src);
+  }
+
+  /** A driver's clusters, those of its hosts in their order, named as the driver names them. */
+  private clustersOf(d: HostDriver, hosts: ReadonlyArray<Pick<Host, 'cluster'>>): Cluster[] {
+    const named = new Map(d.clusters().map((c) => [c.id, c.name]));
+    return [...new Set(hosts.map((h) => h.cluster))].map((id) => ({ id, name: named.get(id) ?? id }));
   }
 
   /** Only the listed VMs and hosts, from every driver. */

@@ -58,9 +58,10 @@ export interface InventorySource {
   nicIn: ReadonlyMap<string, number>;
   /**
    * Only these VMs and hosts (an inventory patch): host usage still counts every VM on,
-   * or migrating to, a listed host, but views are built only for what is listed.
+   * or migrating to, a listed host, but views are built only for what is listed
+   * (with vmsOnHosts, every VM on a listed host is listed too).
    */
-  only?: { vms: ReadonlySet<string>; hosts: ReadonlySet<string> };
+  only?: { vms: ReadonlySet<string>; hosts: ReadonlySet<string>; vmsOnHosts?: boolean };
 }
 
 export function buildInventory(src: InventorySource): DriverInventory {
@@ -76,7 +77,7 @@ export function buildInventory(src: InventorySource): DriverInventory {
     const counts = !only || only.hosts.has(vm.host) || (vm.migration !== null && only.hosts.has(vm.migration.spec.toId));
     if (!counts && !only?.vms.has(vm.spec.id)) continue;
     const v = vmView(vm, src.seed, src.t);
-    if (!only || only.vms.has(vm.spec.id)) vms.push(v);
+    if (!only || only.vms.has(vm.spec.id) || (only.vmsOnHosts && only.hosts.has(vm.host))) vms.push(v);
     if (!counts) continue;
     const u = use(vm.host);
     if (vm.state !== 'stopped' && vm.state !== 'lost') u.mem += vm.spec.memoryMiB;

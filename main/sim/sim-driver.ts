@@ -3,7 +3,7 @@
 // first start, and every placement the world makes is written back to it.
 import type { Cluster, DriverHealth } from '../../preload/model';
 import { MODEL_CALIBRATION } from '../engine/constants';
-import type { DriverFactory, DriverInventory, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
+import type { DriverFactory, DriverInventory, HostDriver, InventoryFilter, InventoryOutline, MigrationSpec, RecoveredMigration } from '../engine/driver';
 import type { SimDatacenter } from './format';
 import type { SimMigration } from './migration';
 import { generateDatacenter } from './seed';
@@ -34,6 +34,10 @@ export class SimDriver implements HostDriver {
 
   inventory(only?: InventoryFilter): DriverInventory {
     return this.world.inventory(only);
+  }
+
+  outline(): InventoryOutline {
+    return this.world.outline();
   }
 
   health(): DriverHealth {

@@ -3,7 +3,7 @@
 // through SimDriver; tests and the CLI may also use it directly (faults, sleep, idle).
 // Fit checks (memory, cores, anti-affinity) are the engine's job, not the world's.
 import type { Cluster, VmState } from '../../preload/model';
-import type { DriverChange, DriverInventory, InventoryFilter, MigrationSpec } from '../engine/driver';
+import type { DriverChange, DriverInventory, InventoryFilter, InventoryOutline, MigrationSpec } from '../engine/driver';
 import { SimClock, type ClockMode } from './clock';
 import type { SimDatacenter } from './format';
 import { buildInventory, dirtyRateAt, lastMeasuredAt, readRateAt, round1, type HostRt, type VmRt } from './inventory';
@@ -31,6 +31,8 @@ const MiB = 1024 * 1024;
 export class SimWorld {
   private readonly hosts = new Map<string, HostRt>();
   private readonly vms = new Map<string, VmRt>();
+  /** Each host's VMs: an inventory of a few hosts and VMs reads only theirs. */
+  private readonly onHost = new Map<string, Set<VmRt>>();
   private readonly links = new Map<string, LinkRt>();
   private active: SimMigration[] = [];
   private readonly nicOut = new Map<string, number>();
@@ -54,6 +56,7 @@ export class SimWorld {
     dc.vms.forEach((v, index) => {
       this.vms.set(v.id, { spec: v, index, work: workloadOf(v), host: v.host, state: 'running', migration: null, downWithHost: false });
     });
+    for (const vm of this.vms.values()) this.placed(vm);
     if (opts.onChange) this.listeners.add(opts.onChange);
     this.clock = new SimClock(opts.clock ?? dc.clock, opts.stepMs ?? 25, {
       step: (t0, dt) => this.step(t0, dt),
@@ -105,7 +108,38 @@ export class SimWorld {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle
     const { hosts, vms } = this;
     const { nicOut, nicIn } = this.nicTraffic();
-    return buildInventory({ hosts: hosts.values(), vms: vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
+    return buildInventory({ hosts: hosts.values(), vms: only ? this.touching(only) : vms.values(), seed: this.dc.seed, t: this.now(), nicOut, nicIn, only });
+  }
+
+  /**
+   * What an inventory of only these hosts and VMs reads, in inventory order: the VMs on or
+   * migrating to a listed host (they count in its usage) and the listed VMs.
+   */
+  private touching(only: InventoryFilter): VmRt[] {
+    const found = new Set<VmRt>();
+    for (const id of only.hosts) for (const vm of this.onHost.get(id) ?? []) found.add(vm);
+    for (const m of this.active) {
+      const vm = only.hosts.has(m.spec.toId) ? this.vms.get(m.spec.vmId) : undefined;
+      if (vm) found.add(vm);
+    }
+    for (const id of only.vms) {
+      const vm = this.vms.get(id);
+      if (vm) found.add(vm);
+    }
+    return [...found].sort((a, b) => a.index - b.index);
+  }
+
+  private placed(vm: VmRt): void {
+    let on = this.onHost.get(vm.host);
+    if (!on) this.onHost.set(vm.host, (on = new Set()));
+    on.add(vm);
+  }
+
+  /** Its hosts in inventory order and its VM count, as inventory() would list them. */
+  outline(): InventoryOutline {
+    const hosts: InventoryOutline['hosts'] = [];
+    for (const { spec } of this.hosts.values()) hosts.push({ id: spec.id, cluster: spec.cluster });
+    return { hosts, vms: this.vms.size };
   }
 
   /** Running VMs measured again after virtual time `since` (null: none), and the time now. */
@@ -170,7 +204,9 @@ export class SimWorld {
   private ended(vm: VmRt, m: SimMigration, fate: VmFate): void {
     vm.migration = null;
     if (fate === 'destination') {
+      this.onHost.get(vm.host)?.delete(vm);
       vm.host = m.spec.toId;
+      this.placed(vm);
       this.emit({ kind: 'placement', vmId: vm.spec.id, hostId: vm.host });
       this.setState(vm, 'running');
     } else if (fate === 'source') this.setState(vm, 'running');

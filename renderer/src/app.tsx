@@ -1,24 +1,34 @@
 // The shell: navigation, header with app info, the routed view, and notifications.
-import { EvacuationReportView } from './views/evacuation-report-view';
-import { useEffect, type ReactNode } from 'react';
-import { MigrationsView } from './active/migrations-view';
+import { lazy, Suspense, useEffect, type ComponentType, type ReactNode } from 'react';
 import { ferry } from './api';
 import { Toasts } from './components/toasts';
+import { ViewBoundary } from './components/view-boundary';
 import { formatMs } from './format';
-import { HistoryView } from './history/history-view';
 import { ClusterMap } from './map/cluster-map';
-import { ReportView } from './report/report-view';
 import { href, useRoute, type Route } from './router';
 import { useAppInfo } from './state/app-info';
 import { useActiveIds } from './state/progress';
 import { toast } from './state/toasts';
 import { useTheme } from './theme';
-import { MaintenanceView } from './views/maintenance-view';
-import { SettingsView } from './views/settings-view';
-import { HostsView } from './views/hosts-view';
-import { EventsView } from './views/events-view';
 import { useAlarmFeed, useAlarms } from './state/alarms';
-import { VmsView } from './views/vms-view';
+
+/**
+ * A view loaded when it is first opened: the console's first screen is the map, whose code
+ * is all that is loaded (and evaluated) before it is drawn.
+ */
+function later<P extends object>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+  return lazy(() => load().then((component) => ({ default: component })));
+}
+
+const MigrationsView = later(() => import('./active/migrations-view').then((m) => m.MigrationsView));
+const HistoryView = later(() => import('./history/history-view').then((m) => m.HistoryView));
+const ReportView = later(() => import('./report/report-view').then((m) => m.ReportView));
+const MaintenanceView = later(() => import('./views/maintenance-view').then((m) => m.MaintenanceView));
+const EvacuationReportView = later(() => import('./views/evacuation-report-view').then((m) => m.EvacuationReportView));
+const HostsView = later(() => import('./views/hosts-view').then((m) => m.HostsView));
+const EventsView = later(() => import('./views/events-view').then((m) => m.EventsView));
+const VmsView = later(() => import('./views/vms-view').then((m) => m.VmsView));
+const SettingsView = later(() => import('./views/settings-view').then((m) => m.SettingsView));
 
 const NAV: { view: Route['view']; label: string; icon: ReactNode }[] = [
   { view: 'map', label: 'Cluster map', icon: <path d="M3 3h6v6H3zM11 3h6v6h-6zM3 11h6v6H3zM11 11h6v6h-6z" /> },
@@ -209,7 +219,11 @@ export function App() {
       <Nav route={route} />
       <Header route={route} />
       <main className="main" id="main">
-        <View route={route} />
+        <ViewBoundary view={'id' in route ? `${route.view}/${route.id}` : route.view}>
+          <Suspense fallback={<div className="empty">Loading…</div>}>
+            <View route={route} />
+          </Suspense>
+        </ViewBoundary>
       </main>
       <Toasts />
     </div>

@@ -15,8 +15,18 @@ export function formatPct(fraction: number | null | undefined, digits = 0): stri
   return `${(fraction * 100).toFixed(digits)} %`;
 }
 
+/**
+ * 12345 -> "12,345", as toLocaleString('en-US') writes it. Whole numbers are grouped here:
+ * the first toLocaleString of a page loads the locale's data (some 20 ms, on the map's
+ * first screen, whose toolbar counts hosts and VMs).
+ */
 export function formatCount(n: number | null | undefined): string {
-  return n == null ? '—' : n.toLocaleString('en-US');
+  if (n == null) return '—';
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = '';
+  for (let end = digits.length; end > 0; end -= 3) out = (end > 3 ? ',' : '') + digits.slice(Math.max(0, end - 3), end) + out;
+  return n < 0 ? `-${out}` : out;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');

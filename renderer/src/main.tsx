@@ -1,8 +1,10 @@
-import { StrictMode } from 'react';
-import { createRoot } from 'react-dom/client';
-import { App } from './app';
+// The console's entry, kept small: it asks for the first screen's hosts, then loads the
+// console (boot.tsx: React and the views, preloaded from the page's head). The request is
+// on the socket before that code is evaluated, which holds the main thread for a while: the
+// server builds the answer meanwhile. The rest of the inventory is asked for once the first
+// screen is drawn. The stylesheets stay here so that they load with the page.
+import { connected } from './api';
 import { startInventory } from './state/inventory';
-import { applyTheme } from './theme';
 import './styles/theme.css';
 import './styles/base.css';
 import './styles/shell.css';
@@ -14,11 +16,7 @@ import './styles/history.css';
 import './styles/report.css';
 import './styles/maintenance.css';
 import './styles/vms.css';
+import './styles/events.css';
 
-applyTheme();
-startInventory();
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
-);
+const drawn = connected.then(() => import('./boot')).then((boot) => boot.mount());
+startInventory(drawn);

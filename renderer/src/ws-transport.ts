@@ -3,7 +3,8 @@
 import type { Channel, Envelope, EventName, Transport } from '../../preload/contract';
 import type { ClientMessage, ServerMessage } from '../../preload/wire';
 
-export function wsTransport(url: string): Transport {
+/** The contract over a WebSocket; `connect` opens it now (requests open it when they need it). */
+export function wsTransport(url: string): Transport & { connect(): Promise<WebSocket> } {
   let nextId = 1;
   const pending = new Map<number, (e: Envelope<unknown>) => void>();
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
@@ -48,6 +49,7 @@ export function wsTransport(url: string): Transport {
   };
 
   return {
+    connect,
     async invoke(channel: Channel, req: unknown) {
       let ws: WebSocket;
       try {

@@ -1,12 +1,16 @@
-import { describe, it, expect, afterAll } from 'vitest';
+import { describe, it, expect, afterAll, vi } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../main/app';
 import { requests } from '../../preload/contract';
 import { decodePart, encodePart, joinParts, MAX_PART_HOSTS, type InventoryPart } from '../../preload/inventory-part';
-import type { Host, Inventory, Vm } from '../../preload/model';
+import { DEFAULT_POLICY, type Host, type Inventory, type Vm } from '../../preload/model';
 import { buildIndex } from '../../renderer/src/state/inventory-index';
+import { InventoryService } from '../../main/services/inventory';
+import { SimDriver } from '../../main/sim/sim-driver';
+import { generateDatacenter } from '../../main/sim/seed';
+import type { SimDatacenter } from '../../main/sim/format';
 
 function host(id: string, extra: Partial<Host> = {}): Host {
   return {
@@ -132,5 +136,59 @@ describe('inventory:part on a console', () => {
     expect(joined.version).toBe(whole.value.version);
     const refused = await app.router.dispatch('inventory:part', { from: 0, count: MAX_PART_HOSTS + 1 });
     expect(refused).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+  });
+});
+
+describe('inventory parts built alone', () => {
+  /** A simulated datacenter on the virtual clock, its ids prefixed (two drivers side by side). */
+  function sim(prefix: string, seed: number): SimDriver {
+    const dc: SimDatacenter = generateDatacenter({ clusters: 2, hostsPerCluster: 6, hostsPerRack: 3, vms: 90, seed });
+    dc.clock = 'virtual';
+    dc.hosts = dc.hosts.map((h) => ({ ...h, id: prefix + h.id }));
+    dc.vms = dc.vms.map((v) => ({ ...v, id: prefix + v.id, host: prefix + v.host }));
+    return new SimDriver(dc);
+  }
+
+  it('are the same as cut from the whole inventory, across drivers, with or without an outline', async () => {
+    const a = sim('a-', 3);
+    const b = sim('b-', 4);
+    // A driver that cannot outline its inventory: any range of it is cut from the whole.
+    const c = sim('c-', 5);
+    (c as { outline?: unknown }).outline = undefined;
+    const held = (id: string) => id === 'a-fra-h03' || id === 'b-ams-h02';
+    try {
+      await a.world.sleep(90_000); // figures measured more than once: dirty-rate ranges
+      for (const drivers of [[a, b], [a, b, c]]) {
+        const svc = new InventoryService(drivers, held);
+        const whole = svc.get();
+        expect(whole.hosts.length).toBe(12 * drivers.length);
+        for (const [from, count] of [[0, 1], [0, 5], [4, 9], [11, 2], [12, 7], [20, 3], [0, 12 * drivers.length], [25, 4], [30, MAX_PART_HOSTS]]) {
+          expect(svc.part(from!, count!), `${drivers.length} drivers, ${from} + ${count}`).toEqual(encodePart(whole, from!, count!));
+        }
+        expect(decodePart(svc.part(0, 12)).hosts.filter((h) => h.maintenance).map((h) => h.id)).toEqual(['a-fra-h03']);
+      }
+      // During a migration into the range (memory held on its destination) and after it, the
+      // moved VM on its new host.
+      const svc2 = new InventoryService([a, b]);
+      const moving = a.inventory().vms.find((v) => v.host === 'a-ams-h01' && v.state === 'running')!;
+      const m = a.migrate({ vmId: moving.id, fromId: 'a-ams-h01', toId: 'a-fra-h02', strategy: 'precopy', policy: DEFAULT_POLICY });
+      let during: [InventoryPart, InventoryPart, InventoryPart] | null = null;
+      m.onSample(() => (during ??= [svc2.part(7, 2), encodePart(svc2.get(), 7, 2), svc2.part(0, 9)]));
+      await m.done;
+      expect(during![2].vms.state).toContain(1); // migrating, on the source
+      expect(during![0]).toEqual(during![1]);
+      const after = svc2.part(6, 3);
+      expect(after).toEqual(encodePart(svc2.get(), 6, 3));
+      expect(decodePart(after).vms.find((v) => v.id === moving.id)?.host).toBe('a-fra-h02');
+
+      // The first screen's range of the two outlined drivers builds only its hosts.
+      const svc = new InventoryService([a, b]);
+      const built = vi.spyOn(b, 'inventory');
+      const dirtyRanges = decodePart(svc.part(10, 4)).vms.filter((v) => v.workload.dirtyRangeMiBps).length;
+      expect(built.mock.calls.map(([only]) => only && [...only.hosts])).toEqual([['b-ams-h01', 'b-ams-h02']]);
+      expect(dirtyRanges).toBeGreaterThan(0);
+    } finally {
+      for (const d of [a, b, c]) d.dispose();
+    }
   });
 });

@@ -1,11 +1,10 @@
 // The main screen: clusters -> racks -> hosts, each host with its VMs. Rows are
 // virtualised, so React only renders what is on screen (2,500 hosts, 40,000 VMs).
-import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
+import { lazy, memo, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState, type ReactNode, type RefObject } from 'react';
 import { DndContext, DragOverlay } from '@dnd-kit/core';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { ActiveDock } from '../active/active-dock';
 import { useWidth } from '../components/use-width';
-import { MigrateDialog } from '../migrate/migrate-dialog';
 import { refreshInventory, useInventory, type InventoryIndex } from '../state/inventory';
 import { computeMatches, EMPTY_FILTER, type MapFilter, type Matches } from './filter';
 import { HostCard, type DragInfo } from './host-card';
@@ -24,6 +23,9 @@ import type { Destination } from '../../../preload/contract';
  *  screen scrolled that host away from under it). */
 const AUTO_SCROLL = { threshold: { x: 0, y: 0.1 } };
 
+/** Loaded with the first drop (with the policy's schemas, which the map does not need before). */
+const MigrateDialog = lazy(() => import('../migrate/migrate-dialog').then((m) => ({ default: m.MigrateDialog })));
+
 const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
 const NO_VMS: Vm[] = [];
 
@@ -34,12 +36,15 @@ export function ClusterMap() {
   const matches = useMemo(() => (index ? computeMatches(index, deferred) : null), [index, deferred]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const width = useWidth(scrollRef);
+  // No rows before the map's width is known (it is measured before the first paint): they
+  // would be laid out once in one column for nothing.
+  const measured = width > 0;
   const columns = columnsFor(width);
   const perLine = chipsPerLine(width, columns);
   const hideOthers = deferred.onlyMatches ? matches : null;
   const layout = useMemo(
-    () => (index ? buildLayout(index, columns, hideOthers ? (h) => hideOthers.hosts.has(h.id) : () => true) : EMPTY_LAYOUT),
-    [index, columns, hideOthers],
+    () => (index && measured ? buildLayout(index, columns, hideOthers ? (h) => hideOthers.hosts.has(h.id) : () => true) : EMPTY_LAYOUT),
+    [index, measured, columns, hideOthers],
   );
   const layoutRef = useRef<MapLayout | null>(layout);
   layoutRef.current = layout;
@@ -153,14 +158,18 @@ export function ClusterMap() {
             </div>
           )}
           {!index && !error && <div className="empty">Loading the inventory…</div>}
-          {index && layout.items.length === 0 && <div className="empty">No host matches these filters.</div>}
+          {index && measured && layout.items.length === 0 && <div className="empty">No host matches these filters.</div>}
         </MapCanvas>
         <DragOverlay dropAnimation={null}>
           {drag.active && index ? <DragGhost index={index} vmIds={drag.active.vmIds} lead={drag.active.lead} /> : null}
         </DragOverlay>
       </DndContext>
       <ActiveDock />
-      {dialog && index && <MigrateDialog request={dialog} index={index} onClose={() => setDialog(null)} />}
+      {dialog && index && (
+        <Suspense fallback={null}>
+          <MigrateDialog request={dialog} index={index} onClose={() => setDialog(null)} />
+        </Suspense>
+      )}
     </div>
   );
 }
@@ -190,6 +199,29 @@ interface CanvasProps extends RowProps {
 }
 
 /**
+ * Items drawn beyond the screen's edges, either way, so that a scroll finds them there.
+ * None in the map's first frame: a screen at 1440 x 900 shows 6 host cards, and with them
+ * 18 would be rendered, laid out and painted before it appears.
+ */
+const OVERSCAN = 4;
+
+/** False until the component's first frame is painted (a task queued from the frame runs after it). */
+function usePainted(): boolean {
+  const [painted, setPainted] = useState(false);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => setPainted(true), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, []);
+  return painted;
+}
+
+/**
  * The scrolling part of the map, on its own so that scrolling renders only it: the
  * virtualiser's state changes with each row that comes into view, and rows whose props did
  * not change (memo) are not rendered again, nor are the toolbar, legend and dock above.
@@ -206,12 +238,13 @@ const MapCanvas = memo(function MapCanvas({ scrollRef, dragging, layout, perLine
     },
     [sourceItem],
   );
+  const painted = usePainted();
   const virt = useVirtualizer({
     count: layout.items.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: (i) => estimateHeight(layout.items[i]!, perLine),
     getItemKey: (i) => layout.items[i]!.key,
-    overscan: 4,
+    overscan: painted ? OVERSCAN : 0,
     rangeExtractor,
     // Rows that come into view render in the frame's task, not inside the scroll event.
     useFlushSync: false,

@@ -33,10 +33,15 @@ export const FIRST_SCREEN_HOSTS = 120;
 
 /**
  * The whole inventory, in parts of at most MAX_PART_HOSTS hosts. `first`: the size of the
- * first part, handed to `early` as soon as it is here. Parts of different versions are
- * fetched again in one go, once; after that they are joined (see joinParts).
+ * first part, handed to `early` as soon as it is here; the rest is asked for once `restAfter`
+ * settles. Parts of different versions are fetched again in one go, once; after that they
+ * are joined (see joinParts).
  */
-async function fetchInventory(first: number, early: (head: Inventory, total: { hosts: number; vms: number }) => void): Promise<Inventory> {
+async function fetchInventory(
+  first: number,
+  early: (head: Inventory, total: { hosts: number; vms: number }) => void,
+  restAfter: Promise<unknown>,
+): Promise<Inventory> {
   for (let attempt = 0; ; attempt++) {
     const parts: InventoryPart[] = [];
     let from = 0;
@@ -46,6 +51,7 @@ async function fetchInventory(first: number, early: (head: Inventory, total: { h
       from += part.hosts.id.length;
       if (parts.length === 1 && from < part.totalHosts) early({ clusters: part.clusters, ...decodePart(part), version: part.version }, { hosts: part.totalHosts, vms: part.totalVms });
       if (from >= part.totalHosts || part.hosts.id.length === 0) break;
+      if (parts.length === 1) await restAfter;
     }
     const same = parts.every((p) => p.version === parts[0]!.version);
     const inventory = same || attempt ? joinParts(parts) : null;
@@ -58,6 +64,8 @@ const MIN_INTERVAL_MS = 300;
 let inFlight = false;
 let again = false;
 let started = false;
+/** What the rest of the inventory waits for at the start (see startInventory). */
+let firstDrawn: Promise<unknown> = Promise.resolve();
 
 export async function refreshInventory(): Promise<void> {
   if (inFlight) {
@@ -68,9 +76,13 @@ export async function refreshInventory(): Promise<void> {
   store.update((s) => ({ ...s, loading: true }));
   try {
     const firstLoad = !store.get().index;
-    const inventory = await fetchInventory(firstLoad ? FIRST_SCREEN_HOSTS : MAX_PART_HOSTS, (head, total) => {
-      if (!store.get().index) store.set({ index: buildIndex(head), error: null, loading: true, complete: false, expected: total });
-    });
+    const inventory = await fetchInventory(
+      firstLoad ? FIRST_SCREEN_HOSTS : MAX_PART_HOSTS,
+      (head, total) => {
+        if (!store.get().index) store.set({ index: buildIndex(head), error: null, loading: true, complete: false, expected: total });
+      },
+      firstDrawn,
+    );
     const current = store.get().complete ? store.get().index : null;
     // Events can overtake each other: never go back to an older version.
     if (!current || inventory.version >= current.inventory.version) {
@@ -90,10 +102,17 @@ export async function refreshInventory(): Promise<void> {
   }
 }
 
-/** Starts loading (once): main.tsx calls it before the first render, so the first part is on its way while React starts. */
-export function startInventory(): void {
+/**
+ * Starts loading (once): main.tsx calls it before the console's code is loaded, so the first
+ * part is on its way while it loads. `drawn`: what the rest of the inventory waits for after
+ * the first part (main.tsx: the first screen drawn with it), so that its answer, twenty times
+ * the first part's size, is neither built by the server nor read here while the console
+ * loads and draws; it is asked for even if `drawn` fails.
+ */
+export function startInventory(drawn?: Promise<unknown>): void {
   if (started) return;
   started = true;
+  if (drawn) firstDrawn = drawn.catch(() => undefined);
   ferry.on('inventory:changed', ({ version, hosts, vms }) => {
     const current = store.get().index;
     if (current && version <= current.inventory.version) return;
@@ -104,6 +123,26 @@ export function startInventory(): void {
     else void refreshInventory();
   });
   void refreshInventory();
+}
+
+/**
+ * Settles when the first screen's hosts are here or could not be fetched, or after `maxMs`:
+ * what boot.tsx waits for before it draws the console, so that it is drawn once with them.
+ */
+export function firstScreen(maxMs: number): Promise<void> {
+  const here = () => store.get().index !== null || store.get().error !== null;
+  if (here()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(done, maxMs);
+    const unsubscribe = store.subscribe(() => {
+      if (here()) done();
+    });
+  });
 }
 
 export function useInventory(): InventoryState {

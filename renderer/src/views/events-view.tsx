@@ -9,7 +9,6 @@ import { errorText, formatTime } from '../format';
 import { href } from '../router';
 import { acknowledge, alarmLink, alarmTitle, reloadAlarms, useAlarms } from '../state/alarms';
 import { toast } from '../state/toasts';
-import '../styles/events.css';
 
 const ROW = 32;
 const PAGE = 200;

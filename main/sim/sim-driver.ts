@@ -41,15 +41,16 @@ export class SimDriver implements HostDriver {
   }
 
   health(): DriverHealth {
-    const hosts = this.world.inventory().hosts;
-    const up = hosts.filter((h) => h.state === 'up').length;
-    if (!hosts.length) return { state: 'empty', hosts: 0, hostsUp: 0, detail: 'no simulated hosts (ferry sim load <file.json>)' };
-    const down = hosts.length - up;
+    // Counted from the hosts' states: the console asks often, and a 40,000-VM inventory built
+    // for it took 30-50 ms of the server's time.
+    const { hosts, up } = this.world.hostCounts();
+    if (!hosts) return { state: 'empty', hosts: 0, hostsUp: 0, detail: 'no simulated hosts (ferry sim load <file.json>)' };
+    const down = hosts - up;
     return {
       state: down ? 'degraded' : 'ok',
-      hosts: hosts.length,
+      hosts,
       hostsUp: up,
-      detail: down ? `${hosts.length} simulated hosts, ${down} down` : `${hosts.length} simulated hosts, all up`,
+      detail: down ? `${hosts} simulated hosts, ${down} down` : `${hosts} simulated hosts, all up`,
     };
   }
 

@@ -103,6 +103,13 @@ export class SimWorld {
     return this.dc.clusters.map((c) => ({ id: c.id, name: c.name ?? c.id }));
   }
 
+  /** How many hosts there are and how many are up, without building an inventory. */
+  hostCounts(): { hosts: number; up: number } {
+    let up = 0;
+    for (const h of this.hosts.values()) if (h.state === 'up') up++;
+    return { hosts: this.hosts.size, up };
+  }
+
   /** The whole inventory, or only some VMs and hosts (`only`: what changed, for a patch). */
   inventory(only?: InventoryFilter): DriverInventory {
     if (this.allocDirty) this.allocate(); // NIC traffic is current even when the clock is idle

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { REPORT_READY_SELECTOR } from '../../common/report-ready';
-import { launchBrowser, runCli, screenshot, startServe, tempDataDir, type Served } from './harness';
+import { dismissToasts, launchBrowser, runCli, screenshot, startServe, tempDataDir, type Served } from './harness';
 
 const AXE = require.resolve('axe-core/axe.min.js');
 const THEMES = ['light', 'dark'] as const;
@@ -153,8 +153,7 @@ describe('accessibility (axe-core)', () => {
     await page.locator('.chart-panel .recharts-wrapper').first().waitFor();
     await audit('history');
     // The toasts (audited with History) would cover the views that follow in their screenshots.
-    const dismiss = page.getByTestId('toasts').getByRole('button', { name: 'Dismiss notification' });
-    while ((await dismiss.count()) > 0) await dismiss.first().click();
+    await dismissToasts(page);
 
     // A migration's report.
     await go(`#/report/${reportId}`);

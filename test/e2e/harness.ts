@@ -116,6 +116,17 @@ export async function screenshot(page: Page, name: string, opts: Omit<PageScreen
   await page.screenshot({ ...opts, path: screenshotPath(name), style: SCREENSHOT_STYLE });
 }
 
+/**
+ * Closes the toasts, one at a time from the first: a list taken once goes stale as each
+ * closes, and a toast may go by itself between the count and the click. `keep`: a test id
+ * prefix of toasts to leave open (one the test reads later may arrive meanwhile).
+ */
+export async function dismissToasts(page: Page, keep?: string): Promise<void> {
+  const toasts = page.getByTestId('toasts').locator(keep ? `[data-testid^="toast-"]:not([data-testid^="${keep}"])` : '[data-testid^="toast-"]');
+  const dismiss = toasts.getByRole('button', { name: 'Dismiss notification' });
+  for (let i = 0; i < 20 && (await dismiss.count()) > 0; i++) await dismiss.first().click({ timeout: 2000 }).catch(() => undefined);
+}
+
 /** `ferry serve` on a fresh data dir loaded with a fixture of test/e2e/fixtures (`ferry sim load`). */
 export async function serveFixture(name: string, speed: string): Promise<Served> {
   const dataDir = tempDataDir();

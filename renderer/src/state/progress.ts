@@ -157,6 +157,10 @@ function start() {
   ferry.on('migrations:ended', (r) => {
     markEnded(r.id);
     removeActive(r.id);
+    // At once, not at the next flush: the ended toast renders now, and for up to FLUSH_MS the
+    // row beside it would still say the migration runs.
+    if (timer) clearTimeout(timer);
+    flush();
   });
   void resync();
 }

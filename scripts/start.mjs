@@ -18,7 +18,9 @@ if (!fs.existsSync(path.join(root, 'node_modules', '.package-lock.json'))) {
   // The packages first, without Electron's runtime download: if that download failed inside
   // `npm ci`, the whole install (native modules compiled included) would have to run again.
   console.log('ferry: installing dependencies (first start, a few minutes)...');
-  if (!run(npm, ['ci'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })) {
+  // Errors only: npm's warnings here are about the packaging tools' Node engine and packages
+  // whose install scripts are not needed, nothing a user starting the console acts on.
+  if (!run(npm, ['ci', '--loglevel=error', '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' })) {
     console.error('ferry: `npm ci` failed; see the messages above');
     process.exit(1);
   }

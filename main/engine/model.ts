@@ -194,7 +194,8 @@ function roundEnd(
     if (opts.stopOnStall) {
       const prev = run.remainingByRound[run.remainingByRound.length - 2] ?? null;
       const fits = (bytesPerSec * policy.downtimeLimitMs) / 1000;
-      const outlook = precopyOutlook({ ...w, dirtyPagesPerSec: w.dirtyPagesPerSec * (1 - run.throttlePct / 100) }, run.remainingBytes, bytesPerSec, fits);
+      // No throttle here: this branch never throttles, so none was ever set.
+      const outlook = precopyOutlook(w, run.remainingBytes, bytesPerSec, fits);
       return watch.stalled || hybridShouldSwitch(prev, run.remainingBytes, fits, outlook) !== null ? 'stalled' : null;
     }
     // Plain pre-copy goes on to the timeout (a slow race may still be won). At its floor

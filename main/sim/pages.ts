@@ -219,8 +219,9 @@ export class PageMap {
     return (this.runMask << (run & 31)) & this.validMask(this.runWord);
   }
 
+  /** Guest page writes above which every page of the working set counts as written. */
   private bulkWrites(): number {
-    return bulkWrites(this.hot, this.pattern);
+    return bulkWrites(this.hot, this.pattern) * this.unit;
   }
   private runWord = 0;
 
@@ -238,7 +239,7 @@ export class PageMap {
     const hot = this.hot;
     if (hot === 0 || n <= 0) return;
     const { marks } = this;
-    if (n > this.bulkWrites() * this.unit) {
+    if (n > this.bulkWrites()) {
       for (let w = 0; 2 * w < marks.length; w++) {
         marks[2 * w] = this.validMask(w);
         marks[2 * w + 1] = 0;
@@ -309,7 +310,7 @@ export class PageMap {
       }
       marks[2 * w] = marks[2 * w]! | (mask & present[w]!);
     };
-    if (n > this.bulkWrites() * this.unit) for (let w = 0; w < this.toSend.length && !stalled; w++) touch(w, this.validMask(w));
+    if (n > this.bulkWrites()) for (let w = 0; w < this.toSend.length && !stalled; w++) touch(w, this.validMask(w));
     else
       for (let k = this.runsFor(n); k > 0 && !stalled; k--) {
         const mask = this.randomRun();

@@ -276,7 +276,8 @@ export class PageMap {
       const added = mask & ~marks[w]!;
       if (added !== 0) {
         marks[w] = marks[w]! | added;
-        count += popcount(added);
+        // A run of one unit (units of 8 pages or more) adds one bit: no count needed.
+        count += runUnits === 1 ? 1 : popcount(added);
       }
     }
     this.rng = x;

@@ -27,9 +27,13 @@ export function jitter(seed: number, vm: number, key: number, t: number): number
   const k = Math.floor(x);
   const f = x - k;
   const s = f * f * (3 - 2 * f);
-  const knot = (i: number) => (hash3(seed, vm * 8 + key, i) / 4294967295) * 2 - 1;
-  const a = knot(k);
-  return 1 + JITTER * (a + (knot(k + 1) - a) * s);
+  const a = knot(seed, vm * 8 + key, k);
+  return 1 + JITTER * (a + (knot(seed, vm * 8 + key, k + 1) - a) * s);
+}
+
+/** The noise curve's value in [-1, 1] at knot i of stream `stream`. */
+function knot(seed: number, stream: number, i: number): number {
+  return (hash3(seed, stream, i) / 4294967295) * 2 - 1;
 }
 
 /**

@@ -16,9 +16,19 @@ export interface SimWorldOptions {
   /** 'virtual': as fast as the CPU allows; N: N times real time. Defaults to the datacenter's. */
   clock?: ClockMode;
   onChange?: (e: DriverChange) => void;
-  /** Virtual time per simulation step, ms (default 25). */
+  /** Virtual time per simulation step, ms (default SIM_STEP_MS). */
   stepMs?: number;
 }
+
+/**
+ * Virtual time per simulation step. Events inside a step (a pass ending, the pause, the
+ * resume, completion) are timed exactly from the bytes sent; what the step sets is how finely
+ * the guest's writes interleave with the sends, and how often the shares of the links are
+ * revised. Measured with `npm run bench prediction-error`: 25 ms and 50 ms steps give the same
+ * errors (within 0.3 ms of downtime p90 over 690 migrations), and 50 ms halves the fixed
+ * work per migration per simulated second.
+ */
+export const SIM_STEP_MS = 50;
 
 interface LinkRt {
   dropped: boolean;
@@ -41,6 +51,8 @@ export class SimWorld {
   private idleWaiters: (() => void)[] = [];
   private readonly clock: SimClock;
   private allocDirty = false;
+  /** Set when a migration ends: the next prune() drops the finished ones from `active`. */
+  private pruneDue = false;
   /** The NIC totals are summed again on the next inventory. */
   private nicDirty = false;
   private seq = 0;
@@ -58,7 +70,7 @@ export class SimWorld {
     });
     for (const vm of this.vms.values()) this.placed(vm);
     if (opts.onChange) this.listeners.add(opts.onChange);
-    this.clock = new SimClock(opts.clock ?? dc.clock, opts.stepMs ?? 25, {
+    this.clock = new SimClock(opts.clock ?? dc.clock, opts.stepMs ?? SIM_STEP_MS, {
       step: (t0, dt) => this.step(t0, dt),
       busy: () => this.prune() > 0,
     });
@@ -176,6 +188,7 @@ export class SimWorld {
     this.setState(vm, spec.strategy === 'stop-and-copy' ? 'paused' : 'migrating');
     m.start();
     this.active.push(m);
+    if (m.finished) this.pruneDue = true; // ended during start(), before it was listed
     this.allocDirty = true;
     this.clock.kick();
     return m;
@@ -222,6 +235,7 @@ export class SimWorld {
       this.setState(vm, 'stopped');
     } else if (fate === 'lost') this.setState(vm, 'lost');
     this.allocDirty = true;
+    this.pruneDue = true;
     if (this.prune() === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -231,7 +245,10 @@ export class SimWorld {
 
   /** Drops finished migrations; returns how many still run. */
   private prune(): number {
-    if (this.active.some((m) => m.finished)) this.active = this.active.filter((m) => !m.finished);
+    if (this.pruneDue) {
+      this.pruneDue = false;
+      this.active = this.active.filter((m) => !m.finished);
+    }
     return this.active.length;
   }
 

@@ -80,22 +80,35 @@ const FIT: Workload[] = [
   { spec: { name: 'n-tiny5', mem: 1024, wss: 52, rate: 5, vcpus: 1 }, capMiBps: 100 },
   { spec: { name: 'n-cliff-r', mem: 512, wss: 200, rate: 85, vcpus: 1, order: 'random' }, capMiBps: 100 },
   { spec: { name: 'n-nocap-r', mem: 768, wss: 128, rate: 100, vcpus: 1, order: 'random' }, capMiBps: null },
+  // The third held-out set (2026-12-07), reported on in two sessions; the hybrid strategy's
+  // first-pass judgement was designed from what m-near and m-1280-r showed, so all eight
+  // are fitted on now.
+  { spec: { name: 'm-384s', mem: 384, wss: 96, rate: 25, vcpus: 1 }, capMiBps: 80 },
+  { spec: { name: 'm-1g-nocap', mem: 1024, wss: 600, rate: 30, vcpus: 1, order: 'random' }, capMiBps: null },
+  { spec: { name: 'm-1536-r', mem: 1536, wss: 400, rate: 70, vcpus: 1, order: 'random' }, capMiBps: 150 },
+  { spec: { name: 'm-hot-s', mem: 768, wss: 300, rate: 200, vcpus: 1 }, capMiBps: 80 },
+  { spec: { name: 'm-near', mem: 640, wss: 256, rate: 75, vcpus: 1, order: 'random' }, capMiBps: 90 },
+  { spec: { name: 'm-2g-mid', mem: 2048, wss: 900, rate: 20, vcpus: 1 }, capMiBps: 250 },
+  { spec: { name: 'm-tiny-nocap', mem: 512, wss: 32, rate: 2, vcpus: 1 }, capMiBps: null },
+  { spec: { name: 'm-1280-r', mem: 1280, wss: 160, rate: 120, vcpus: 1, order: 'random' }, capMiBps: 120 },
 ];
 
-// Held out: chosen before any of them was run, never used to fit. Rate / cap and working
-// set / memory in the comments.
+// Held out: the fourth set, chosen (2026-12-07, third session) before any of them was run,
+// never used to fit or to design the model. Rate / cap and working set / memory in the comments.
 const HELD_OUT: Workload[] = [
-  { spec: { name: 'm-384s', mem: 384, wss: 96, rate: 25, vcpus: 1 }, capMiBps: 80 }, // 31 %, 25 %
-  { spec: { name: 'm-1g-nocap', mem: 1024, wss: 600, rate: 30, vcpus: 1, order: 'random' }, capMiBps: null }, // no cap, 59 %
-  { spec: { name: 'm-1536-r', mem: 1536, wss: 400, rate: 70, vcpus: 1, order: 'random' }, capMiBps: 150 }, // 47 %, 26 %
-  { spec: { name: 'm-hot-s', mem: 768, wss: 300, rate: 200, vcpus: 1 }, capMiBps: 80 }, // 250 %, 39 %
-  { spec: { name: 'm-near', mem: 640, wss: 256, rate: 75, vcpus: 1, order: 'random' }, capMiBps: 90 }, // 83 %, 40 %
-  { spec: { name: 'm-2g-mid', mem: 2048, wss: 900, rate: 20, vcpus: 1 }, capMiBps: 250 }, // 8 %, 44 %
-  { spec: { name: 'm-tiny-nocap', mem: 512, wss: 32, rate: 2, vcpus: 1 }, capMiBps: null }, // no cap, 6 %
-  { spec: { name: 'm-1280-r', mem: 1280, wss: 160, rate: 120, vcpus: 1, order: 'random' }, capMiBps: 120 }, // 100 %, 13 %
+  { spec: { name: 'p-320-hot', mem: 320, wss: 160, rate: 120, vcpus: 1 }, capMiBps: 60 }, // 200 %, 50 %
+  { spec: { name: 'p-640-nocap', mem: 640, wss: 48, rate: 10, vcpus: 1 }, capMiBps: null }, // no cap, 8 %
+  { spec: { name: 'p-896-r', mem: 896, wss: 320, rate: 85, vcpus: 1, order: 'random' }, capMiBps: 100 }, // 85 %, 36 %
+  { spec: { name: 'p-1792-r', mem: 1792, wss: 500, rate: 40, vcpus: 1, order: 'random' }, capMiBps: 180 }, // 22 %, 28 %
+  { spec: { name: 'p-1280-nocap-r', mem: 1280, wss: 200, rate: 60, vcpus: 1, order: 'random' }, capMiBps: null }, // no cap, 16 %
+  { spec: { name: 'p-448-s', mem: 448, wss: 300, rate: 50, vcpus: 1 }, capMiBps: 120 }, // 42 %, 67 %
+  { spec: { name: 'p-1g-slow', mem: 1024, wss: 128, rate: 20, vcpus: 1 }, capMiBps: 40 }, // 50 %, 13 %
+  { spec: { name: 'p-576-r', mem: 576, wss: 96, rate: 5, vcpus: 1, order: 'random' }, capMiBps: 200 }, // 2.5 %, 17 %
 ];
 
 const WANT = process.env.QEMU_BENCH_SET ?? 'all';
+/** QEMU_BENCH_ANCHOR=off: the held-out set's accuracy alone, without QEMU's plain policies beside auto (a fifth of the time). */
+const ANCHOR = process.env.QEMU_BENCH_ANCHOR !== 'off';
 if (!['all', 'fit', 'held-out'].includes(WANT)) {
   console.error(`QEMU_BENCH_SET must be all, fit or held-out (not ${WANT})`);
   process.exit(2);
@@ -349,32 +362,34 @@ function fitCalibration(recs: FitRecord[]): DriverCalibration {
   })));
   const setup = { setupMs: Math.max(0, Math.round(a)), setupMsPerGiB: Math.max(0, Math.round(b)), setupMsPerNonResidentGiB: Math.max(0, Math.round(c)) };
   // Coordinate descent, twice: the cap's efficiency, top rate and walk on a grid with the
-  // booted source's top rate fixed, then that rate on its own grid with the rest fixed.
-  let best = { err: Infinity, cal: { ...QEMU_CALIBRATION, ...setup, streamMaxBootedMiBps: null as number | null } };
+  // booted source's terms fixed, then those two (top rate, fixed work) on their own grid.
+  let best = { err: Infinity, cal: { ...QEMU_CALIBRATION, ...setup, streamMaxBootedMiBps: null as number | null, bootedFirstPassMs: 0 } };
   for (let sweep = 0; sweep < 2; sweep++) {
-    const booted = best.cal.streamMaxBootedMiBps;
+    const { streamMaxBootedMiBps: booted, bootedFirstPassMs } = best.cal;
     for (let eff = 0.8; eff <= 1.0001; eff += 0.01) {
       for (let top = 150; top <= 2000; top += 50) {
         for (let walk = 100; walk <= 3000; walk += 50) {
-          const cal = { ...QEMU_CALIBRATION, ...setup, linkEfficiency: Math.round(eff * 100) / 100, streamMaxMiBps: top, nonResidentReadMiBps: walk, streamMaxBootedMiBps: booted };
+          const cal = { ...QEMU_CALIBRATION, ...setup, linkEfficiency: Math.round(eff * 100) / 100, streamMaxMiBps: top, nonResidentReadMiBps: walk, streamMaxBootedMiBps: booted, bootedFirstPassMs };
           const err = logErr(recs, cal);
           if (err < best.err) best = { err, cal };
         }
       }
     }
     for (const b of [null, ...Array.from({ length: 39 }, (_, i) => 100 + 25 * i)]) {
-      const cal = { ...best.cal, streamMaxBootedMiBps: b };
-      const err = logErr(recs, cal);
-      if (err < best.err) best = { err, cal };
+      for (let fixed = 0; fixed <= 1200; fixed += 50) {
+        const cal = { ...best.cal, streamMaxBootedMiBps: b, bootedFirstPassMs: fixed };
+        const err = logErr(recs, cal);
+        if (err < best.err) best = { err, cal };
+      }
     }
   }
   const cal: DriverCalibration = { ...best.cal, modelBand: modelBand(recs, best.cal) };
   console.log(`\nfitted on the FIT set (${recs.length} migrations, ${withSetup.length} with QEMU's setup-time):`);
   console.log(`  setup-time = ${setup.setupMs} ms + ${setup.setupMsPerGiB} ms per GiB of memory + ${setup.setupMsPerNonResidentGiB} ms per GiB unmapped on the source (least squares)`);
-  console.log(`  link efficiency ${cal.linkEfficiency}, stream top rate ${cal.streamMaxMiBps} MiB/s (${cal.streamMaxBootedMiBps ?? 'no separate'} MiB/s in the first pass from a source that booted the guest), walk of unmapped memory ${cal.nonResidentReadMiBps} MiB/s (grid, mean |log error| ${best.err.toFixed(3)})`);
+  console.log(`  link efficiency ${cal.linkEfficiency}, stream top rate ${cal.streamMaxMiBps} MiB/s (${cal.streamMaxBootedMiBps ?? 'no separate'} MiB/s and ${cal.bootedFirstPassMs} ms of fixed work in the first pass from a source that booted the guest), walk of unmapped memory ${cal.nonResidentReadMiBps} MiB/s (grid, mean |log error| ${best.err.toFixed(3)})`);
   const band = cal.modelBand!;
   console.log(`  the model's error on the FIT set, as the range every prediction without history carries: actual/predicted total time ${band.total[0]}-${band.total[1]}, pause ${band.downtime[0]}-${band.downtime[1]} (80 % prediction interval over ${band.n} migrations)`);
-  console.log(`  as QEMU_CALIBRATION: ${JSON.stringify({ setupMs: cal.setupMs, setupMsPerGiB: cal.setupMsPerGiB, setupMsPerNonResidentGiB: cal.setupMsPerNonResidentGiB, linkEfficiency: cal.linkEfficiency, streamMaxMiBps: cal.streamMaxMiBps, streamMaxBootedMiBps: cal.streamMaxBootedMiBps, nonResidentReadMiBps: cal.nonResidentReadMiBps, modelBand: cal.modelBand })}`);
+  console.log(`  as QEMU_CALIBRATION: ${JSON.stringify({ setupMs: cal.setupMs, setupMsPerGiB: cal.setupMsPerGiB, setupMsPerNonResidentGiB: cal.setupMsPerNonResidentGiB, linkEfficiency: cal.linkEfficiency, streamMaxMiBps: cal.streamMaxMiBps, streamMaxBootedMiBps: cal.streamMaxBootedMiBps, bootedFirstPassMs: cal.bootedFirstPassMs, nonResidentReadMiBps: cal.nonResidentReadMiBps, modelBand: cal.modelBand })}`);
   for (const [label, c0] of [['the committed QEMU_CALIBRATION', QEMU_CALIBRATION], ['the calibration just fitted', cal]] as const) {
     const e = recs.filter((r) => r.completed).map((r) => Math.abs(relErr(predict(r.vm, r.from, r.to, r.strategy, r.policy, { calibration: c0 }).totalMs, r.totalMs)));
     console.log(`  FIT set (consistency, not accuracy) with ${label}: total time |error| median ${pct(median(e))}, p90 ${pct(p90(e))}`);
@@ -445,6 +460,7 @@ async function runHeldOut(lab: Lab): Promise<{ rows: HeldRow[]; anchor: AnchorRo
       rows.push(row(w, false, again, measured));
       return [first, again];
     });
+    if (!ANCHOR) continue;
     // A guest's first migration out of the QEMU that booted it is slower than its next
     // (QEMU_CALIBRATION.streamMaxBootedMiBps): every policy gets a first and a repeated run.
     const plain: PlainOutcome[] = [];
@@ -532,7 +548,7 @@ async function main(): Promise<void> {
       try {
         const { rows, anchor } = await runHeldOut(lab);
         summarise(rows);
-        printAnchor(anchor);
+        if (ANCHOR) printAnchor(anchor);
       } finally {
         closeLab(lab);
       }

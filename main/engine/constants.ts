@@ -154,6 +154,13 @@ export interface DriverCalibration {
    */
   streamMaxBootedMiBps: number | null;
   /**
+   * Fixed work of the first pass, ms, when the source process booted the guest itself
+   * (Workload.sourceBooted): measured by hand on idle guests with no cap, such a first
+   * migration took 0.8-1.5 s beyond its setup where the next took 0.07-0.23 s, whatever the
+   * guest had settled for; like the walk, a capped stream hides it in its idle time.
+   */
+  bootedFirstPassMs: number;
+  /**
    * The rate at which the first pass walks guest memory the source never touched (unmapped), MiB/s,
    * or null when it costs nothing. Each such page is faulted in to be read (and found zero):
    * work on the migration thread, which a capped stream hides in its idle time, so the
@@ -201,6 +208,7 @@ export const MODEL_CALIBRATION: DriverCalibration = {
   linkEfficiency: 1,
   streamMaxMiBps: null,
   streamMaxBootedMiBps: null,
+  bootedFirstPassMs: 0,
   nonResidentReadMiBps: null,
   finalCopyMaxMiBps: null,
   switchoverFixedMs: SWITCHOVER_FIXED_MS,

@@ -78,7 +78,12 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
   if (walkMs >= 50 && strategy !== 'stop-and-copy') {
     const why = [
       w.nonResidentBytes > 0 && cal.nonResidentReadMiBps ? `walks ${formatBytes(w.nonResidentBytes)} of guest memory the source never touched (unmapped there)` : null,
-      w.sourceBooted && cal.streamMaxBootedMiBps !== null ? `streams at most ${formatRate(cal.streamMaxBootedMiBps)} (the guest's first migration since it booted)` : null,
+      w.sourceBooted && (cal.streamMaxBootedMiBps !== null || cal.bootedFirstPassMs > 0)
+        ? `is the guest's first out of the process that booted it (${[
+            cal.streamMaxBootedMiBps !== null ? `at most ${formatRate(cal.streamMaxBootedMiBps)}` : null,
+            cal.bootedFirstPassMs > 0 ? `${formatMs(cal.bootedFirstPassMs)} of fixed work` : null,
+          ].filter(Boolean).join(', ')})`
+        : null,
     ].filter(Boolean);
     p.note += `; the first pass ${why.join(' and ')}: about ${formatMs(walkMs)} more`;
   }
@@ -113,14 +118,16 @@ export function setupMs(w: WorkloadFigures, cal: DriverCalibration): number {
 
 /**
  * The first pass's own work, s, which no cap shortens: its bytes at the stream's top rate
- * plus the walk of memory the source never touched (unmapped). Zero when the calibration has neither.
+ * plus the walk of memory the source never touched (unmapped), plus the fixed work of a
+ * first migration out of the process that booted the guest. Zero when the calibration has none.
  */
 function firstPassFloor(w: WorkloadFigures, cal: DriverCalibration): number {
   const walk = cal.nonResidentReadMiBps && w.nonResidentBytes > 0 ? w.nonResidentBytes / (cal.nonResidentReadMiBps * MiB) : 0;
   const booted = w.sourceBooted && cal.streamMaxBootedMiBps !== null ? cal.streamMaxBootedMiBps : null;
+  const fixed = w.sourceBooted ? cal.bootedFirstPassMs / 1000 : 0;
   const top = booted ?? cal.streamMaxMiBps;
   const send = top ? w.firstPassBytes / (top * MiB) : 0;
-  return walk > 0 || booted !== null ? send + walk : 0;
+  return walk > 0 || booted !== null || fixed > 0 ? send + walk + fixed : 0;
 }
 
 function byStrategy(ctx: Ctx, strategy: Strategy): Prediction {

@@ -31,6 +31,7 @@ export const QEMU_CALIBRATION: DriverCalibration = {
   linkEfficiency: 0.93,
   streamMaxMiBps: 700,
   streamMaxBootedMiBps: 275,
+  bootedFirstPassMs: 0,
   nonResidentReadMiBps: 1700,
   finalCopyMaxMiBps: 2000,
   switchoverFixedMs: 20,

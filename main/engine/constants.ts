@@ -192,6 +192,12 @@ export interface DriverCalibration {
    */
   modelBand?: ModelBand;
   /**
+   * The same over first migrations out of the process that booted the guest
+   * (Workload.sourceBooted), which vary far more: the range those predictions carry. Absent:
+   * they carry modelBand.
+   */
+  bootedBand?: ModelBand;
+  /**
    * What history taught about predictions over a link (the engine installs it): the model's
    * prediction in, the refined one out. Absent: the model's figures stand alone.
    */

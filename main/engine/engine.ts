@@ -366,7 +366,7 @@ export class MigrationEngine {
         strategy: rec.strategy, converges: m.converges, rounds: rec.predicted.rounds, totalMs: m.endMs - m.startMs, downtimeMs: m.downtimeMs,
         bytes: rec.predicted.bytes, bandwidthMiBps: 0, dirtyMiBps: j.vm.workload.dirtyMiBps, note: '',
       };
-      const banded = withModelBand(raw, snap.driverOf(rec.fromId).calibration);
+      const banded = withModelBand(raw, snap.driverOf(rec.fromId).calibration, j.vm.workload.sourceBooted === true);
       const p = this.opts.learn === false ? { ...banded, model: { totalMs: raw.totalMs, downtimeMs: raw.downtimeMs } } : this.learner.refine(rec.driver, rec.fromId, rec.toId, banded);
       const together = `predicted on one schedule with ${plural(n - 1, 'other migration')} (queueing under the limits, shared links)`;
       rec.predicted = { ...rec.predicted, converges: p.converges, totalMs: p.totalMs, downtimeMs: p.downtimeMs, model: p.model, range: p.range, basis: p.basis ? `${p.basis}; ${together}` : together };

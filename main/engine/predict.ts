@@ -89,17 +89,18 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
   }
   const setup = setupMs(w, cal);
   if (setup > 0 && p.converges) p.totalMs += setup;
-  const banded = withModelBand(p, cal);
+  const banded = withModelBand(p, cal, w.sourceBooted);
   return cal.refine ? cal.refine(from.id, to.id, banded) : banded;
 }
 
 /**
- * The model's figures with the range its calibration measured (DriverCalibration.modelBand):
- * what a prediction with no history of its own to learn from can honestly claim. Learning
+ * The model's figures with the range its calibration measured (DriverCalibration.modelBand,
+ * or bootedBand for a first migration out of the process that booted the guest): what a
+ * prediction with no history of its own to learn from can honestly claim. Learning
  * replaces it with the link's own interval.
  */
-export function withModelBand(p: Prediction, cal: DriverCalibration): Prediction {
-  const b = cal.modelBand;
+export function withModelBand(p: Prediction, cal: DriverCalibration, sourceBooted = false): Prediction {
+  const b = sourceBooted && cal.bootedBand ? cal.bootedBand : cal.modelBand;
   if (!b || !p.converges) return p;
   return {
     ...p,

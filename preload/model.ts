@@ -302,6 +302,12 @@ export interface Prediction {
   convergeOdds?: number;
   /** What the figure stands on, in words ("calibrated on 37 precopy migrations over this link ..."). */
   basis?: string;
+  /**
+   * Priced as the guest's first migration out of the process that booted it
+   * (Workload.sourceBooted): such migrations vary more, so they carry their own range and
+   * learn from their own history.
+   */
+  firstAfterBoot?: boolean;
 }
 
 export interface Fit {
@@ -369,7 +375,7 @@ export interface MigrationRecord {
   /** Why that strategy, or why it failed. */
   reason: string;
   policy: Policy;
-  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds' | 'model' | 'range' | 'convergeOdds' | 'basis'>;
+  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds' | 'model' | 'range' | 'convergeOdds' | 'basis' | 'firstAfterBoot'>;
   outcome: Outcome;
   phase: Phase;
   downtimeMs: number | null;

@@ -89,7 +89,8 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
   }
   const setup = setupMs(w, cal);
   if (setup > 0 && p.converges) p.totalMs += setup;
-  const banded = withModelBand(p, cal, w.sourceBooted);
+  if (w.sourceBooted) p.firstAfterBoot = true;
+  const banded = withModelBand(p, cal);
   return cal.refine ? cal.refine(from.id, to.id, banded) : banded;
 }
 
@@ -99,8 +100,8 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
  * prediction with no history of its own to learn from can honestly claim. Learning
  * replaces it with the link's own interval.
  */
-export function withModelBand(p: Prediction, cal: DriverCalibration, sourceBooted = false): Prediction {
-  const b = sourceBooted && cal.bootedBand ? cal.bootedBand : cal.modelBand;
+export function withModelBand(p: Prediction, cal: DriverCalibration): Prediction {
+  const b = p.firstAfterBoot && cal.bootedBand ? cal.bootedBand : cal.modelBand;
   if (!b || !p.converges) return p;
   return {
     ...p,

@@ -71,6 +71,11 @@ describe('predict: per-driver calibration', () => {
     expect(booted.totalMs - arrived.totalMs).toBeLessThan(5000);
     expect(booted.note).toMatch(/the first pass is the guest's first out of the process that booted it \(at most 250 MiB\/s\): about [\d.]+ s more/);
     expect(unknown.totalMs).toBe(arrived.totalMs);
+    // It is marked, and carries the calibration's band for first migrations after boot.
+    expect(booted.firstAfterBoot).toBe(true);
+    expect(arrived.firstAfterBoot).toBeUndefined();
+    expect(booted.range!.totalMs[1]).toBeCloseTo(booted.totalMs * QEMU_CALIBRATION.bootedBand!.total[1], 6);
+    expect(arrived.range!.totalMs[1]).toBeCloseTo(arrived.totalMs * QEMU_CALIBRATION.modelBand!.total[1], 6);
     // Under a cap below the booted rate the first pass is link-bound either way.
     const capped = policy({ bandwidthMiBps: 100 });
     expect(predict(g(true), q1, q2, 'precopy', capped, { calibration: cal }).totalMs).toBe(predict(g(false), q1, q2, 'precopy', capped, { calibration: cal }).totalMs);

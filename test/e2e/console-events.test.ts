@@ -2,36 +2,25 @@
 // its VM far beyond a 1 ms downtime limit; the console raises one alarm (nav badge, a toast,
 // the alarm in Events with a link to the report), it is acknowledged (the badge goes, the
 // acknowledgement is in the log), and the log is searched.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, runCli, screenshot, serveSmallLab, type Served } from './harness';
+import { describe, expect, it } from 'vitest';
+import { runCli, screenshot, serveSmallLab } from './harness';
+import { consoleSession } from './console-session';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveSmallLab('5');
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => serveSmallLab('5'));
 
 describe('Events view', () => {
   it('shows the alarm of a migration over its downtime limit, acknowledges it, and searches the log', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(20_000);
     try {
-      await page.goto(served.url);
+      await page.goto(session.served.url);
       await page.getByTestId('nav-events').click();
       await page.getByTestId('events-view').waitFor();
       await expect.poll(() => page.getByTestId('alarms-open').textContent()).toBe('none open');
       expect(await page.getByTestId('nav-events-badge').count()).toBe(0);
 
       // Stop-and-copy pauses the guest for the whole copy (about 1.4 s here): far over 1 ms.
-      const cli = await runCli(['migrate', 'small-web', '--to', 'lab-h2', '--strategy', 'stop-and-copy', '--downtime-limit', '1'], { dataDir: served.dataDir });
+      const cli = await runCli(['migrate', 'small-web', '--to', 'lab-h2', '--strategy', 'stop-and-copy', '--downtime-limit', '1'], { dataDir: session.served.dataDir });
       expect(cli.code, cli.stderr).toBe(0);
       const id = /^(m-\S+)/.exec(cli.stdout)?.[1];
       expect(id).toBeTruthy();

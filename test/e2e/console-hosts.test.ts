@@ -2,25 +2,14 @@
 // refused with what to write instead; a host where nothing listens is tested and said to
 // be unreachable, and cannot be added; nothing is stored for either. (Adding reachable
 // hosts over SSH and TCP runs against real libvirt daemons in test/integration/libvirt.test.ts.)
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, screenshot, serveSmallLab, type Served } from './harness';
+import { screenshot, serveSmallLab } from './harness';
+import { consoleSession } from './console-session';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveSmallLab('5');
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => serveSmallLab('5'));
 
 /** A loopback port nobody listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -33,10 +22,10 @@ async function closedPort(): Promise<number> {
 
 describe('Hosts view', () => {
   it('refuses a bad URI and an unreachable host with reasons, and stores nothing', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(20_000);
     try {
-      await page.goto(served.url);
+      await page.goto(session.served.url);
       await page.getByTestId('nav-hosts').click();
       await page.getByTestId('hosts-view').waitFor();
       // The first list arrives a moment after the view (it says "Loading…" until then).
@@ -56,7 +45,7 @@ describe('Hosts view', () => {
       await expect.poll(() => page.getByTestId('host-test-error').textContent()).toMatch(/refused the connection: libvirtd is not listening there/);
       expect(await page.getByTestId('host-add').isDisabled()).toBe(true);
       await screenshot(page, 'hosts-view.png');
-      expect(fs.existsSync(path.join(served.dataDir, 'libvirt-hosts.json'))).toBe(false);
+      expect(fs.existsSync(path.join(session.served.dataDir, 'libvirt-hosts.json'))).toBe(false);
     } finally {
       await page.close();
     }

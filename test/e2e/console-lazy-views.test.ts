@@ -1,30 +1,19 @@
 // Views other than the map are loaded when first opened (renderer/src/app.tsx). When a view's
 // code cannot be fetched (a console left open while Ferry was rebuilt and restarted), the
 // main area says so with a Reload button; the rest of the console stays usable.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, serveSmallLab, type Served } from './harness';
+import { describe, expect, it } from 'vitest';
+import { serveSmallLab } from './harness';
+import { consoleSession } from './console-session';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveSmallLab('5');
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => serveSmallLab('5'));
 
 describe('views loaded on demand', () => {
   it('a view whose code cannot be fetched is said so in the main area; the others still open', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(20_000);
     try {
       await page.route(/\/assets\/history-view-[^/]*\.js$/, (r) => r.fulfill({ status: 404, body: 'not found' }));
-      await page.goto(served.url);
+      await page.goto(session.served.url);
       await page.locator('.host-card').first().waitFor();
       await page.getByTestId('nav-history').click();
       const alert = page.getByRole('alert').filter({ hasText: 'Could not show this view' });

@@ -1,28 +1,17 @@
 // The Maintenance view: pick a host, preview the plan (timeline, order, totals), run it on
 // the simulated datacenter, watch it finish, and see the host in maintenance on the map.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, screenshot, serveFixture, serveSmallLab, type Served } from './harness';
+import { describe, expect, it } from 'vitest';
+import { screenshot, serveFixture, serveSmallLab } from './harness';
+import { consoleSession } from './console-session';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveSmallLab('20');
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => serveSmallLab('20'));
 
 describe('maintenance view', () => {
   it('previews an evacuation, runs it, and puts the host in maintenance', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(30_000);
     try {
-      await page.goto(served.url);
+      await page.goto(session.served.url);
       await page.getByTestId('nav-maintenance').click();
       const rack = page.locator('[data-rack="lab-r01"]');
       await rack.getByRole('button', { name: /lab-r01/ }).click();
@@ -67,10 +56,10 @@ describe('maintenance view', () => {
   });
 
   it('schedules an evacuation, which runs at its time; its report lists each move', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(30_000);
     try {
-      await page.goto(served.url);
+      await page.goto(session.served.url);
       await page.getByTestId('nav-maintenance').click();
       await page.locator('[data-rack="lab-r01"]').getByRole('button', { name: /lab-r01/ }).click();
       await page.getByTestId('maint-host-lab-h3').getByRole('checkbox').check();
@@ -116,7 +105,7 @@ describe('maintenance view', () => {
   it('pauses an evacuation (the queued moves wait), resumes it, and cancels it (the rest stay put)', async () => {
     // Eight 4 GiB VMs at real speed: two move at a time, each a few seconds.
     const own = await serveFixture('eight-vms.json', '1');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(30_000);
     page.on('dialog', (d) => void d.accept());
     try {
@@ -155,7 +144,7 @@ describe('maintenance view', () => {
 
   it('consolidation what-if: hosts freed against the bound and the optimum, and a bad field said in words', async () => {
     const own = await serveFixture('eight-vms.json', 'virtual');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(30_000);
     try {
       await page.goto(own.url);

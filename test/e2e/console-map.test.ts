@@ -1,29 +1,19 @@
 // The console in Chromium against a real `ferry serve` (default simulated datacenter):
 // the cluster map, drag-to-migrate with the mouse and with the keyboard only, live
 // progress, and the result on the map and in history.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { dismissToasts, dragTo, launchBrowser, screenshot, startServe, type Served } from './harness';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { dismissToasts, dragTo, screenshot, startServe } from './harness';
+import { consoleSession } from './console-session';
 
 const VIEWPORT = { width: 1440, height: 900 };
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
   // 5x real time: long enough to see a migration run, short enough for CI.
-  served = await startServe({ speed: '5' });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => startServe({ speed: '5' }));
 
 async function openConsole(): Promise<Page> {
-  const page = await browser.newPage({ viewport: VIEWPORT });
+  const page = await session.browser.newPage({ viewport: VIEWPORT });
   page.setDefaultTimeout(20_000);
-  await page.goto(served.url);
+  await page.goto(session.served.url);
   await page.getByTestId('host-ams-h01').waitFor();
   return page;
 }
@@ -44,7 +34,7 @@ describe('cluster map', () => {
       // Only what is on screen is rendered: far fewer cards than the 20 hosts.
       const cards = await page.locator('.host-card').count();
       expect(cards).toBeGreaterThan(3);
-      expect(await page.getByTestId('app-info').textContent()).toContain(served.dataDir);
+      expect(await page.getByTestId('app-info').textContent()).toContain(session.served.dataDir);
       await screenshot(page, 'cluster-map.png');
 
       // Search highlights matches and dims the rest.

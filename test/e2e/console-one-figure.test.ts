@@ -2,31 +2,20 @@
 // in the dialog after the drop and the one kept in the migration's record are the same
 // figures (they stand on one measurement of the VM's dirty rate; main/engine/engine.ts
 // `measured`), though the simulated guest's rate moves all the while.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { dragTo, launchBrowser, runCli, startServe, type Served } from './harness';
+import { describe, expect, it } from 'vitest';
+import { dragTo, runCli, startServe } from './harness';
+import { consoleSession } from './console-session';
 import { formatMs } from '../../common/units';
 import type { MigrationRecord } from '../../preload/model';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await startServe({ speed: '5' });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => startServe({ speed: '5' }));
 
 describe('one prediction per migration', () => {
   it('shows the same downtime and duration while dragging, in the dialog and in the record', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(20_000);
     try {
-      await page.goto(served.url);
+      await page.goto(session.served.url);
       await page.getByTestId('host-ams-h01').waitFor();
       // The map is drawn from the first part of the inventory; drag once all of it is in, so the
       // layout does not change under the pointer (on a loaded machine the rest can come mid-drag).
@@ -64,7 +53,7 @@ describe('one prediction per migration', () => {
       await dialog.getByTestId('dialog-migrate').click();
       await dialog.waitFor({ state: 'detached' });
 
-      const out = await runCli(['history', '--json', '--limit', '5'], { dataDir: served.dataDir });
+      const out = await runCli(['history', '--json', '--limit', '5'], { dataDir: session.served.dataDir });
       expect(out.code, out.stderr).toBe(0);
       const rec = (JSON.parse(out.stdout) as MigrationRecord[]).find((r) => r.vm === 'cache-012');
       expect(rec, out.stdout).toBeDefined();

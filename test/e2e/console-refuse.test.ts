@@ -1,26 +1,16 @@
 // A destination without room refuses the drop with its reason in words; several VMs
 // selected with ctrl-click move together. A three-host lab loaded with `ferry sim load`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot, serveSmallLab, type Served } from './harness';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { screenshot, serveSmallLab } from './harness';
+import { consoleSession } from './console-session';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveSmallLab('5');
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => serveSmallLab('5'));
 
 async function openConsole(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await session.browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(20_000);
-  await page.goto(served.url);
+  await page.goto(session.served.url);
   await page.getByTestId('vm-big-db').waitFor();
   return page;
 }

@@ -2,27 +2,17 @@
 // keyboard and opens a VM's detail; the detail's figures are the server's inventory; "Migrate…"
 // opens the map's migrate dialog, the VM moves, and the migration shows in its history with a
 // link to the report. A 40,000-VM datacenter scrolls with only a window of rows in the DOM.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { Inventory } from '../../preload/model';
 import { formatMiB, formatRate } from '../../common/units';
 import { generateDatacenter } from '../../main/sim/seed';
-import { launchBrowser, runCli, screenshot, serveSmallLab, startServe, tempDataDir, type Served } from './harness';
+import { runCli, screenshot, serveSmallLab, startServe, tempDataDir } from './harness';
+import { consoleSession } from './console-session';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveSmallLab('20');
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-});
+const session = consoleSession(() => serveSmallLab('20'));
 
 /** The server's inventory, asked over a WebSocket of its own (not through the view's state). */
 function serverInventory(page: Page): Promise<Inventory> {
@@ -54,16 +44,16 @@ function rowIds(page: Page): Promise<string[]> {
 }
 
 async function openVms(page: Page, hash = '#/vms'): Promise<void> {
-  await page.goto(served.url.replace(/#.*$/, '') + hash);
+  await page.goto(session.served.url.replace(/#.*$/, '') + hash);
   await page.getByTestId('vms-view').waitFor();
 }
 
 describe('VMs view', () => {
   it('filters, sorts, moves the selection with the keyboard and opens the detail', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(20_000);
     try {
-      await page.goto(served.url);
+      await page.goto(session.served.url);
       await page.getByTestId('nav-vms').click();
       await page.getByTestId('vms-view').waitFor();
       expect(page.url()).toMatch(/#\/vms$/);
@@ -171,7 +161,7 @@ describe('VMs view', () => {
   });
 
   it("the open VM's figures follow its measurements: the pane shows the server's figure, and the next one without a reload", async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(20_000);
     try {
       await openVms(page, '#/vms/big-db');
@@ -204,7 +194,7 @@ describe('VMs view', () => {
   });
 
   it('migrates the selected VM through the migrate dialog and lists it in its history', async () => {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(20_000);
     try {
       await openVms(page, '#/vms/small-web');
@@ -258,7 +248,7 @@ describe('VMs view', () => {
     const loaded = await runCli(['sim', 'load', file], { dataDir, timeoutMs: 120_000 });
     expect(loaded.code, loaded.stderr).toBe(0);
     const big = await startServe({ dataDir });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const page = await session.browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(60_000);
     try {
       await page.goto(big.url.replace(/#.*$/, '') + '#/vms');

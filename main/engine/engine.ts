@@ -331,7 +331,7 @@ export class MigrationEngine {
       id: newId(now), vm: vm.name, vmId: vm.id, from: from.name, to: to.name, fromId: from.id, toId: to.id,
       cluster: from.cluster, driver: driver.kind, startedBy: req.startedBy ?? this.opts.startedBy,
       requestedStrategy: req.strategy, strategy, reason, policy,
-      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds, model: p.model, range: p.range, convergeOdds: p.convergeOdds, basis: p.basis, ...(p.firstAfterBoot ? { firstAfterBoot: true } : {}) },
+      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds, model: p.model, range: p.range, convergeOdds: p.convergeOdds, basis: p.basis, firstAfterBoot: p.firstAfterBoot },
       outcome: 'queued', phase: 'queued', downtimeMs: null, totalMs: null, bytes: 0, rounds: 0, postcopyFaults: null,
       queuedAt: new Date(now).toISOString(), startedAt: null, endedAt: null,
       events: [{ t: 0, text: `queued: ${reason}` }],
@@ -365,7 +365,7 @@ export class MigrationEngine {
       const raw: Prediction = {
         strategy: rec.strategy, converges: m.converges, rounds: rec.predicted.rounds, totalMs: m.endMs - m.startMs, downtimeMs: m.downtimeMs,
         bytes: rec.predicted.bytes, bandwidthMiBps: 0, dirtyMiBps: j.vm.workload.dirtyMiBps, note: '',
-        ...(j.vm.workload.sourceBooted ? { firstAfterBoot: true } : {}),
+        firstAfterBoot: rec.predicted.firstAfterBoot,
       };
       const banded = withModelBand(raw, snap.driverOf(rec.fromId).calibration);
       const p = this.opts.learn === false ? { ...banded, model: { totalMs: raw.totalMs, downtimeMs: raw.downtimeMs } } : this.learner.refine(rec.driver, rec.fromId, rec.toId, banded);

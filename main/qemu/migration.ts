@@ -169,7 +169,10 @@ export class QemuMigration implements DriverMigration {
       s.migrations.push(this.rec);
     });
     this.emit(this.sample('setup', {}));
-    this.dst = await QmpClient.connectWithRetry(runner.qmpTarget(where.qmp), 10_000);
+    // The destination answers once it holds the guest's memory (-mem-prealloc): up to
+    // about 7 s per GiB on this kind of machine when that memory is cold.
+    const destReadyMs = 10_000 + vm.memoryMiB * 20;
+    this.dst = await QmpClient.connectWithRetry(runner.qmpTarget(where.qmp), destReadyMs, { connectTimeoutMs: destReadyMs });
     this.src = await QmpClient.connectWithRetry(runner.qmpTarget(vm.qmp), 5000);
     if (this.cancelRequested) throw new CancelledInSetup();
 

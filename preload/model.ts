@@ -127,13 +127,6 @@ export interface Workload {
    * writes into a fifth of the working set). It sets how many distinct pages a pass leaves dirty.
    */
   writePattern?: WritePattern;
-  /**
-   * True when the source process booted the guest itself, false when it received the guest
-   * by migration, absent when the driver cannot tell. On QEMU (TCG) the first outgoing
-   * migration of a booted guest streamed its first pass at about half the rate of a guest
-   * that had arrived by migration (2 GiB, 1.8 GiB written: 265 against 570 MiB/s).
-   */
-  sourceBooted?: boolean;
 }
 
 export type WritePattern = 'random' | 'sweep' | 'skewed';
@@ -302,12 +295,6 @@ export interface Prediction {
   convergeOdds?: number;
   /** What the figure stands on, in words ("calibrated on 37 precopy migrations over this link ..."). */
   basis?: string;
-  /**
-   * Priced as the guest's first migration out of the process that booted it
-   * (Workload.sourceBooted): such migrations vary more, so they carry their own range and
-   * learn from their own history.
-   */
-  firstAfterBoot?: boolean;
 }
 
 export interface Fit {
@@ -375,7 +362,7 @@ export interface MigrationRecord {
   /** Why that strategy, or why it failed. */
   reason: string;
   policy: Policy;
-  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds' | 'model' | 'range' | 'convergeOdds' | 'basis' | 'firstAfterBoot'>;
+  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds' | 'model' | 'range' | 'convergeOdds' | 'basis'>;
   outcome: Outcome;
   phase: Phase;
   downtimeMs: number | null;

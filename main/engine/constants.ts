@@ -148,19 +148,6 @@ export interface DriverCalibration {
    */
   streamMaxMiBps: number | null;
   /**
-   * The first pass's top rate, MiB/s, when the source process booted the guest itself
-   * (Workload.sourceBooted), or null for no such term: measured apart, as such a first
-   * pass ran at about half the rate of one from a guest that had arrived by migration.
-   */
-  streamMaxBootedMiBps: number | null;
-  /**
-   * Fixed work of the first pass, ms, when the source process booted the guest itself
-   * (Workload.sourceBooted): measured by hand on idle guests with no cap, such a first
-   * migration took 0.8-1.5 s beyond its setup where the next took 0.07-0.23 s, whatever the
-   * guest had settled for; like the walk, a capped stream hides it in its idle time.
-   */
-  bootedFirstPassMs: number;
-  /**
    * The rate at which the first pass walks guest memory the source never touched (unmapped), MiB/s,
    * or null when it costs nothing. Each such page is faulted in to be read (and found zero):
    * work on the migration thread, which a capped stream hides in its idle time, so the
@@ -192,12 +179,6 @@ export interface DriverCalibration {
    */
   modelBand?: ModelBand;
   /**
-   * The same over first migrations out of the process that booted the guest
-   * (Workload.sourceBooted), which vary far more: the range those predictions carry. Absent:
-   * they carry modelBand.
-   */
-  bootedBand?: ModelBand;
-  /**
    * What history taught about predictions over a link (the engine installs it): the model's
    * prediction in, the refined one out. Absent: the model's figures stand alone.
    */
@@ -213,8 +194,6 @@ export const MODEL_CALIBRATION: DriverCalibration = {
   setupMsPerNonResidentGiB: 0,
   linkEfficiency: 1,
   streamMaxMiBps: null,
-  streamMaxBootedMiBps: null,
-  bootedFirstPassMs: 0,
   nonResidentReadMiBps: null,
   finalCopyMaxMiBps: null,
   switchoverFixedMs: SWITCHOVER_FIXED_MS,

@@ -135,8 +135,8 @@ export class MigrationEngine {
     const m = this.measurements.get(vm.id);
     // A reading is of the VM in one process on one host: once it has moved (even there and
     // back, by a tool other than Ferry), what that process holds mapped (and so its first pass)
-    // is another figure; a driver that can tell says whether the process booted the guest.
-    if (m && m.host === vm.host && m.workload.sourceBooted === vm.workload.sourceBooted && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
+    // is another figure.
+    if (m && m.host === vm.host && now - m.at >= 0 && now - m.at < MEASUREMENT_HOLD_MS) return m.workload === vm.workload ? vm : { ...vm, workload: m.workload };
     if (this.measurements.size > 50_000) {
       for (const [id, x] of this.measurements) if (now - x.at >= MEASUREMENT_HOLD_MS) this.measurements.delete(id);
     }
@@ -331,7 +331,7 @@ export class MigrationEngine {
       id: newId(now), vm: vm.name, vmId: vm.id, from: from.name, to: to.name, fromId: from.id, toId: to.id,
       cluster: from.cluster, driver: driver.kind, startedBy: req.startedBy ?? this.opts.startedBy,
       requestedStrategy: req.strategy, strategy, reason, policy,
-      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds, model: p.model, range: p.range, convergeOdds: p.convergeOdds, basis: p.basis, firstAfterBoot: p.firstAfterBoot },
+      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds, model: p.model, range: p.range, convergeOdds: p.convergeOdds, basis: p.basis },
       outcome: 'queued', phase: 'queued', downtimeMs: null, totalMs: null, bytes: 0, rounds: 0, postcopyFaults: null,
       queuedAt: new Date(now).toISOString(), startedAt: null, endedAt: null,
       events: [{ t: 0, text: `queued: ${reason}` }],
@@ -365,7 +365,6 @@ export class MigrationEngine {
       const raw: Prediction = {
         strategy: rec.strategy, converges: m.converges, rounds: rec.predicted.rounds, totalMs: m.endMs - m.startMs, downtimeMs: m.downtimeMs,
         bytes: rec.predicted.bytes, bandwidthMiBps: 0, dirtyMiBps: j.vm.workload.dirtyMiBps, note: '',
-        firstAfterBoot: rec.predicted.firstAfterBoot,
       };
       const banded = withModelBand(raw, snap.driverOf(rec.fromId).calibration);
       const p = this.opts.learn === false ? { ...banded, model: { totalMs: raw.totalMs, downtimeMs: raw.downtimeMs } } : this.learner.refine(rec.driver, rec.fromId, rec.toId, banded);

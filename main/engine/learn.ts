@@ -3,9 +3,7 @@
 // figure times the median of those ratios, with an 80 % prediction interval as its range,
 // and says what it stands on ("calibrated on 37 migrations over this link"). With too few
 // on the link, the driver's migrations of that strategy over any link stand in; with too
-// few of those, the model's figure stands alone and says so. A guest's first migration out
-// of the process that booted it (Prediction.firstAfterBoot) runs further from the model,
-// and by a different factor, than its later ones: the two learn apart.
+// few of those, the model's figure stands alone and says so.
 import type { MigrationRecord, Prediction, Strategy } from '../../preload/model';
 import { formatFactor } from '../../common/units';
 
@@ -73,8 +71,7 @@ export class LinkLearner {
     if (!(model.totalMs > 0) || !r.predicted.converges) return;
     const total = r.totalMs / model.totalMs;
     const downtime = r.downtimeMs !== null && r.downtimeMs > 0 && model.downtimeMs > 0 ? r.downtimeMs / model.downtimeMs : null;
-    const booted = r.predicted.firstAfterBoot === true;
-    for (const [map, key] of [[this.byLink, linkKey(r.driver, r.fromId, r.toId, r.strategy, booted)], [this.byDriver, driverKey(r.driver, r.strategy, booted)]] as const) {
+    for (const [map, key] of [[this.byLink, linkKey(r.driver, r.fromId, r.toId, r.strategy)], [this.byDriver, driverKey(r.driver, r.strategy)]] as const) {
       let x = map.get(key);
       if (!x) map.set(key, (x = { total: [], downtime: [] }));
       x.total.push(total);
@@ -85,10 +82,10 @@ export class LinkLearner {
     }
   }
 
-  /** What the history of this link (or driver) says of a prediction of this strategy and kind, or null when too little. */
-  lookup(driver: string, fromId: string, toId: string, strategy: Strategy, firstAfterBoot = false): Learned | null {
-    const link = this.byLink.get(linkKey(driver, fromId, toId, strategy, firstAfterBoot));
-    const drv = this.byDriver.get(driverKey(driver, strategy, firstAfterBoot));
+  /** What the history of this link (or driver) says of a prediction of this strategy, or null when too little. */
+  lookup(driver: string, fromId: string, toId: string, strategy: Strategy): Learned | null {
+    const link = this.byLink.get(linkKey(driver, fromId, toId, strategy));
+    const drv = this.byDriver.get(driverKey(driver, strategy));
     const use = link && link.total.length >= LEARN_MIN ? { r: link, scope: 'link' as const } : drv && drv.total.length >= LEARN_MIN ? { r: drv, scope: 'driver' as const } : null;
     if (!use) return null;
     const t = predictionInterval(use.r.total);
@@ -111,9 +108,8 @@ export class LinkLearner {
   /** The model's prediction refined by what this link's history says, with its range and basis. */
   refine(driver: string, fromId: string, toId: string, p: Prediction): Prediction {
     const model = { totalMs: p.totalMs, downtimeMs: p.downtimeMs };
-    const booted = p.firstAfterBoot === true;
-    const l = p.converges ? this.lookup(driver, fromId, toId, p.strategy, booted) : null;
-    const kind = booted ? `${p.strategy} migrations out of the process that booted the guest` : `${p.strategy} migrations`;
+    const l = p.converges ? this.lookup(driver, fromId, toId, p.strategy) : null;
+    const kind = `${p.strategy} migrations`;
     if (!l) {
       const alone = `the ${driver} model alone: fewer than ${LEARN_MIN} finished ${kind} to learn from`;
       return { ...p, model, basis: p.converges ? (p.basis ? `${alone}; ${p.basis}` : alone) : undefined };
@@ -133,5 +129,5 @@ export class LinkLearner {
   }
 }
 
-const linkKey = (driver: string, from: string, to: string, s: Strategy, booted: boolean) => `${driver}|${from}>${to}|${s}${booted ? '|booted' : ''}`;
-const driverKey = (driver: string, s: Strategy, booted: boolean) => `${driver}|${s}${booted ? '|booted' : ''}`;
+const linkKey = (driver: string, from: string, to: string, s: Strategy) => `${driver}|${from}>${to}|${s}`;
+const driverKey = (driver: string, s: Strategy) => `${driver}|${s}`;

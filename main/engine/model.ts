@@ -38,8 +38,6 @@ export interface WorkloadFigures {
   /** Guest memory the source never touched (unmapped in its page table), bytes; 0 when unknown. */
   nonResidentBytes: number;
   writePattern: WritePattern;
-  /** The source process booted the guest (Workload.sourceBooted); false when unknown. */
-  sourceBooted: boolean;
 }
 
 export function workloadFigures(vm: Vm, dirtyMiBps = vm.workload.dirtyMiBps): WorkloadFigures {
@@ -59,7 +57,6 @@ export function workloadFigures(vm: Vm, dirtyMiBps = vm.workload.dirtyMiBps): Wo
     readPagesPerSec: (w.readMiBps * MiB) / PAGE_BYTES,
     nonResidentBytes: w.residentMiB === undefined ? 0 : Math.max(0, memoryBytes - Math.min(w.residentMiB, vm.memoryMiB) * MiB),
     writePattern: w.writePattern ?? 'random',
-    sourceBooted: w.sourceBooted === true,
   };
 }
 

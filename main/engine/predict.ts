@@ -76,32 +76,21 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
   const p = byStrategy(ctx, strategy);
   const walkMs = (ctx.firstPassMinSeconds - w.firstPassBytes / ctx.bps) * 1000;
   if (walkMs >= 50 && strategy !== 'stop-and-copy') {
-    const why = [
-      w.nonResidentBytes > 0 && cal.nonResidentReadMiBps ? `walks ${formatBytes(w.nonResidentBytes)} of guest memory the source never touched (unmapped there)` : null,
-      w.sourceBooted && (cal.streamMaxBootedMiBps !== null || cal.bootedFirstPassMs > 0)
-        ? `is the guest's first out of the process that booted it (${[
-            cal.streamMaxBootedMiBps !== null ? `at most ${formatRate(cal.streamMaxBootedMiBps)}` : null,
-            cal.bootedFirstPassMs > 0 ? `${formatMs(cal.bootedFirstPassMs)} of fixed work` : null,
-          ].filter(Boolean).join(', ')})`
-        : null,
-    ].filter(Boolean);
-    p.note += `; the first pass ${why.join(' and ')}: about ${formatMs(walkMs)} more`;
+    p.note += `; the first pass also walks ${formatBytes(w.nonResidentBytes)} of guest memory the source never touched (unmapped there), about ${formatMs(walkMs)} more`;
   }
   const setup = setupMs(w, cal);
   if (setup > 0 && p.converges) p.totalMs += setup;
-  if (w.sourceBooted) p.firstAfterBoot = true;
   const banded = withModelBand(p, cal);
   return cal.refine ? cal.refine(from.id, to.id, banded) : banded;
 }
 
 /**
- * The model's figures with the range its calibration measured (DriverCalibration.modelBand,
- * or bootedBand for a first migration out of the process that booted the guest): what a
- * prediction with no history of its own to learn from can honestly claim. Learning
+ * The model's figures with the range its calibration measured (DriverCalibration.modelBand):
+ * what a prediction with no history of its own to learn from can honestly claim. Learning
  * replaces it with the link's own interval.
  */
 export function withModelBand(p: Prediction, cal: DriverCalibration): Prediction {
-  const b = p.firstAfterBoot && cal.bootedBand ? cal.bootedBand : cal.modelBand;
+  const b = cal.modelBand;
   if (!b || !p.converges) return p;
   return {
     ...p,
@@ -120,16 +109,13 @@ export function setupMs(w: WorkloadFigures, cal: DriverCalibration): number {
 
 /**
  * The first pass's own work, s, which no cap shortens: its bytes at the stream's top rate
- * plus the walk of memory the source never touched (unmapped), plus the fixed work of a
- * first migration out of the process that booted the guest. Zero when the calibration has none.
+ * plus the walk of memory the source never touched (unmapped). Zero when the calibration
+ * has no walk.
  */
 function firstPassFloor(w: WorkloadFigures, cal: DriverCalibration): number {
   const walk = cal.nonResidentReadMiBps && w.nonResidentBytes > 0 ? w.nonResidentBytes / (cal.nonResidentReadMiBps * MiB) : 0;
-  const booted = w.sourceBooted && cal.streamMaxBootedMiBps !== null ? cal.streamMaxBootedMiBps : null;
-  const fixed = w.sourceBooted ? cal.bootedFirstPassMs / 1000 : 0;
-  const top = booted ?? cal.streamMaxMiBps;
-  const send = top ? w.firstPassBytes / (top * MiB) : 0;
-  return walk > 0 || booted !== null || fixed > 0 ? send + walk + fixed : 0;
+  const send = cal.streamMaxMiBps ? w.firstPassBytes / (cal.streamMaxMiBps * MiB) : 0;
+  return walk > 0 ? send + walk : 0;
 }
 
 function byStrategy(ctx: Ctx, strategy: Strategy): Prediction {

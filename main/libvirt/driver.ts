@@ -11,7 +11,7 @@ import { LibvirtMigration } from './migration';
 import { domainFacts, hypervisorRefusal, sharedOn, storageRefusal, type DomainFacts } from './precheck';
 import { readMigrations, updateMigrations, type LibvirtMigrationEntry } from './migrations-state';
 import { pidAlive } from '../pid';
-import { type Domain, LIST_DOMAINS_ACTIVE, RUNNING_REASON } from './protocol';
+import { type Domain, LIST_DOMAINS_ACTIVE } from './protocol';
 import { HostKeyError } from './transport';
 import { acceptHostKey, knownHostsFile } from './trust';
 import { parseLibvirtUri } from './uri';
@@ -375,9 +375,6 @@ export class LibvirtDriver implements HostDriver {
             // written (the cautious case), at the rate libvirt last measured.
             workload: {
               zeroFraction: 0, wssMiB: d.memoryMiB, dirtyMiBps: d.dirtyMiBps ?? 0, readWssMiB: d.memoryMiB, readMiBps: d.dirtyMiBps ?? 0,
-              // Running since it booted here (not since a migration brought it): its first
-              // migration out streams slower (QEMU_CALIBRATION.streamMaxBootedMiBps).
-              sourceBooted: d.state === 1 && d.reason === RUNNING_REASON.booted,
               ...(d.measured.length >= 2 ? { dirtyRangeMiBps: [Math.min(...d.measured), Math.max(...d.measured)] as [number, number] } : {}),
             },
           });

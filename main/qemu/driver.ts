@@ -107,7 +107,7 @@ export class QemuDriver implements HostDriver {
         antiAffinity: null,
         workload: {
           zeroFraction: Math.max(0, 1 - touched / v.memoryMiB), wssMiB: v.wssMiB, dirtyMiBps: v.dirtyMiBps,
-          readWssMiB: v.wssMiB, readMiBps: v.dirtyMiBps, writePattern: v.order ?? 'sweep', sourceBooted: v.generation === 0,
+          readWssMiB: v.wssMiB, readMiBps: v.dirtyMiBps, writePattern: v.order ?? 'sweep',
           ...(resident !== null ? { residentMiB: Math.round(resident) } : {}),
         },
       };

@@ -155,11 +155,6 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
   });
 
   it("migrates a guest one way with pre-copy and back with hybrid, recording libvirt's figures and per-round samples", async () => {
-    // libvirt says why a guest runs: booted where it is, or brought by a migration. Only the
-    // first migration out of the QEMU that booted it gets the booted-source stream rate.
-    const booted = async () =>
-      (JSON.parse((await ferry('vms', '--json')).stdout) as { id: string; workload: { sourceBooted?: boolean } }[]).find((v) => v.id === 'lv-guest1')?.workload.sourceBooted;
-    expect(await booted()).toBe(true);
     const pre = await ferry('migrate', 'lv-guest1', '--to', 'lv-h2', '--strategy', 'precopy', '--json');
     expect(pre.code, pre.stderr).toBe(0);
     const r1 = JSON.parse(pre.stdout) as MigrationRecord;
@@ -174,7 +169,6 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
     const rep1 = JSON.parse((await ferry('report', r1.id, '--json')).stdout) as { rounds: { phase: string }[] };
     expect(rep1.rounds.filter((s) => s.phase === 'precopy').length).toBeGreaterThan(0);
     await expectAlive(l, 'lv-guest1', 'lv-h2');
-    expect(await booted()).toBe(false);
 
     // Back over a link slower than the guest writes (20 MiB/s into 64 MiB against 16 MiB/s):
     // pre-copy stalls, and hybrid switches to post-copy.

@@ -39,29 +39,6 @@ describe('LinkLearner', () => {
     expect(l.refine('libvirt', 'A', 'B', pred(20_000)).totalMs).toBe(20_000);
   });
 
-  it('learns first migrations out of the process that booted the guest apart from later ones', () => {
-    const l = new LinkLearner();
-    const firstRec = (model: number, actual: number) => {
-      const r = rec({ model, actual });
-      return { ...r, predicted: { ...r.predicted, firstAfterBoot: true } };
-    };
-    // Later migrations over this link run 10 % over the model, first ones after boot 80 % over.
-    for (let i = 0; i < LEARN_MIN; i++) {
-      l.observe(rec({ model: 10_000, actual: 11_000 }));
-      l.observe(firstRec(10_000, 18_000));
-    }
-    const later = l.refine('qemu', 'A', 'B', pred(10_000));
-    const first = l.refine('qemu', 'A', 'B', { ...pred(10_000), firstAfterBoot: true });
-    expect(later.totalMs).toBeCloseTo(11_000, 6);
-    expect(first.totalMs).toBeCloseTo(18_000, 6);
-    expect(first.basis).toMatch(/^calibrated on 3 precopy migrations out of the process that booted the guest over this link: the model's time \+80 %/);
-    expect(later.basis).toMatch(/^calibrated on 3 precopy migrations over this link: the model's time \+10 %/);
-    // With later migrations only, anywhere, a first one stands on the model alone.
-    const other = new LinkLearner();
-    for (let i = 0; i < LEARN_MIN; i++) other.observe(rec({ model: 10_000, actual: 11_000 }));
-    expect(other.refine('qemu', 'A', 'B', { ...pred(10_000), firstAfterBoot: true }).basis).toMatch(/model alone: fewer than 3 finished precopy migrations out of the process that booted the guest/);
-  });
-
   it('gives an 80 % prediction interval of the next ratio as the range, and ignores failed runs and ones without an actual time', () => {
     const l = new LinkLearner();
     const ratios = [0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7, 1.8, 2.0];

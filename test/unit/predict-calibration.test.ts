@@ -20,7 +20,7 @@ const guest = (wssMiB: number, dirtyMiBps: number) => vm('g', 'q1', { memoryMiB:
 describe('predict: per-driver calibration', () => {
   it('the simulator has no overheads: identity calibration', () => {
     expect(SIM_CALIBRATION).toEqual({
-      setupMs: 0, setupMsPerGiB: 0, setupMsPerNonResidentGiB: 0, linkEfficiency: 1, streamMaxMiBps: null, streamMaxBootedMiBps: null, bootedFirstPassMs: 0, nonResidentReadMiBps: null,
+      setupMs: 0, setupMsPerGiB: 0, setupMsPerNonResidentGiB: 0, linkEfficiency: 1, streamMaxMiBps: null, nonResidentReadMiBps: null,
       finalCopyMaxMiBps: null, switchoverFixedMs: SWITCHOVER_FIXED_MS, postcopySwitchFixedMs: POSTCOPY_SWITCH_FIXED_MS, raceLostVisible: true,
     });
     const p = predict(guest(128, 20), sim1, sim2, 'precopy', policy({ bandwidthMiBps: 200 }));
@@ -57,43 +57,6 @@ describe('predict: per-driver calibration', () => {
       expect(c.strategy, where).toBe('postcopy');
       expect(c.reason).toMatch(/pre-copy cannot converge; post-copy after one pre-copy pass .* where hybrid would switch too/);
     }
-  });
-
-  it('the first migration of a guest its source booted streams its first pass at the booted rate, and says so', () => {
-    const cal = { ...QEMU_CALIBRATION, streamMaxMiBps: 600, streamMaxBootedMiBps: 250 };
-    const g = (sourceBooted?: boolean) => vm('g', 'q1', { memoryMiB: 2048 }, { wssMiB: 1800, dirtyMiBps: 40, zeroFraction: 0.1, residentMiB: 2048, ...(sourceBooted === undefined ? {} : { sourceBooted }) });
-    const noCap = policy({ bandwidthMiBps: null });
-    const arrived = predict(g(false), q1, q2, 'precopy', noCap, { calibration: cal });
-    const booted = predict(g(true), q1, q2, 'precopy', noCap, { calibration: cal });
-    const unknown = predict(g(), q1, q2, 'precopy', noCap, { calibration: cal });
-    // About 1.8 GiB at 250 instead of 600 MiB/s: some 4 s more.
-    expect(booted.totalMs - arrived.totalMs).toBeGreaterThan(3500);
-    expect(booted.totalMs - arrived.totalMs).toBeLessThan(5000);
-    expect(booted.note).toMatch(/the first pass is the guest's first out of the process that booted it \(at most 250 MiB\/s\): about [\d.]+ s more/);
-    expect(unknown.totalMs).toBe(arrived.totalMs);
-    // It is marked, and carries the calibration's band for first migrations after boot.
-    expect(booted.firstAfterBoot).toBe(true);
-    expect(arrived.firstAfterBoot).toBeUndefined();
-    expect(booted.range!.totalMs[1]).toBeCloseTo(booted.totalMs * QEMU_CALIBRATION.bootedBand!.total[1], 6);
-    expect(arrived.range!.totalMs[1]).toBeCloseTo(arrived.totalMs * QEMU_CALIBRATION.modelBand!.total[1], 6);
-    // Under a cap below the booted rate the first pass is link-bound either way.
-    const capped = policy({ bandwidthMiBps: 100 });
-    expect(predict(g(true), q1, q2, 'precopy', capped, { calibration: cal }).totalMs).toBe(predict(g(false), q1, q2, 'precopy', capped, { calibration: cal }).totalMs);
-  });
-
-  it('the first migration out of the process that booted the guest carries its fixed work when the stream is CPU-bound, not under a low cap', () => {
-    const cal = { ...QEMU_CALIBRATION, streamMaxMiBps: 700, streamMaxBootedMiBps: null, bootedFirstPassMs: 600 };
-    const g = (sourceBooted: boolean) => vm('g', 'q1', { memoryMiB: 512 }, { wssMiB: 32, dirtyMiBps: 2, zeroFraction: 0.75, residentMiB: 512, sourceBooted });
-    const noCap = policy({ bandwidthMiBps: null });
-    const arrived = predict(g(false), q1, q2, 'precopy', noCap, { calibration: cal });
-    const booted = predict(g(true), q1, q2, 'precopy', noCap, { calibration: cal });
-    // 128 MiB at 700 MiB/s is ~180 ms of sending; the booted source adds its 600 ms.
-    expect(booted.totalMs - arrived.totalMs).toBeGreaterThan(550);
-    expect(booted.totalMs - arrived.totalMs).toBeLessThan(650);
-    expect(booted.note).toMatch(/the first pass is the guest's first out of the process that booted it \(600 ms of fixed work\): about 600 ms more/);
-    // At 40 MiB/s the first pass takes over 3 s on the link: the fixed work hides in its idle time.
-    const slow = policy({ bandwidthMiBps: 40 });
-    expect(predict(g(true), q1, q2, 'precopy', slow, { calibration: cal }).totalMs).toBe(predict(g(false), q1, q2, 'precopy', slow, { calibration: cal }).totalMs);
   });
 
   it("the engine prices a migration with its source driver's calibration", () => {

@@ -32,16 +32,6 @@ describe('store', () => {
     expect(store.getMigration('m-1')?.vm).toBe('web-001');
   });
 
-  it('keeps whether a prediction was for a first migration after boot, so learning after a restart keeps the two apart', () => {
-    const first = record('m-boot');
-    store.insertMigration({ ...first, predicted: { ...first.predicted, firstAfterBoot: true } });
-    store.insertMigration(record('m-later'));
-    store.close();
-    store = Store.open(dir);
-    expect(store.getMigration('m-boot')?.predicted.firstAfterBoot).toBe(true);
-    expect(store.getMigration('m-later')?.predicted.firstAfterBoot).toBeUndefined();
-  });
-
   it('refuses a database from a newer Ferry', () => {
     store.db.pragma(`user_version = ${LATEST + 1}`);
     expect(() => store.migrateTo(LATEST)).toThrow(/newer than this Ferry/);

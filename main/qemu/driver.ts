@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { DriverCalibration, DriverFactory, DriverInventory, DriverMigration, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
 import type { Cluster, DriverHealth, Host, Vm } from '../../preload/model';
 import { pidAlive } from '../pid';
-import { QEMU_CALIBRATION } from './calibration';
+import { guestFootprintMiB, QEMU_CALIBRATION, type GuestFootprint } from './calibration';
 import { labFile, readLab, updateLab, type LabMigration, type LabState } from './lab-state';
 import { LAB_CLUSTER, labRunner } from './lab';
 import { newLabMigration, QemuMigration, type QemuDriverResult } from './migration';
@@ -23,6 +23,8 @@ export interface QemuDriverOptions {
   onChange?: () => void;
   /** Instead of QEMU_CALIBRATION: the calibration bench predicts held-out workloads with the one it fitted in the same run. */
   calibration?: DriverCalibration;
+  /** Instead of QEMU_GUEST_FOOTPRINT, likewise. */
+  footprint?: GuestFootprint;
 }
 
 /** A migration found running in QEMU when this driver started (left by a Ferry that stopped). */
@@ -32,9 +34,6 @@ export interface RecoveredQemuMigration extends RecoveredMigration {
   /** Epoch ms when it started. */
   startedAt: number;
 }
-
-/** Kernel + initramfs not touched by the guest's workload, MiB (measured: see README). */
-const GUEST_BASE_MiB = 40;
 
 export class QemuDriver implements HostDriver {
   readonly kind = 'qemu';
@@ -98,7 +97,7 @@ export class QemuDriver implements HostDriver {
     const migrating = new Set(s.migrations.map((m) => m.vmId));
     const vms: Vm[] = s.vms.map((v) => {
       const running = this.runner.isRunning(v.proc);
-      const touched = Math.min(v.memoryMiB, v.wssMiB + GUEST_BASE_MiB);
+      const touched = Math.min(v.memoryMiB, v.wssMiB + guestFootprintMiB(v.memoryMiB, this.opts.footprint));
       const resident = running ? this.runner.residentMiB(v.proc, v.memoryMiB) : null;
       return {
         id: v.id, name: v.name, host: v.host, memoryMiB: v.memoryMiB, vcpus: v.vcpus,

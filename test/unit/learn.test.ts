@@ -70,6 +70,27 @@ describe('LinkLearner', () => {
     expect(q.range!.totalMs[0]).toBeCloseTo(1300, 6);
     expect(q.range!.totalMs[1]).toBeCloseTo(1300, 6);
   });
+
+  it("pools a few agreeing migrations with the model's own spread, and lets a long history narrow it", () => {
+    // The model's calibration band, as withModelBand puts it on a prediction: 0.87-1.09x.
+    const banded = (totalMs: number): Prediction => ({ ...pred(totalMs), range: { totalMs: [totalMs * 0.87, totalMs * 1.09], downtimeMs: [50, 130] } });
+    const few = new LinkLearner();
+    [1.3, 1.3, 1.3].forEach((r) => few.observe(rec({ model: 1000, actual: 1000 * r })));
+    const p = few.refine('qemu', 'A', 'B', banded(1000));
+    expect(p.totalMs).toBeCloseTo(1300, 6);
+    // Three identical ratios alone would give a point; with the prior the range keeps about
+    // the model's width (its log half-width 0.113 over z 1.282: sd 0.088; t(7) 1.415, sqrt(4/3)).
+    const w = 1.415 * Math.sqrt((5 * (Math.log(1.09 / 0.87) / 2 / 1.282) ** 2) / 7) * Math.sqrt(1 + 1 / 3);
+    expect(p.range!.totalMs[0]).toBeCloseTo(1300 * Math.exp(-w), 3);
+    expect(p.range!.totalMs[1]).toBeCloseTo(1300 * Math.exp(w), 3);
+    expect(p.range!.totalMs[1] / p.range!.totalMs[0]).toBeGreaterThan(1.2);
+    // Fifty migrations within 1 % of each other outweigh it: the range narrows well inside the model's.
+    const many = new LinkLearner();
+    for (let i = 0; i < 50; i++) many.observe(rec({ model: 1000, actual: 1000 * (1.3 + (i % 2 ? 0.005 : -0.005)) }));
+    const q = many.refine('qemu', 'A', 'B', banded(1000));
+    expect(q.range!.totalMs[1] / q.range!.totalMs[0]).toBeLessThan(1.1);
+    expect(q.range!.totalMs[1] / q.range!.totalMs[0]).toBeGreaterThan(1.02);
+  });
 });
 
 describe('near the cliff', () => {
@@ -132,12 +153,14 @@ describe("the model's own range, before any history", () => {
     expect(p.range!.downtimeMs[0]).toBeCloseTo(p.downtimeMs * 0.5, 6);
     expect(p.range!.downtimeMs[1]).toBeCloseTo(p.downtimeMs * 2, 6);
     expect(p.basis).toMatch(/model alone: fewer than 3 .*the model's error on the 36 migrations it was fitted on \(lab guests\): 80 % within −20 % to \+50 %/);
-    // Once the link has history, its own interval replaces the calibration's.
+    // Once the link has history, the range is centred on the learned figure, its spread the
+    // link's (here none: three identical ratios) pooled with the calibration's as 5 more.
     await learnFrom(engine, driver, 1.2);
     const q = engine.predict('v4', 'B', 'precopy').predicted;
     expect(q.totalMs / q.model!.totalMs).toBeCloseTo(1.2, 1);
-    expect(q.range!.totalMs[0]).toBeCloseTo(q.totalMs, 0);
-    expect(q.range!.totalMs[1]).toBeCloseTo(q.totalMs, 0);
+    const w = 1.415 * Math.sqrt((5 * (Math.log(1.5 / 0.8) / 2 / 1.282) ** 2) / 7) * Math.sqrt(1 + 1 / 3);
+    expect(q.range!.totalMs[0] / q.totalMs).toBeCloseTo(Math.exp(-w), 2);
+    expect(q.range!.totalMs[1] / q.totalMs).toBeCloseTo(Math.exp(w), 2);
     expect(q.basis).toMatch(/calibrated on 3 precopy migrations over this link/);
   });
 

@@ -33,7 +33,7 @@ import { predictionInterval } from '../main/engine/learn';
 import { resolvePolicy } from '../main/engine/policy';
 import type { DriverCalibration } from '../main/engine/driver';
 import { QemuDriver } from '../main/qemu/driver';
-import { guestFootprintMiB, QEMU_CALIBRATION, QEMU_GUEST_FOOTPRINT, type GuestFootprint } from '../main/qemu/calibration';
+import { guestZeroFraction, QEMU_CALIBRATION, QEMU_GUEST_FOOTPRINT, type GuestFootprint } from '../main/qemu/calibration';
 import { labAddVm, labDown, labRemoveVm, labUp } from '../main/qemu/lab';
 import type { VmSpec } from '../main/qemu/guest';
 import { readLab } from '../main/qemu/lab-state';
@@ -380,11 +380,7 @@ function logErr(recs: FitRecord[], cal: DriverCalibration): number {
 
 /** The records with the guest's zero share as the QEMU driver would give it with this footprint. */
 function withFootprint(recs: FitRecord[], fp: GuestFootprint): FitRecord[] {
-  return recs.map((r) => {
-    const w = r.vm.workload;
-    const touched = Math.min(r.vm.memoryMiB, w.wssMiB + guestFootprintMiB(r.vm.memoryMiB, fp));
-    return { ...r, vm: { ...r.vm, workload: { ...w, zeroFraction: Math.max(0, 1 - touched / r.vm.memoryMiB) } } };
-  });
+  return recs.map((r) => ({ ...r, vm: { ...r.vm, workload: { ...r.vm.workload, zeroFraction: guestZeroFraction(r.vm.memoryMiB, r.vm.workload.wssMiB, fp) } } }));
 }
 
 /**
@@ -437,7 +433,7 @@ function fitCalibration(all: FitRecord[]): { cal: DriverCalibration; footprint: 
   // The range a prediction carries: the fitted model's error over the whole fit set.
   const cal: DriverCalibration = {
     ...best.cal,
-    modelBand: modelBand(recs, best.cal, "TCG guests of Ferry's QEMU lab, first and repeated migrations"),
+    modelBand: modelBand(recs, best.cal),
   };
   console.log(`  setup-time = ${setup.setupMs} ms + ${setup.setupMsPerGiB} ms per GiB of memory + ${setup.setupMsPerNonResidentGiB} ms per GiB unmapped on the source (least squares)`);
   const rate = (x: number | null) => (x === null ? 'no bound on the grid' : `${x} MiB/s`);
@@ -459,7 +455,7 @@ function fitCalibration(all: FitRecord[]): { cal: DriverCalibration; footprint: 
  * (the statistic learning uses for a link's history): the range a prediction with no history
  * of its own carries. Judged on the held-out set, where 'actual within the stated range' counts it.
  */
-function modelBand(recs: FitRecord[], cal: DriverCalibration, fittedOn: string): NonNullable<DriverCalibration['modelBand']> {
+function modelBand(recs: FitRecord[], cal: DriverCalibration): NonNullable<DriverCalibration['modelBand']> {
   const total: number[] = [];
   const pause: number[] = [];
   for (const r of recs) {
@@ -471,7 +467,7 @@ function modelBand(recs: FitRecord[], cal: DriverCalibration, fittedOn: string):
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const t = predictionInterval(total).band;
   const d = predictionInterval(pause).band;
-  return { total: [r2(t[0]), r2(t[1])], downtime: [r2(d[0]), r2(d[1])], n: total.length, fittedOn };
+  return { total: [r2(t[0]), r2(t[1])], downtime: [r2(d[0]), r2(d[1])], n: total.length, fittedOn: "TCG guests of Ferry's QEMU lab, first and repeated migrations" };
 }
 
 function p90(xs: number[]): number {

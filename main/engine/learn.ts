@@ -38,7 +38,9 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-/** Student's t, 0.90 quantile (an 80 % two-sided interval), by degrees of freedom; beyond 30, the normal's 1.282. */
+/** The normal's 0.90 quantile: an 80 % two-sided interval is +/- this many sds. */
+const Z90 = 1.282;
+/** Student's t, 0.90 quantile (an 80 % two-sided interval), by degrees of freedom; beyond 30, Z90. */
 const T90 = [NaN, 3.078, 1.886, 1.638, 1.533, 1.476, 1.44, 1.415, 1.397, 1.383, 1.372, 1.363, 1.356, 1.35, 1.345, 1.341, 1.337, 1.333, 1.33, 1.328, 1.325, 1.323, 1.321, 1.319, 1.318, 1.316, 1.315, 1.314, 1.313, 1.311, 1.31];
 
 /**
@@ -49,7 +51,7 @@ export const PRIOR_WEIGHT = 5;
 
 /** The log-space sd an 80 % band [lo, hi] of ratios stands for (its half-width over z(0.90)). */
 export function bandSd(lo: number, hi: number): number {
-  return lo > 0 && hi > lo ? Math.log(hi / lo) / 2 / 1.282 : 0;
+  return lo > 0 && hi > lo ? Math.log(hi / lo) / 2 / Z90 : 0;
 }
 
 /**
@@ -72,7 +74,7 @@ export function predictionInterval(xs: number[], prior?: { sd: number; n: number
   const pooled = prior !== undefined && prior.sd > 0;
   const df = n - 1 + (pooled ? prior.n : 0);
   const sd = df > 0 ? Math.sqrt((ss + (pooled ? prior.n * prior.sd ** 2 : 0)) / df) : 0;
-  const w = (T90[df] ?? 1.282) * sd * Math.sqrt(1 + 1 / n);
+  const w = (T90[df] ?? Z90) * sd * Math.sqrt(1 + 1 / n);
   return { median, band: [median * Math.exp(-w), median * Math.exp(w)] };
 }
 
@@ -134,9 +136,8 @@ export class LinkLearner {
     const r = p.range;
     const prior = r && p.totalMs > 0 && p.downtimeMs > 0 ? { total: bandSd(r.totalMs[0] / p.totalMs, r.totalMs[1] / p.totalMs), downtime: bandSd(r.downtimeMs[0] / p.downtimeMs, r.downtimeMs[1] / p.downtimeMs) } : undefined;
     const l = p.converges ? this.lookup(driver, fromId, toId, p.strategy, prior) : null;
-    const kind = `${p.strategy} migrations`;
     if (!l) {
-      const alone = `the ${driver} model alone: fewer than ${LEARN_MIN} finished ${kind} to learn from`;
+      const alone = `the ${driver} model alone: fewer than ${LEARN_MIN} finished ${p.strategy} migrations to learn from`;
       return { ...p, model, basis: p.converges ? (p.basis ? `${alone}; ${p.basis}` : alone) : undefined };
     }
     const where = l.scope === 'link' ? 'over this link' : `of the ${driver} driver over any link (fewer than ${LEARN_MIN} over this one)`;
@@ -149,7 +150,7 @@ export class LinkLearner {
         totalMs: [model.totalMs * Math.min(l.totalBand[0], l.totalFactor), model.totalMs * Math.max(l.totalBand[1], l.totalFactor)],
         downtimeMs: [model.downtimeMs * Math.min(l.downtimeBand[0], l.downtimeFactor), model.downtimeMs * Math.max(l.downtimeBand[1], l.downtimeFactor)],
       },
-      basis: `calibrated on ${l.n} ${kind} ${where}: the model's time ${formatFactor(l.totalFactor)}, pause ${formatFactor(l.downtimeFactor)}`,
+      basis: `calibrated on ${l.n} ${p.strategy} migrations ${where}: the model's time ${formatFactor(l.totalFactor)}, pause ${formatFactor(l.downtimeFactor)}`,
     };
   }
 }

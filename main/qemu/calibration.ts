@@ -54,7 +54,8 @@ export interface GuestFootprint {
  */
 export const QEMU_GUEST_FOOTPRINT: GuestFootprint = { fixedMiB: 60, perGiBMiB: 28 };
 
-/** The lab guest's non-zero memory besides its working set, MiB. */
-export function guestFootprintMiB(memoryMiB: number, fp: GuestFootprint = QEMU_GUEST_FOOTPRINT): number {
-  return fp.fixedMiB + (fp.perGiBMiB * memoryMiB) / 1024;
+/** The share of a lab guest's memory that is zero: what neither its working set nor its footprint touched. */
+export function guestZeroFraction(memoryMiB: number, wssMiB: number, fp: GuestFootprint = QEMU_GUEST_FOOTPRINT): number {
+  const touched = Math.min(memoryMiB, wssMiB + fp.fixedMiB + (fp.perGiBMiB * memoryMiB) / 1024);
+  return Math.max(0, 1 - touched / memoryMiB);
 }

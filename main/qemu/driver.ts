@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { DriverCalibration, DriverFactory, DriverInventory, DriverMigration, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
 import type { Cluster, DriverHealth, Host, Vm } from '../../preload/model';
 import { pidAlive } from '../pid';
-import { guestFootprintMiB, QEMU_CALIBRATION, type GuestFootprint } from './calibration';
+import { guestZeroFraction, QEMU_CALIBRATION, type GuestFootprint } from './calibration';
 import { labFile, readLab, updateLab, type LabMigration, type LabState } from './lab-state';
 import { LAB_CLUSTER, labRunner } from './lab';
 import { newLabMigration, QemuMigration, type QemuDriverResult } from './migration';
@@ -97,7 +97,6 @@ export class QemuDriver implements HostDriver {
     const migrating = new Set(s.migrations.map((m) => m.vmId));
     const vms: Vm[] = s.vms.map((v) => {
       const running = this.runner.isRunning(v.proc);
-      const touched = Math.min(v.memoryMiB, v.wssMiB + guestFootprintMiB(v.memoryMiB, this.opts.footprint));
       const resident = running ? this.runner.residentMiB(v.proc, v.memoryMiB) : null;
       return {
         id: v.id, name: v.name, host: v.host, memoryMiB: v.memoryMiB, vcpus: v.vcpus,
@@ -105,7 +104,7 @@ export class QemuDriver implements HostDriver {
         cpuPct: running ? Math.min(100, 5 + v.dirtyMiBps / 10) : 0,
         antiAffinity: null,
         workload: {
-          zeroFraction: Math.max(0, 1 - touched / v.memoryMiB), wssMiB: v.wssMiB, dirtyMiBps: v.dirtyMiBps,
+          zeroFraction: guestZeroFraction(v.memoryMiB, v.wssMiB, this.opts.footprint), wssMiB: v.wssMiB, dirtyMiBps: v.dirtyMiBps,
           readWssMiB: v.wssMiB, readMiBps: v.dirtyMiBps, writePattern: v.order ?? 'sweep',
           ...(resident !== null ? { residentMiB: Math.round(resident) } : {}),
         },

@@ -31,7 +31,7 @@ import {
   type AlarmList,
   type LogPage,
 } from './model';
-import { MAX_PART_HOSTS, type InventoryPart } from './inventory-part';
+import { MAX_PART_HOSTS, type InventoryColumns, type InventoryPart } from './inventory-part';
 import { buildApi, CHANNEL_NAMES, EVENT_NAMES as BRIDGE_EVENT_NAMES, ERROR_CODES, FerryError, type Envelope, type ErrorCode } from './bridge';
 
 export { ERROR_CODES, FerryError, type Envelope, type ErrorCode };
@@ -251,8 +251,11 @@ export type Res<C extends Channel> = Responses[C];
 export interface Events {
   'migrations:progress': Progress[];
   'migrations:ended': MigrationRecord;
-  /** With `hosts`/`vms`: the objects that changed, to patch in place; without: refetch. */
-  'inventory:changed': { version: number; hosts?: Host[]; vms?: Vm[] };
+  /**
+   * With `changed`: the hosts and VMs that changed, in columns (decodeColumns), to patch in
+   * place; without: refetch.
+   */
+  'inventory:changed': { version: number; changed?: InventoryColumns };
   /** An evacuation started, moved on or ended. */
   'maintenance:evacuation': EvacuationStatus;
   /** A schedule was set, cancelled, ran or was missed: the whole list. */

@@ -2,14 +2,16 @@
 // `inventory:part` answers a range of hosts (in the inventory's order) with their VMs, each
 // field one array, so that the first screen's hosts come in one small message and the rest
 // in another, a third of the size of the same objects as JSON (no key repeated per VM).
+// `inventory:changed` carries the hosts and VMs that changed in the same columns.
 // Shared by main (encodes) and the renderer (decodes); a leaf module like the contract.
-import type { Cluster, Host, Inventory, Vm, VmState } from './model';
+import type { Cluster, Host, Inventory, Vm, VmState, WritePattern } from './model';
 
 /** Most hosts one part may ask for (as many as a simulated datacenter may hold). */
 export const MAX_PART_HOSTS = 5000;
 
 const VM_STATES: readonly VmState[] = ['running', 'migrating', 'paused', 'stopped', 'lost'];
 const HOST_STATES: readonly Host['state'][] = ['up', 'down'];
+const WRITE_PATTERNS: readonly WritePattern[] = ['random', 'sweep', 'skewed'];
 
 /** 0 stands for "the same as the id" (names) or null (anti-affinity groups). */
 type StringOr0 = string | 0;
@@ -52,9 +54,22 @@ export interface VmColumns {
   dirtyHi: (number | null)[];
   readWssMiB: number[];
   readMiBps: number[];
+  /** null where the driver cannot tell */
+  residentMiB: (number | null)[];
+  /** index in ['random', 'sweep', 'skewed']; null where the driver does not know */
+  writePattern: (number | null)[];
 }
 
-export interface InventoryPart {
+/** Hosts and their VMs in columns: a part's, or the ones a change event carries. */
+export interface InventoryColumns {
+  hosts: HostColumns;
+  /** The listed hosts' VMs, host by host (see HostColumns.vms). */
+  vms: VmColumns;
+  /** VMs on no listed host, as they are. */
+  strays: Vm[];
+}
+
+export interface InventoryPart extends InventoryColumns {
   version: number;
   /** The inventory's first host in this part (its index in the inventory's host order). */
   from: number;
@@ -62,11 +77,7 @@ export interface InventoryPart {
   totalHosts: number;
   totalVms: number;
   clusters: Cluster[];
-  hosts: HostColumns;
-  /** The part's hosts' VMs, host by host (see HostColumns.vms). */
-  vms: VmColumns;
-  /** VMs on no listed host, as they are: in the last part only. */
-  strays: Vm[];
+  // Its strays: in the last part only.
 }
 
 /** Hosts [from, from + count) of the inventory with their VMs, in columns. */
@@ -98,10 +109,20 @@ export interface PartSource {
 
 /** A part from its hosts and their VMs, in columns. */
 export function encodeHosts(src: PartSource): InventoryPart {
-  const { hosts, strays } = src;
+  return { version: src.version, from: src.from, totalHosts: src.totalHosts, totalVms: src.totalVms, clusters: src.clusters, ...encodeColumns(src.hosts, src.vms, src.strays) };
+}
+
+/** Changed hosts and VMs in columns: a VM whose host is not among them goes as it is. */
+export function encodeChanges(hosts: Host[], vms: Vm[]): InventoryColumns {
+  const listed = new Set(hosts.map((h) => h.id));
+  return encodeColumns(hosts, vms, vms.filter((v) => !listed.has(v.host)));
+}
+
+/** `hosts` in columns with those of `vms` that are on them; `strays` as they are. */
+function encodeColumns(hosts: Host[], allVms: Vm[], strays: Vm[]): InventoryColumns {
   const slot = new Map<string, number>(hosts.map((h, i) => [h.id, i]));
   const byHost: Vm[][] = hosts.map(() => []);
-  for (const vm of src.vms) {
+  for (const vm of allVms) {
     const i = slot.get(vm.host);
     if (i !== undefined) byHost[i]!.push(vm);
   }
@@ -111,7 +132,7 @@ export function encodeHosts(src: PartSource): InventoryPart {
   };
   const vc: VmColumns = {
     id: [], name: [], memoryMiB: [], vcpus: [], state: [], cpuPct: [], antiAffinity: [], zeroFraction: [], wssMiB: [],
-    dirtyMiBps: [], dirtyLo: [], dirtyHi: [], readWssMiB: [], readMiBps: [],
+    dirtyMiBps: [], dirtyLo: [], dirtyHi: [], readWssMiB: [], readMiBps: [], residentMiB: [], writePattern: [],
   };
   hosts.forEach((h, i) => {
     hc.id.push(h.id);
@@ -146,13 +167,15 @@ export function encodeHosts(src: PartSource): InventoryPart {
       vc.dirtyHi.push(w.dirtyRangeMiBps ? w.dirtyRangeMiBps[1] : null);
       vc.readWssMiB.push(w.readWssMiB);
       vc.readMiBps.push(w.readMiBps);
+      vc.residentMiB.push(w.residentMiB ?? null);
+      vc.writePattern.push(w.writePattern ? WRITE_PATTERNS.indexOf(w.writePattern) : null);
     }
   });
-  return { version: src.version, from: src.from, totalHosts: src.totalHosts, totalVms: src.totalVms, clusters: src.clusters, hosts: hc, vms: vc, strays };
+  return { hosts: hc, vms: vc, strays };
 }
 
-/** The hosts and VMs of a part as the model's objects. */
-export function decodePart(p: InventoryPart): { hosts: Host[]; vms: Vm[] } {
+/** The hosts and VMs of a part or a change as the model's objects. */
+export function decodeColumns(p: InventoryColumns): { hosts: Host[]; vms: Vm[] } {
   const hc = p.hosts;
   const vc = p.vms;
   const hosts: Host[] = new Array(hc.id.length);
@@ -195,6 +218,10 @@ export function decodePart(p: InventoryPart): { hosts: Host[]; vms: Vm[] } {
         },
       };
       if (lo != null && hi != null) vm.workload.dirtyRangeMiBps = [lo, hi];
+      const resident = vc.residentMiB[k];
+      if (resident != null) vm.workload.residentMiB = resident;
+      const pattern = vc.writePattern[k];
+      if (pattern != null) vm.workload.writePattern = WRITE_PATTERNS[pattern] ?? 'random';
       vms.push(vm);
     }
   }
@@ -217,7 +244,7 @@ export function joinParts(parts: readonly InventoryPart[]): Inventory | null {
     at += p.hosts.id.length;
   }
   if (at < parts[parts.length - 1]!.totalHosts) return null;
-  const decoded = parts.map(decodePart);
+  const decoded = parts.map(decodeColumns);
   const hosts = decoded.flatMap((d) => d.hosts);
   const clusters = parts[parts.length - 1]!.clusters;
   const version = Math.min(...parts.map((p) => p.version));

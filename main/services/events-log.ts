@@ -4,6 +4,7 @@
 // alarm per fact, pushed as 'events:alarm', and acknowledged (audited).
 import { randomUUID } from 'node:crypto';
 import { FerryError } from '../../preload/contract';
+import { decodeColumns } from '../../preload/inventory-part';
 import type { Alarm, AlarmKind, AlarmList, AlarmSeverity, DriverInfo, Host, LogEntry, LogPage, MigrationRecord, Vm } from '../../preload/model';
 import type { EventBus } from '../events';
 import type { EventsLogRow, Store } from '../store/store';
@@ -126,7 +127,7 @@ export class EventsLogService {
     private readonly now: () => number = Date.now,
   ) {
     this.off.push(events.on('migrations:ended', (r) => this.ended(r)));
-    this.off.push(events.on('inventory:changed', (p) => this.inventoryChanged(p.hosts, p.vms)));
+    this.off.push(events.on('inventory:changed', (p) => this.inventoryChanged(p.changed && decodeColumns(p.changed))));
   }
 
   /** Looks at every host now and, when `watch`, every few seconds (how the grace runs out). */
@@ -187,10 +188,10 @@ export class EventsLogService {
     if (d) this.raise(d);
   }
 
-  private inventoryChanged(hosts?: Host[], vms?: Vm[]): void {
-    if (!hosts && !vms) return this.checkAll();
-    for (const h of hosts ?? []) this.seen(`host:${h.id}`, h.state === 'down', () => hostAlarm(h));
-    for (const v of vms ?? []) if (v.state === 'lost') this.raise(vmLostAlarm(v));
+  private inventoryChanged(changed?: { hosts: Host[]; vms: Vm[] }): void {
+    if (!changed) return this.checkAll();
+    for (const h of changed.hosts) this.seen(`host:${h.id}`, h.state === 'down', () => hostAlarm(h));
+    for (const v of changed.vms) if (v.state === 'lost') this.raise(vmLostAlarm(v));
   }
 
   /** A host's or driver's state as seen now: raises its alarm once it has been down past the grace. */

@@ -10,6 +10,7 @@ import { EventBus } from '../../main/events';
 import { EventsLogService, migrationAlarm } from '../../main/services/events-log';
 import { createApp } from '../../main/app';
 import type { Alarm, DriverInfo, Host, Vm } from '../../preload/model';
+import { encodeChanges } from '../../preload/inventory-part';
 import { record } from './store.test-record';
 
 let dir: string;
@@ -65,8 +66,11 @@ describe('alarm rules', () => {
   it('a VM lost is one critical alarm, not also a failed migration, and the inventory saying so again adds none', () => {
     const svc = new EventsLogService(store, bus, 'alice');
     bus.emit('migrations:ended', record('m-lost', { outcome: 'failed', downtimeMs: null, reason: 'VM LOST: link to ams-h02 died during post-copy' }));
-    const lostVm = { id: 'web-001', name: 'web-001', host: 'ams-h01', state: 'lost' } as Vm;
-    bus.emit('inventory:changed', { version: 2, vms: [lostVm] });
+    const lostVm: Vm = {
+      id: 'web-001', name: 'web-001', host: 'ams-h01', memoryMiB: 4096, vcpus: 2, state: 'lost', cpuPct: 0, antiAffinity: null,
+      workload: { zeroFraction: 0.5, wssMiB: 512, dirtyMiBps: 20, readWssMiB: 800, readMiBps: 40 },
+    };
+    bus.emit('inventory:changed', { version: 2, changed: encodeChanges([], [lostVm]) });
     const { alarms, unacknowledged } = svc.alarms();
     expect(unacknowledged).toBe(1);
     expect(alarms[0]).toMatchObject({ kind: 'vm-lost', severity: 'critical', migrationId: 'm-lost' });
@@ -87,10 +91,10 @@ describe('alarm rules', () => {
     expect(svc.alarms().alarms.map((a) => [a.kind, a.host])).toEqual([['host-unreachable', 'h2']]);
     const first = svc.alarms().alarms[0]!;
     svc.ack(first.id);
-    bus.emit('inventory:changed', { version: 3, hosts: [host('h2', 'up')] });
-    bus.emit('inventory:changed', { version: 4, hosts: [host('h2', 'down')] });
+    bus.emit('inventory:changed', { version: 3, changed: encodeChanges([host('h2', 'up')], []) });
+    bus.emit('inventory:changed', { version: 4, changed: encodeChanges([host('h2', 'down')], []) });
     now += 6000;
-    bus.emit('inventory:changed', { version: 5, hosts: [host('h2', 'down')] });
+    bus.emit('inventory:changed', { version: 5, changed: encodeChanges([host('h2', 'down')], []) });
     expect(svc.alarms().unacknowledged).toBe(1);
     expect(svc.alarms().alarms).toHaveLength(2);
     svc.dispose();

@@ -2,11 +2,12 @@
 // move), and the renderer's patch gives the same index as a full rebuild.
 import { describe, it, expect, vi, afterEach } from 'vitest';
 import type { Events } from '../../preload/contract';
-import type { Inventory } from '../../preload/model';
+import type { Inventory, Vm } from '../../preload/model';
 import { InventoryChanges, CHANGE_BATCH_MS } from '../../main/inventory-changes';
 import { SimDriver } from '../../main/sim/sim-driver';
 import { generateDatacenter } from '../../main/sim/seed';
 import { buildIndex, patchIndex } from '../../renderer/src/state/inventory-index';
+import { decodeColumns, encodeChanges } from '../../preload/inventory-part';
 
 function fixture() {
   const dc = generateDatacenter({ vms: 40 });
@@ -37,12 +38,13 @@ describe('inventory changes', () => {
     vi.advanceTimersByTime(CHANGE_BATCH_MS);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.version).toBe(3);
-    expect(sent[0]!.vms!.map((v) => [v.id, v.host])).toEqual([[vm.id, to.id]]);
-    expect(sent[0]!.hosts!.map((h) => h.id).sort()).toEqual([vm.host, to.id].sort());
+    const patch = decodeColumns(sent[0]!.changed!);
+    expect(patch.vms.map((v) => [v.id, v.host])).toEqual([[vm.id, to.id]]);
+    expect(patch.hosts.map((h) => h.id).sort()).toEqual([vm.host, to.id].sort());
     // The patch holds exactly what a full inventory says of those hosts and that VM.
     const full = inventory();
-    for (const h of sent[0]!.hosts!) expect(h).toEqual(full.hosts.find((x) => x.id === h.id));
-    expect(sent[0]!.vms![0]).toEqual(full.vms.find((x) => x.id === vm.id));
+    for (const h of patch.hosts) expect(h).toEqual(full.hosts.find((x) => x.id === h.id));
+    expect(patch.vms[0]).toEqual(full.vms.find((x) => x.id === vm.id));
     changes.add();
     vi.advanceTimersByTime(CHANGE_BATCH_MS);
     expect(sent[1]).toEqual({ version: 4 }); // no detail: refetch
@@ -87,6 +89,43 @@ describe('inventory changes', () => {
     // Untouched hosts keep their VM lists by identity (their cards do not re-render).
     const other = before.inventory.hosts.find((h) => h.id !== vm.host && h.id !== to.id)!;
     expect(patched.vmsByHost.get(other.id)).toBe(before.vmsByHost.get(other.id));
+    sim.dispose();
+  });
+
+  it('patches figures, a move, a rename and a new VM in one go to what a full rebuild gives', () => {
+    const { sim, inventory } = fixture();
+    const inv = { ...inventory(), version: 1 };
+    const index = buildIndex(inv);
+    const [a, b, c, d] = inv.vms;
+    const far = inv.hosts.find((h) => h.id !== a!.host && h.id !== b!.host && h.id !== c!.host)!;
+    // Figures measured again on every third VM; b moves; c is renamed; a new VM appears.
+    const changed: Vm[] = inv.vms.filter((_, i) => i % 3 === 0).map((v) => ({ ...v, cpuPct: v.cpuPct + 1, workload: { ...v.workload, dirtyMiBps: v.workload.dirtyMiBps + 2, residentMiB: 100, writePattern: 'sweep' as const } }));
+    changed.push({ ...b!, host: far.id }, { ...c!, name: `zz-${c!.name}` }, { ...d!, id: 'new-vm', name: 'aaa-new', host: far.id });
+    const hosts = inv.hosts.filter((h) => h.id === far.id || h.id === b!.host).map((h) => ({ ...h, usage: { ...h.usage, cpuPct: 42 } }));
+    // Through the wire's columns, as the console receives it.
+    const patch = decodeColumns(JSON.parse(JSON.stringify(encodeChanges(hosts, changed))));
+    expect(patch.vms.find((v) => v.id === a!.id)!.workload).toMatchObject({ residentMiB: 100, writePattern: 'sweep' });
+    const untouched = inv.hosts.find((h) => !changed.some((v) => v.host === h.id) && h.id !== b!.host)?.id;
+    const listBefore = untouched ? index.vmsByHost.get(untouched) : undefined;
+    const patched = patchIndex(index, 2, patch.hosts, patch.vms);
+    const byId = new Map(patch.vms.map((v) => [v.id, v]));
+    const after = { ...inv, version: 2, hosts: inv.hosts.map((h) => patch.hosts.find((x) => x.id === h.id) ?? h), vms: [...inv.vms.map((v) => byId.get(v.id) ?? v), byId.get('new-vm')!] };
+    const rebuilt = buildIndex(after);
+    expect(patched.inventory.vms).toEqual(rebuilt.inventory.vms);
+    expect(patched.inventory.hosts).toEqual(rebuilt.inventory.hosts);
+    expect([...patched.vmsByHost].map(([h, l]) => [h, l.map((v) => v.id)])).toEqual([...rebuilt.vmsByHost].map(([h, l]) => [h, l.map((v) => v.id)]));
+    for (const [h, list] of patched.vmsByHost) expect(list, h).toEqual(rebuilt.vmsByHost.get(h));
+    expect(patched.vmById.get('new-vm')!.host).toBe(far.id);
+    expect(patched.vmsByHost.get(far.id)![0]!.id).toBe('new-vm'); // sorted by name
+    if (untouched) expect(patched.vmsByHost.get(untouched)).toBe(listBefore);
+    expect(patched.shape).not.toBe(index.shape); // a VM moved: the map's layout is built again
+    const figures = patchIndex(patched, 3, [], [{ ...patched.vmById.get(a!.id)!, cpuPct: 1 }]);
+    expect(figures.shape).toBe(patched.shape); // figures only: it is kept
+    // A second patch applies on top of the first.
+    const again = patchIndex(figures, 4, [], [{ ...byId.get('new-vm')!, host: b!.host }]);
+    expect(again.vmsByHost.get(far.id)!.map((v) => v.id)).not.toContain('new-vm');
+    expect(again.vmsByHost.get(b!.host)!.map((v) => v.id)).toContain('new-vm');
+    expect(again.inventory.vms.filter((v) => v.id === 'new-vm')).toHaveLength(1);
     sim.dispose();
   });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../main/app';
 import { requests } from '../../preload/contract';
-import { decodePart, encodePart, joinParts, MAX_PART_HOSTS, type InventoryPart } from '../../preload/inventory-part';
+import { decodeColumns, encodePart, joinParts, MAX_PART_HOSTS, type InventoryPart } from '../../preload/inventory-part';
 import { DEFAULT_POLICY, type Host, type Inventory, type Vm } from '../../preload/model';
 import { buildIndex } from '../../renderer/src/state/inventory-index';
 import { InventoryService } from '../../main/services/inventory';
@@ -77,7 +77,7 @@ describe('inventory parts', () => {
   it('say where they are: the first part alone has its hosts, their VMs and the totals', () => {
     const head = encodePart(inventory, 0, 2);
     expect(head).toMatchObject({ from: 0, totalHosts: 4, totalVms: 5, strays: [] });
-    const { hosts, vms } = decodePart(head);
+    const { hosts, vms } = decodeColumns(head);
     expect(hosts.map((h) => h.id)).toEqual(['h1', 'h2']);
     expect(vms.map((v) => v.id).sort()).toEqual(['v1', 'v2', 'v3']);
     expect(joinParts([head])).toBeNull(); // the rest is missing
@@ -165,7 +165,7 @@ describe('inventory parts built alone', () => {
         for (const [from, count] of [[0, 1], [0, 5], [4, 9], [11, 2], [12, 7], [20, 3], [0, 12 * drivers.length], [25, 4], [30, MAX_PART_HOSTS]]) {
           expect(svc.part(from!, count!), `${drivers.length} drivers, ${from} + ${count}`).toEqual(encodePart(whole, from!, count!));
         }
-        expect(decodePart(svc.part(0, 12)).hosts.filter((h) => h.maintenance).map((h) => h.id)).toEqual(['a-fra-h03']);
+        expect(decodeColumns(svc.part(0, 12)).hosts.filter((h) => h.maintenance).map((h) => h.id)).toEqual(['a-fra-h03']);
       }
       // During a migration into the range (memory held on its destination) and after it, the
       // moved VM on its new host.
@@ -179,12 +179,12 @@ describe('inventory parts built alone', () => {
       expect(during![0]).toEqual(during![1]);
       const after = svc2.part(6, 3);
       expect(after).toEqual(encodePart(svc2.get(), 6, 3));
-      expect(decodePart(after).vms.find((v) => v.id === moving.id)?.host).toBe('a-fra-h02');
+      expect(decodeColumns(after).vms.find((v) => v.id === moving.id)?.host).toBe('a-fra-h02');
 
       // The first screen's range of the two outlined drivers builds only its hosts.
       const svc = new InventoryService([a, b]);
       const built = vi.spyOn(b, 'inventory');
-      const dirtyRanges = decodePart(svc.part(10, 4)).vms.filter((v) => v.workload.dirtyRangeMiBps).length;
+      const dirtyRanges = decodeColumns(svc.part(10, 4)).vms.filter((v) => v.workload.dirtyRangeMiBps).length;
       expect(built.mock.calls.map(([only]) => only && [...only.hosts])).toEqual([['b-ams-h01', 'b-ams-h02']]);
       expect(dirtyRanges).toBeGreaterThan(0);
     } finally {

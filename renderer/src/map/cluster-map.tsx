@@ -5,7 +5,7 @@ import { DndContext, DragOverlay } from '@dnd-kit/core';
 import { defaultRangeExtractor, useVirtualizer, type Range } from '@tanstack/react-virtual';
 import { ActiveDock } from '../active/active-dock';
 import { useWidth } from '../components/use-width';
-import { refreshInventory, useInventory, type InventoryIndex } from '../state/inventory';
+import { refreshInventory, useInventoryInTransitions, type InventoryIndex } from '../state/inventory';
 import { computeMatches, EMPTY_FILTER, type MapFilter, type Matches } from './filter';
 import { HostCard, type DragInfo } from './host-card';
 import { buildLayout, chipsPerLine, columnsFor, estimateHeight, type MapItem, type MapLayout } from './layout';
@@ -30,7 +30,7 @@ const EMPTY_LAYOUT: MapLayout = { items: [], order: [], pos: new Map() };
 const NO_VMS: Vm[] = [];
 
 export function ClusterMap() {
-  const { index, error, complete, loading, expected } = useInventory();
+  const { index, error, complete, loading, expected } = useInventoryInTransitions();
   const [filter, setFilter] = useState<MapFilter>(EMPTY_FILTER);
   const deferred = useDeferredValue(filter);
   const matches = useMemo(() => (index ? computeMatches(index, deferred) : null), [index, deferred]);
@@ -42,9 +42,13 @@ export function ClusterMap() {
   const columns = columnsFor(width);
   const perLine = chipsPerLine(width, columns);
   const hideOthers = deferred.onlyMatches ? matches : null;
+  // The layout holds hosts' places, not their figures: a patch of figures keeps it.
+  const indexRef = useRef(index);
+  indexRef.current = index;
+  const shape = index?.shape ?? null;
   const layout = useMemo(
-    () => (index && measured ? buildLayout(index, columns, hideOthers ? (h) => hideOthers.hosts.has(h.id) : () => true) : EMPTY_LAYOUT),
-    [index, measured, columns, hideOthers],
+    () => (indexRef.current && measured ? buildLayout(indexRef.current, columns, hideOthers ? (h) => hideOthers.hosts.has(h.id) : () => true) : EMPTY_LAYOUT),
+    [shape, measured, columns, hideOthers],
   );
   const layoutRef = useRef<MapLayout | null>(layout);
   layoutRef.current = layout;
@@ -287,14 +291,14 @@ const MapRow = memo(function MapRow({ item, columns, index, matches, highlightCh
   }
   return (
     <div className="host-row" style={{ gridTemplateColumns: `repeat(${columns}, minmax(0, 1fr))` }}>
-      {item.hosts.map((h) => (
+      {item.hostIds.map((id) => (
         <HostCard
-          key={h.id}
-          host={h}
-          vms={index.vmsByHost.get(h.id) ?? NO_VMS}
-          dest={dests.get(h.id)}
+          key={id}
+          host={index.hostById.get(id)!}
+          vms={index.vmsByHost.get(id) ?? NO_VMS}
+          dest={dests.get(id)}
           drag={dragInfo}
-          dimmed={matches !== null && !matches.hosts.has(h.id)}
+          dimmed={matches !== null && !matches.hosts.has(id)}
           vmMatches={matches ? matches.vms : null}
           highlightChips={highlightChips}
           selected={selected}

@@ -1,13 +1,15 @@
 // Turns the inventory into the rows the virtualised map renders: cluster headers, rack
 // headers, and rows of host cards, `columns` per row. Pure, so it is cheap to reason
-// about and to test; recomputed only when the inventory, width or filter change.
+// about and to test; recomputed only when the inventory's shape (InventoryIndex.shape),
+// the width or the filter change, not when figures are measured again.
 import type { Host, Inventory } from '../../../preload/model';
 import type { InventoryIndex } from '../state/inventory';
 
 export type MapItem =
   | { kind: 'cluster'; key: string; cluster: string; name: string; hosts: number; vms: number }
   | { kind: 'rack'; key: string; rack: string; hosts: number }
-  | { kind: 'row'; key: string; hosts: Host[]; maxVms: number };
+  /** Host ids: the cards draw each host as the index has it now. */
+  | { kind: 'row'; key: string; hostIds: string[]; maxVms: number };
 
 export interface MapLayout {
   items: MapItem[];
@@ -70,17 +72,17 @@ export function clustersByDriver(inventory: Inventory): Map<string, { name: stri
 export function buildLayout(index: InventoryIndex, columns: number, shown: (h: Host) => boolean): MapLayout {
   const { inventory, vmsByHost } = index;
   const clusters = clustersByDriver(inventory);
-  const orderOf = (h: Host) => clusters.get(clusterKey(h))?.order ?? 1e9;
-  const hosts = inventory.hosts
-    .filter(shown)
-    .sort(
-      (a, b) =>
-        orderOf(a) - orderOf(b) ||
-        byName(a.cluster, b.cluster) ||
-        byName(a.driver, b.driver) ||
-        byName(a.rack, b.rack) ||
-        byName(a.name, b.name),
-    );
+  // Each host's cluster order looked up once, not in every comparison of the sort.
+  const keyed = inventory.hosts.filter(shown).map((h) => ({ h, order: clusters.get(clusterKey(h))?.order ?? 1e9 }));
+  keyed.sort(
+    (a, b) =>
+      a.order - b.order ||
+      byName(a.h.cluster, b.h.cluster) ||
+      byName(a.h.driver, b.h.driver) ||
+      byName(a.h.rack, b.h.rack) ||
+      byName(a.h.name, b.h.name),
+  );
+  const hosts = keyed.map((k) => k.h);
   const items: MapItem[] = [];
   const order: string[] = [];
   const pos = new Map<string, { item: number; col: number }>();
@@ -112,7 +114,7 @@ export function buildLayout(index: InventoryIndex, columns: number, shown: (h: H
           pos.set(h.id, { item: itemIndex, col });
         });
         const maxVms = Math.max(0, ...row.map((h) => vmsByHost.get(h.id)?.length ?? 0));
-        items.push({ kind: 'row', key: `h:${columns}:${row[0]!.id}`, hosts: row, maxVms });
+        items.push({ kind: 'row', key: `h:${columns}:${row[0]!.id}`, hostIds: row.map((h) => h.id), maxVms });
       }
       i = rackEnd;
     }
@@ -131,7 +133,7 @@ export function neighbour(layout: MapLayout, from: string, code: string): string
   if (!step) return null;
   for (let it = here.item + step; it >= 0 && it < layout.items.length; it += step) {
     const item = layout.items[it]!;
-    if (item.kind === 'row') return item.hosts[Math.min(here.col, item.hosts.length - 1)]!.id;
+    if (item.kind === 'row') return item.hostIds[Math.min(here.col, item.hostIds.length - 1)]!;
   }
   return null;
 }

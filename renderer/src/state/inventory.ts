@@ -1,10 +1,10 @@
 // The inventory as the renderer sees it: fetched once, then patched from the hosts and VMs
-// each `inventory:changed` carries (refetched only when an event has no detail, coalesced:
+// each `inventory:changed` carries in columns (refetched only when an event has no detail, coalesced:
 // at most one request in flight, one more queued), indexed for O(1) look-ups.
 // It comes in parts (inventory:part): at the start the first screen's hosts first, shown at
 // once, then the rest; a refetch asks for it all.
-import { useSyncExternalStore } from 'react';
-import { joinParts, MAX_PART_HOSTS, decodePart, type InventoryPart } from '../../../preload/inventory-part';
+import { startTransition, useEffect, useState, useSyncExternalStore } from 'react';
+import { joinParts, MAX_PART_HOSTS, decodeColumns, type InventoryPart } from '../../../preload/inventory-part';
 import type { Inventory } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText } from '../format';
@@ -49,7 +49,7 @@ async function fetchInventory(
       const part = await ferry.inventory.part({ from, count: parts.length || attempt ? MAX_PART_HOSTS : first });
       parts.push(part);
       from += part.hosts.id.length;
-      if (parts.length === 1 && from < part.totalHosts) early({ clusters: part.clusters, ...decodePart(part), version: part.version }, { hosts: part.totalHosts, vms: part.totalVms });
+      if (parts.length === 1 && from < part.totalHosts) early({ clusters: part.clusters, ...decodeColumns(part), version: part.version }, { hosts: part.totalHosts, vms: part.totalVms });
       if (from >= part.totalHosts || part.hosts.id.length === 0) break;
       if (parts.length === 1) await restAfter;
     }
@@ -113,13 +113,16 @@ export function startInventory(drawn?: Promise<unknown>): void {
   if (started) return;
   started = true;
   if (drawn) firstDrawn = drawn.catch(() => undefined);
-  ferry.on('inventory:changed', ({ version, hosts, vms }) => {
+  ferry.on('inventory:changed', ({ version, changed }) => {
     const current = store.get().index;
     if (current && version <= current.inventory.version) return;
     // A patch applies only on top of the version it follows; after a gap, refetch. Only the
     // whole inventory is patched: with the first part alone (the rest failed), the event
     // fetches it all again instead, so the map does not sit on a part with no error shown.
-    if (current && store.get().complete && hosts && vms && !inFlight) store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
+    if (current && store.get().complete && changed && !inFlight) {
+      const { hosts, vms } = decodeColumns(changed);
+      store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
+    }
     else void refreshInventory();
   });
   void refreshInventory();
@@ -148,4 +151,20 @@ export function firstScreen(maxMs: number): Promise<void> {
 export function useInventory(): InventoryState {
   startInventory();
   return useSyncExternalStore(store.subscribe, store.get);
+}
+
+/**
+ * The inventory for a view that draws much of it (the map): each change is rendered as a
+ * transition, which React does in slices between frames, so that a patch of a few thousand
+ * VMs measured again does not hold up scrolling or a drag. What it shows may lag the store
+ * by the frames the render takes.
+ */
+export function useInventoryInTransitions(): InventoryState {
+  startInventory();
+  const [state, setState] = useState(store.get);
+  useEffect(() => {
+    setState(store.get()); // what changed between the first render and now
+    return store.subscribe(() => startTransition(() => setState(store.get())));
+  }, []);
+  return state;
 }

@@ -11,19 +11,11 @@ import { OutcomeBadge } from '../history/history-table';
 import { MigrateDialog, type DropRequest } from '../migrate/migrate-dialog';
 import { href, navigate } from '../router';
 import { useInventory, type InventoryIndex } from '../state/inventory';
+import { collator, VM_STATES as STATES, VmRows, type Row, type SortKey } from './vm-rows';
 
 const ROW = 32;
 const HISTORY_LIMIT = 10;
-const STATES: VmState[] = ['running', 'migrating', 'paused', 'stopped', 'lost'];
 const STATE_BADGE: Record<VmState, string> = { running: 'ok', migrating: 'info', paused: 'warn', stopped: '', lost: 'bad' };
-
-type SortKey = 'name' | 'host' | 'cluster' | 'state' | 'memory' | 'vcpus' | 'dirty' | 'wss' | 'cpu';
-
-interface Row {
-  vm: Vm;
-  host: string;
-  cluster: string;
-}
 
 interface Column {
   key: SortKey;
@@ -47,8 +39,6 @@ const COLUMNS: Column[] = [
 ];
 const TEMPLATE = COLUMNS.map((c) => c.width).join(' ');
 
-const collator = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
-
 function cpuText(pct: number): string {
   return `${Math.round(pct)} %`;
 }
@@ -57,49 +47,14 @@ function StateBadge({ state }: { state: VmState }) {
   return <span className={`badge ${STATE_BADGE[state]}`}>{state}</span>;
 }
 
-function compare(key: SortKey): (a: Row, b: Row) => number {
-  switch (key) {
-    case 'name':
-      return (a, b) => collator.compare(a.vm.name, b.vm.name);
-    case 'host':
-      return (a, b) => collator.compare(a.host, b.host);
-    case 'cluster':
-      return (a, b) => collator.compare(a.cluster, b.cluster);
-    case 'state':
-      return (a, b) => STATES.indexOf(a.vm.state) - STATES.indexOf(b.vm.state);
-    case 'memory':
-      return (a, b) => a.vm.memoryMiB - b.vm.memoryMiB;
-    case 'vcpus':
-      return (a, b) => a.vm.vcpus - b.vm.vcpus;
-    case 'dirty':
-      return (a, b) => a.vm.workload.dirtyMiBps - b.vm.workload.dirtyMiBps;
-    case 'wss':
-      return (a, b) => a.vm.workload.wssMiB - b.vm.workload.wssMiB;
-    case 'cpu':
-      return (a, b) => a.vm.cpuPct - b.vm.cpuPct;
-  }
-}
-
-/** All VMs with their host's and cluster's names, filtered and sorted (ties by name). */
+/** The rows of the inventory under the query, updated patch by patch (see VmRows). */
 function useRows(index: InventoryIndex | null, text: string, state: VmState | '', sort: { key: SortKey; desc: boolean }): { all: Row[]; rows: Row[] } {
-  const all = useMemo(() => {
-    if (!index) return [];
-    return index.inventory.vms.map((vm): Row => {
-      const h = index.hostById.get(vm.host);
-      return { vm, host: h?.name ?? vm.host, cluster: h ? (index.clusterName.get(h.cluster) ?? h.cluster) : '' };
-    });
-  }, [index]);
-  const rows = useMemo(() => {
-    const needle = text.trim().toLowerCase();
-    const kept = all.filter(
-      (r) => (!state || r.vm.state === state) && (!needle || r.vm.name.toLowerCase().includes(needle) || r.host.toLowerCase().includes(needle) || r.cluster.toLowerCase().includes(needle)),
-    );
-    const by = compare(sort.key);
-    const dir = sort.desc ? -1 : 1;
-    const byName = compare('name');
-    return kept.sort((a, b) => dir * by(a, b) || byName(a, b) || (a.vm.id < b.vm.id ? -1 : a.vm.id > b.vm.id ? 1 : 0));
-  }, [all, text, state, sort.key, sort.desc]);
-  return { all, rows };
+  const model = useRef<VmRows | null>(null);
+  return useMemo(() => {
+    if (!index) return { all: [], rows: [] };
+    model.current ??= new VmRows();
+    return model.current.update(index, { text, state, key: sort.key, desc: sort.desc });
+  }, [index, text, state, sort.key, sort.desc]);
 }
 
 interface TableProps {

@@ -26,8 +26,16 @@ export interface Call {
   chars: number;
 }
 
+/** One event pushed by the server. */
+export interface Pushed {
+  event: string;
+  at: number;
+  chars: number;
+}
+
 export interface BenchApi {
   calls: Call[];
+  pushed: Pushed[];
   firstHostAt: number | null;
   firstHostPaintedAt: number | null;
   start(): void;
@@ -60,6 +68,7 @@ export function instrument(): void {
   };
   const api: BenchApi = {
     calls: [],
+    pushed: [],
     firstHostAt: null,
     firstHostPaintedAt: null,
     start() {
@@ -100,7 +109,10 @@ export function instrument(): void {
       this.addEventListener('message', (ev: MessageEvent) => {
         const t = performance.now();
         if (typeof ev.data !== 'string') return;
-        const m = /^\{"type":"result","id":(\d+)/.exec(ev.data.slice(0, 60));
+        const head = ev.data.slice(0, 60);
+        const e = /^\{"type":"event","event":"([^"]+)"/.exec(head);
+        if (e) api.pushed.push({ event: e[1]!, at: t, chars: ev.data.length });
+        const m = /^\{"type":"result","id":(\d+)/.exec(head);
         const call = m ? byId.get(Number(m[1])) : undefined;
         if (!call) return;
         call.receivedAt = t;

@@ -5,6 +5,7 @@
 // once, then the rest; a refetch asks for it all.
 import { startTransition, useEffect, useState, useSyncExternalStore } from 'react';
 import { joinParts, MAX_PART_HOSTS, decodeColumns, type InventoryPart } from '../../../preload/inventory-part';
+import type { Events } from '../../../preload/contract';
 import type { Inventory } from '../../../preload/model';
 import { ferry } from '../api';
 import { errorText } from '../format';
@@ -34,8 +35,9 @@ export const FIRST_SCREEN_HOSTS = 120;
 /**
  * The whole inventory, in parts of at most MAX_PART_HOSTS hosts. `first`: the size of the
  * first part, handed to `early` as soon as it is here; the rest is asked for once `restAfter`
- * settles. Parts of different versions are fetched again in one go, once; after that they
- * are joined (see joinParts).
+ * settles. Parts read at different versions (the inventory changed between them, as it does
+ * every second when figures are measured again) are joined at the oldest (see joinParts),
+ * and the change events that came meanwhile are applied on top (see refreshInventory).
  */
 async function fetchInventory(
   first: number,
@@ -53,19 +55,42 @@ async function fetchInventory(
       if (from >= part.totalHosts || part.hosts.id.length === 0) break;
       if (parts.length === 1) await restAfter;
     }
-    const same = parts.every((p) => p.version === parts[0]!.version);
-    const inventory = same || attempt ? joinParts(parts) : null;
+    // Null when the hosts changed between the parts (they no longer line up): read it again.
+    const inventory = joinParts(parts);
     if (inventory) return inventory;
     if (attempt >= 2) throw new Error('the inventory kept changing while it was read');
   }
 }
 
+type Change = Events['inventory:changed'];
+
 const MIN_INTERVAL_MS = 300;
 let inFlight = false;
+/** True while the inventory is being read (inFlight also covers the pause after it). */
+let reading = false;
 let again = false;
 let started = false;
+/** Change events that came while the inventory was being read: applied once it is here. */
+let held: Change[] = [];
 /** What the rest of the inventory waits for at the start (see startInventory). */
 let firstDrawn: Promise<unknown> = Promise.resolve();
+
+/**
+ * A change event on the inventory in the store: its hosts and VMs patched in, or, for an
+ * event without them (or before the whole inventory is here), the inventory read again.
+ */
+function applyChange({ version, changed }: Change): void {
+  const current = store.get().index;
+  // Events can overtake each other: never go back to an older version.
+  if (current && version <= current.inventory.version) return;
+  // A patch applies only on top of the version it follows. Only the whole inventory is
+  // patched: with the first part alone (the rest failed), the event reads it all again, so
+  // the map does not sit on a part with no error shown.
+  if (current && store.get().complete && changed) {
+    const { hosts, vms } = decodeColumns(changed);
+    store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
+  } else void refreshInventory();
+}
 
 export async function refreshInventory(): Promise<void> {
   if (inFlight) {
@@ -73,6 +98,8 @@ export async function refreshInventory(): Promise<void> {
     return;
   }
   inFlight = true;
+  reading = true;
+  held = [];
   store.update((s) => ({ ...s, loading: true }));
   try {
     const firstLoad = !store.get().index;
@@ -83,12 +110,22 @@ export async function refreshInventory(): Promise<void> {
       },
       firstDrawn,
     );
+    reading = false;
     const current = store.get().complete ? store.get().index : null;
     // Events can overtake each other: never go back to an older version.
     if (!current || inventory.version >= current.inventory.version) {
       store.set({ index: buildIndex(inventory), error: null, loading: false, complete: true, expected: null });
     } else store.update((s) => ({ ...s, loading: false }));
+    // What changed while it was read, on top, in order; one that asks for a refetch, after the pause below.
+    const during = held;
+    held = [];
+    for (const change of during) {
+      if (change.changed) applyChange(change);
+      else if (change.version > (store.get().index?.inventory.version ?? 0)) again = true;
+    }
   } catch (e) {
+    reading = false;
+    held = [];
     store.update((s) => ({ ...s, error: errorText(e), loading: false }));
   } finally {
     // A burst of changes (an evacuation) costs one refetch per MIN_INTERVAL_MS, not one each.
@@ -113,17 +150,9 @@ export function startInventory(drawn?: Promise<unknown>): void {
   if (started) return;
   started = true;
   if (drawn) firstDrawn = drawn.catch(() => undefined);
-  ferry.on('inventory:changed', ({ version, changed }) => {
-    const current = store.get().index;
-    if (current && version <= current.inventory.version) return;
-    // A patch applies only on top of the version it follows; after a gap, refetch. Only the
-    // whole inventory is patched: with the first part alone (the rest failed), the event
-    // fetches it all again instead, so the map does not sit on a part with no error shown.
-    if (current && store.get().complete && changed && !inFlight) {
-      const { hosts, vms } = decodeColumns(changed);
-      store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
-    }
-    else void refreshInventory();
+  ferry.on('inventory:changed', (change) => {
+    if (reading) held.push(change);
+    else applyChange(change);
   });
   void refreshInventory();
 }

@@ -82,11 +82,22 @@ export class VmRows {
   private shown: boolean[] = [];
   /** Positions of the shown rows, in the table's order. */
   private order: number[] = [];
+  /** The last answer: asked again for the same inventory and query (a render React restarted), it stands. */
+  private last: { vms: readonly Vm[]; hosts: readonly unknown[]; query: string; result: { all: Row[]; rows: Row[] } } | null = null;
 
   /** All rows (in the inventory's order) and the shown ones, in the table's order. */
   update(index: InventoryIndex, q: RowQuery): { all: Row[]; rows: Row[] } {
     const vms = index.inventory.vms;
     const query = `${q.text.trim().toLowerCase()}|${q.state}|${q.key}|${q.desc}`;
+    const last = this.last;
+    if (last && last.vms === vms && last.hosts === index.inventory.hosts && last.query === query) return last.result;
+    const result = this.compute(index, q, query);
+    this.last = { vms, hosts: index.inventory.hosts, query, result };
+    return result;
+  }
+
+  private compute(index: InventoryIndex, q: RowQuery, query: string): { all: Row[]; rows: Row[] } {
+    const vms = index.inventory.vms;
     const hostNames = this.namesOf(index);
     const full = index.build !== this.build || vms.length < this.vms.length || query !== this.query || hostNames !== this.hostNames;
     // The positions whose VM is not the object the rows were made from.

@@ -72,7 +72,8 @@ interface TableProps {
 function VmsTable({ rows, cursor, open, sort, onSort, onCursor, onOpen, status, footer }: TableProps) {
   const gridId = useId();
   const scrollRef = useRef<HTMLDivElement>(null);
-  const virt = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW, overscan: 12 });
+  // Rows that come into view render in the frame's task, not inside the scroll event.
+  const virt = useVirtualizer({ count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW, overscan: 12, useFlushSync: false });
   const cursorIndex = useMemo(() => (cursor === null ? -1 : rows.findIndex((r) => r.vm.id === cursor)), [rows, cursor]);
 
   // Keep the selected row in sight when it moves (keys, a new sort or filter, a deep link).

@@ -54,10 +54,10 @@ export interface VmColumns {
   dirtyHi: (number | null)[];
   readWssMiB: number[];
   readMiBps: number[];
-  /** null where the driver cannot tell */
-  residentMiB: (number | null)[];
-  /** index in ['random', 'sweep', 'skewed']; null where the driver does not know */
-  writePattern: (number | null)[];
+  /** null where the driver cannot tell; left out where it cannot for any VM */
+  residentMiB?: (number | null)[];
+  /** index in ['random', 'sweep', 'skewed']; null where the driver does not know; left out where it knows for none */
+  writePattern?: (number | null)[];
 }
 
 /** Hosts and their VMs in columns: a part's, or the ones a change event carries. */
@@ -132,8 +132,10 @@ function encodeColumns(hosts: Host[], allVms: Vm[], strays: Vm[]): InventoryColu
   };
   const vc: VmColumns = {
     id: [], name: [], memoryMiB: [], vcpus: [], state: [], cpuPct: [], antiAffinity: [], zeroFraction: [], wssMiB: [],
-    dirtyMiBps: [], dirtyLo: [], dirtyHi: [], readWssMiB: [], readMiBps: [], residentMiB: [], writePattern: [],
+    dirtyMiBps: [], dirtyLo: [], dirtyHi: [], readWssMiB: [], readMiBps: [],
   };
+  const resident: (number | null)[] = [];
+  const pattern: (number | null)[] = [];
   hosts.forEach((h, i) => {
     hc.id.push(h.id);
     hc.name.push(h.name === h.id ? 0 : h.name);
@@ -167,10 +169,12 @@ function encodeColumns(hosts: Host[], allVms: Vm[], strays: Vm[]): InventoryColu
       vc.dirtyHi.push(w.dirtyRangeMiBps ? w.dirtyRangeMiBps[1] : null);
       vc.readWssMiB.push(w.readWssMiB);
       vc.readMiBps.push(w.readMiBps);
-      vc.residentMiB.push(w.residentMiB ?? null);
-      vc.writePattern.push(w.writePattern ? WRITE_PATTERNS.indexOf(w.writePattern) : null);
+      resident.push(w.residentMiB ?? null);
+      pattern.push(w.writePattern ? WRITE_PATTERNS.indexOf(w.writePattern) : null);
     }
   });
+  if (resident.some((x) => x !== null)) vc.residentMiB = resident;
+  if (pattern.some((x) => x !== null)) vc.writePattern = pattern;
   return { hosts: hc, vms: vc, strays };
 }
 
@@ -218,9 +222,9 @@ export function decodeColumns(p: InventoryColumns): { hosts: Host[]; vms: Vm[] }
         },
       };
       if (lo != null && hi != null) vm.workload.dirtyRangeMiBps = [lo, hi];
-      const resident = vc.residentMiB[k];
+      const resident = vc.residentMiB?.[k];
       if (resident != null) vm.workload.residentMiB = resident;
-      const pattern = vc.writePattern[k];
+      const pattern = vc.writePattern?.[k];
       if (pattern != null) vm.workload.writePattern = WRITE_PATTERNS[pattern] ?? 'random';
       vms.push(vm);
     }

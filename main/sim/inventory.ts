@@ -76,12 +76,13 @@ export function buildInventory(src: InventorySource): DriverInventory {
   for (const vm of src.vms) {
     const counts = !only || only.hosts.has(vm.host) || (vm.migration !== null && only.hosts.has(vm.migration.spec.toId));
     if (!counts && !only?.vms.has(vm.spec.id)) continue;
-    const v = vmView(vm, src.seed, src.t);
-    if (!only || only.vms.has(vm.spec.id) || (only.vmsOnHosts && only.hosts.has(vm.host))) vms.push(v);
+    // A VM that only counts in a listed host's usage needs its CPU, not its whole view.
+    const listed = !only || only.vms.has(vm.spec.id) || (only.vmsOnHosts === true && only.hosts.has(vm.host));
+    if (listed) vms.push(vmView(vm, src.seed, src.t));
     if (!counts) continue;
     const u = use(vm.host);
     if (vm.state !== 'stopped' && vm.state !== 'lost') u.mem += vm.spec.memoryMiB;
-    u.cpu += (v.cpuPct / 100) * vm.spec.vcpus;
+    u.cpu += (cpuPctOf(vm, src.seed, src.t) / 100) * vm.spec.vcpus;
     // Memory is reserved on the destination from the start of a migration.
     if (vm.migration) use(vm.migration.spec.toId).mem += vm.spec.memoryMiB;
   }
@@ -112,10 +113,16 @@ export function buildInventory(src: InventorySource): DriverInventory {
   return { hosts, vms };
 }
 
+/** The VM's CPU as last measured, % of its vCPUs. */
+function cpuPctOf(vm: VmRt, seed: number, now: number): number {
+  if (vm.state !== 'running' && vm.state !== 'migrating') return 0;
+  const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
+  return round1(Math.min(100, vm.spec.cpuPct * jitter(seed, vm.index, STREAM_CPU, lastMeasuredAt(vm, seed, now)) * speed));
+}
+
 function vmView(vm: VmRt, seed: number, now: number): Vm {
   const w = vm.work;
   const on = vm.state === 'running' || vm.state === 'migrating';
-  const speed = 1 - (vm.migration?.throttlePct ?? 0) / 100;
   // The figures as last measured (the migration itself runs on the true rate, moment by moment).
   const t = lastMeasuredAt(vm, seed, now);
   return {
@@ -125,7 +132,7 @@ function vmView(vm: VmRt, seed: number, now: number): Vm {
     memoryMiB: vm.spec.memoryMiB,
     vcpus: vm.spec.vcpus,
     state: vm.state,
-    cpuPct: on ? round1(Math.min(100, vm.spec.cpuPct * jitter(seed, vm.index, STREAM_CPU, t) * speed)) : 0,
+    cpuPct: cpuPctOf(vm, seed, now),
     antiAffinity: vm.spec.antiAffinity ?? null,
     workload: {
       zeroFraction: w.zeroFraction,

@@ -135,17 +135,18 @@ export class SimWorld {
    * migrating to a listed host (they count in its usage) and the listed VMs.
    */
   private touching(only: InventoryFilter): VmRt[] {
-    const found = new Set<VmRt>();
-    for (const id of only.hosts) for (const vm of this.onHost.get(id) ?? []) found.add(vm);
-    for (const m of this.active) {
-      const vm = only.hosts.has(m.spec.toId) ? this.vms.get(m.spec.vmId) : undefined;
-      if (vm) found.add(vm);
-    }
-    for (const id of only.vms) {
-      const vm = this.vms.get(id);
-      if (vm) found.add(vm);
-    }
-    return [...found].sort((a, b) => a.index - b.index);
+    // Marked by position, then read in order: at 40,000 VMs a patch touches some 16,000,
+    // which a set and a sort took 13 ms to put in order.
+    const marked = new Uint8Array(this.dc.vms.length);
+    const mark = (vm: VmRt | undefined) => {
+      if (vm && vm.index < marked.length) marked[vm.index] = 1;
+    };
+    for (const id of only.hosts) for (const vm of this.onHost.get(id) ?? []) mark(vm);
+    for (const m of this.active) if (only.hosts.has(m.spec.toId)) mark(this.vms.get(m.spec.vmId));
+    for (const id of only.vms) mark(this.vms.get(id));
+    const out: VmRt[] = [];
+    for (const vm of this.vms.values()) if (marked[vm.index]) out.push(vm);
+    return out;
   }
 
   private placed(vm: VmRt): void {

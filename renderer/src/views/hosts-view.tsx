@@ -13,13 +13,10 @@ function useConnections(): [HostConnection[] | null, () => void] {
   const load = useCallback(() => void ferry.hosts.connections().then(setList, () => setList([])), []);
   useEffect(() => {
     load();
-    // Connections change without inventory changes too (a retry's countdown): poll gently.
+    // Connections change without inventory changes (a retry's countdown), and the inventory
+    // changes every second without them (figures measured again): poll gently instead.
     const t = setInterval(load, 2000);
-    const off = ferry.on('inventory:changed', load);
-    return () => {
-      clearInterval(t);
-      off();
-    };
+    return () => clearInterval(t);
   }, [load]);
   return [list, load];
 }

@@ -1,5 +1,5 @@
 // The cluster map loads the inventory in two parts (renderer/src/state/inventory.ts): the
-// first screen's hosts, then the rest. When the rest fails, the map keeps the first part on
+// first screen's hosts, then the rest, with the changes that came meanwhile applied on top. When the rest fails, the map keeps the first part on
 // screen, the toolbar says how much of it is there and why the rest is not, and Retry
 // fetches it again. The failure is made in the page's WebSocket (Playwright routes it and
 // answers the second inventory:part itself, as the transport does when the connection drops).
@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, runCli, startServe, tempDataDir, type Served } from './harness';
+import { launchBrowser, runCli, serverInventory, startServe, tempDataDir, type Served } from './harness';
 import type { ClientMessage, ServerMessage } from '../../preload/wire';
+import { formatRate } from '../../common/units';
 
 // More hosts than the first part asks for (FIRST_SCREEN_HOSTS, 120).
 const HOSTS = 130;
@@ -87,6 +88,78 @@ describe('cluster map, inventory in parts', () => {
       await page.getByLabel('Search VMs and hosts').fill('par-h130');
       await page.getByRole('button', { name: /Next/ }).click();
       await page.getByTestId('host-par-h130').waitFor();
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('applies the changes that came while it read the parts, once, and then shows the server\'s figures', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    // The rest's answer is held back until two change events (figures measured again: one a
+    // second) have reached the page, so they come while the inventory is being read.
+    const parts: number[] = [];
+    let restId: number | null = null;
+    let heldRest: string | null = null;
+    let changesWhileHeld = 0;
+    await page.routeWebSocket(/\/api\?/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((raw) => {
+        const msg = JSON.parse(String(raw)) as ClientMessage;
+        if (msg.type === 'invoke' && msg.channel === 'inventory:part') {
+          const from = (msg.req as { from: number }).from;
+          parts.push(from);
+          if (from > 0 && restId === null) restId = msg.id;
+        }
+        server.send(raw);
+      });
+      server.onMessage((raw) => {
+        const msg = JSON.parse(String(raw)) as ServerMessage;
+        if (msg.type === 'result' && msg.id === restId && restId !== null && heldRest === null && changesWhileHeld < 2) {
+          heldRest = String(raw);
+          return;
+        }
+        ws.send(raw);
+        if (msg.type === 'event' && msg.event === 'inventory:changed' && heldRest !== null) {
+          changesWhileHeld++;
+          if (changesWhileHeld >= 2) {
+            ws.send(heldRest);
+            heldRest = null;
+            restId = -1;
+          }
+        }
+      });
+    });
+    try {
+      await page.goto(`${served.url}#/vms`);
+      await expect.poll(() => page.getByTestId('vms-count').textContent(), { timeout: 20_000 }).toBe('130 VMs');
+      expect(changesWhileHeld).toBeGreaterThanOrEqual(2);
+      // The parts were joined with the changes on top: not read again.
+      expect(parts).toEqual([0, 120]);
+      // The rows show what the server has at the same version (it moves on every second:
+      // asked until the two agree on the version).
+      const table = page.getByTestId('vms-table');
+      let compared = 0;
+      for (let attempt = 0; attempt < 40 && !compared; attempt++) {
+        const before = await table.getAttribute('data-inventory-version');
+        const inv = await serverInventory(page);
+        const rows = await page.$$eval('[data-testid^="vm-row-"]', (els) =>
+          els.map((r) => ({ id: r.getAttribute('data-testid')!.slice('vm-row-'.length), cells: [...r.querySelectorAll('[role="gridcell"]')].map((c) => c.textContent ?? '') })),
+        );
+        const after = await table.getAttribute('data-inventory-version');
+        if (before !== after || String(inv.version) !== after) {
+          await new Promise((r) => setTimeout(r, 150));
+          continue;
+        }
+        const byId = new Map(inv.vms.map((v) => [v.id, v]));
+        for (const r of rows) {
+          const vm = byId.get(r.id)!;
+          // Columns: name, host, cluster, state, memory, vCPUs, dirty rate, working set, CPU.
+          expect([r.cells[6], r.cells[8]], r.id).toEqual([formatRate(vm.workload.dirtyMiBps), `${Math.round(vm.cpuPct)} %`]);
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(20);
     } finally {
       await page.close();
     }

@@ -6,32 +6,12 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import type { Inventory } from '../../preload/model';
 import { formatMiB, formatRate } from '../../common/units';
 import { generateDatacenter } from '../../main/sim/seed';
-import { runCli, screenshot, serveSmallLab, startServe, tempDataDir } from './harness';
+import { runCli, screenshot, serveSmallLab, serverInventory, startServe, tempDataDir } from './harness';
 import { consoleSession } from './console-session';
 
 const session = consoleSession(() => serveSmallLab('20'));
-
-/** The server's inventory, asked over a WebSocket of its own (not through the view's state). */
-function serverInventory(page: Page): Promise<Inventory> {
-  return page.evaluate(
-    () =>
-      new Promise<Inventory>((resolve, reject) => {
-        const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(sessionStorage.getItem('ferry-token') ?? '')}`);
-        ws.onerror = () => reject(new Error('websocket error'));
-        ws.onopen = () => ws.send(JSON.stringify({ type: 'invoke', id: 1, channel: 'inventory:get', req: {} }));
-        ws.onmessage = (ev) => {
-          const msg = JSON.parse(String(ev.data)) as { type: string; id?: number; envelope?: { ok: boolean; value: Inventory } };
-          if (msg.type !== 'result' || msg.id !== 1) return;
-          ws.close();
-          if (msg.envelope?.ok) resolve(msg.envelope.value);
-          else reject(new Error(JSON.stringify(msg.envelope)));
-        };
-      }),
-  );
-}
 
 /** The VM ids of the rendered rows, top to bottom. */
 function rowIds(page: Page): Promise<string[]> {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page, type PageScreenshotOptions } from 'playwright-core';
 import { CHROMIUM_FLAGS } from '../../main/server/print';
+import type { Inventory } from '../../preload/model';
 
 const root = path.resolve(__dirname, '..', '..');
 export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
@@ -154,4 +155,23 @@ export async function dragTo(page: Page, vmId: string, hostId: string): Promise<
   await page.mouse.move(chip.x + 40, chip.y + 30, { steps: 4 });
   await page.mouse.move(target.x + target.width / 2, target.y + 70, { steps: 8 });
   await page.locator(`[data-testid="host-${hostId}"][data-verdict]`).waitFor();
+}
+
+/** The server's inventory, asked over a WebSocket of its own (not through the view's state). */
+export function serverInventory(page: Page): Promise<Inventory> {
+  return page.evaluate(
+    () =>
+      new Promise<Inventory>((resolve, reject) => {
+        const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(sessionStorage.getItem('ferry-token') ?? '')}`);
+        ws.onerror = () => reject(new Error('websocket error'));
+        ws.onopen = () => ws.send(JSON.stringify({ type: 'invoke', id: 1, channel: 'inventory:get', req: {} }));
+        ws.onmessage = (ev) => {
+          const msg = JSON.parse(String(ev.data)) as { type: string; id?: number; envelope?: { ok: boolean; value: Inventory } };
+          if (msg.type !== 'result' || msg.id !== 1) return;
+          ws.close();
+          if (msg.envelope?.ok) resolve(msg.envelope.value);
+          else reject(new Error(JSON.stringify(msg.envelope)));
+        };
+      }),
+  );
 }

@@ -70,6 +70,12 @@ let inFlight = false;
 let reading = false;
 let again = false;
 let started = false;
+/**
+ * After a read failed (the toolbar says so, with Retry), change events, one a second, read
+ * the inventory again at most this often, not at each.
+ */
+const RETRY_AFTER_FAILURE_MS = 10_000;
+let failedAt = -Infinity;
 /** Change events that came while the inventory was being read: applied once it is here. */
 let held: Change[] = [];
 /** What the rest of the inventory waits for at the start (see startInventory). */
@@ -89,7 +95,7 @@ function applyChange({ version, changed }: Change): void {
   if (current && store.get().complete && changed) {
     const { hosts, vms } = decodeColumns(changed);
     store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
-  } else void refreshInventory();
+  } else if (Date.now() - failedAt >= RETRY_AFTER_FAILURE_MS) void refreshInventory();
 }
 
 export async function refreshInventory(): Promise<void> {
@@ -111,6 +117,7 @@ export async function refreshInventory(): Promise<void> {
       firstDrawn,
     );
     reading = false;
+    failedAt = -Infinity;
     const current = store.get().complete ? store.get().index : null;
     // Events can overtake each other: never go back to an older version.
     if (!current || inventory.version >= current.inventory.version) {
@@ -126,6 +133,7 @@ export async function refreshInventory(): Promise<void> {
   } catch (e) {
     reading = false;
     held = [];
+    failedAt = Date.now();
     store.update((s) => ({ ...s, error: errorText(e), loading: false }));
   } finally {
     // A burst of changes (an evacuation) costs one refetch per MIN_INTERVAL_MS, not one each.

@@ -67,9 +67,11 @@ interface TableProps {
   onOpen(id: string | null): void;
   status: ReactNode;
   footer: string;
+  /** The inventory version the rows show (for tests that compare them with the server's). */
+  version: number | null;
 }
 
-function VmsTable({ rows, cursor, open, sort, onSort, onCursor, onOpen, status, footer }: TableProps) {
+function VmsTable({ rows, cursor, open, sort, onSort, onCursor, onOpen, status, footer, version }: TableProps) {
   const gridId = useId();
   const scrollRef = useRef<HTMLDivElement>(null);
   // Rows that come into view render in the frame's task, not inside the scroll event.
@@ -135,6 +137,7 @@ function VmsTable({ rows, cursor, open, sort, onSort, onCursor, onOpen, status, 
       tabIndex={0}
       onKeyDown={onKeyDown}
       data-testid="vms-table"
+      data-inventory-version={version ?? undefined}
     >
       <div className="ht-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: TEMPLATE }}>
         {COLUMNS.map((c) => {
@@ -455,6 +458,7 @@ export function VmsView({ id }: { id: string | null }) {
           onOpen={(vmId) => navigate(vmId ? { view: 'vms', id: vmId } : { view: 'vms' })}
           status={status}
           footer={footer}
+          version={deferredIndex?.inventory.version ?? null}
         />
         <VmDetail id={id} index={index} error={error} />
       </div>

@@ -48,3 +48,11 @@ export const connected: Promise<void> = browser
       () => undefined,
     )
   : Promise.resolve();
+
+/**
+ * Calls `cb` when the console's connection comes back after it dropped (a browser's
+ * WebSocket; Electron's IPC does not drop): what was pushed meanwhile never arrived.
+ */
+export function onReconnect(cb: () => void): () => void {
+  return browser ? browser.transport.onReopen(cb) : () => undefined;
+}

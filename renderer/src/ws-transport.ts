@@ -3,13 +3,19 @@
 import type { Channel, Envelope, EventName, Transport } from '../../preload/contract';
 import type { ClientMessage, ServerMessage } from '../../preload/wire';
 
-/** The contract over a WebSocket; `connect` opens it now (requests open it when they need it). */
-export function wsTransport(url: string): Transport & { connect(): Promise<WebSocket> } {
+/**
+ * The contract over a WebSocket; `connect` opens it now (requests open it when they need it).
+ * `onReopen`: called when the socket opens again after it closed; the events pushed while it
+ * was closed are lost.
+ */
+export function wsTransport(url: string): Transport & { connect(): Promise<WebSocket>; onReopen(cb: () => void): () => void } {
   let nextId = 1;
   const pending = new Map<number, (e: Envelope<unknown>) => void>();
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  const reopened = new Set<() => void>();
   let socket: WebSocket | null = null;
   let opening: Promise<WebSocket> | null = null;
+  let openedBefore = false;
 
   const connect = (): Promise<WebSocket> => {
     if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
@@ -20,6 +26,8 @@ export function wsTransport(url: string): Transport & { connect(): Promise<WebSo
         socket = ws;
         opening = null;
         resolve(ws);
+        if (openedBefore) reopened.forEach((cb) => cb());
+        openedBefore = true;
       };
       ws.onerror = () => {
         opening = null;
@@ -50,6 +58,12 @@ export function wsTransport(url: string): Transport & { connect(): Promise<WebSo
 
   return {
     connect,
+    onReopen(cb: () => void) {
+      reopened.add(cb);
+      return () => {
+        reopened.delete(cb);
+      };
+    },
     async invoke(channel: Channel, req: unknown) {
       let ws: WebSocket;
       try {

@@ -164,4 +164,33 @@ describe('cluster map, inventory in parts', () => {
       await page.close();
     }
   });
+
+  it('reads the inventory again when its connection comes back (what was pushed meanwhile is lost)', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(20_000);
+    const parts: number[] = [];
+    const sockets: Array<{ close(): Promise<void> }> = [];
+    await page.routeWebSocket(/\/api\?/, (ws) => {
+      sockets.push(ws);
+      const server = ws.connectToServer();
+      ws.onMessage((raw) => {
+        const msg = JSON.parse(String(raw)) as ClientMessage;
+        if (msg.type === 'invoke' && msg.channel === 'inventory:part') parts.push((msg.req as { from: number }).from);
+        server.send(raw);
+      });
+    });
+    try {
+      await page.goto(served.url);
+      await expect.poll(() => page.locator('.map-count').textContent()).toBe('130 hosts · 130 VMs');
+      expect(parts).toEqual([0, 120]);
+      // The connection drops; the console opens it again and reads the whole inventory.
+      await sockets[0]!.close();
+      await expect.poll(() => parts.length, { timeout: 15_000 }).toBe(3);
+      expect(parts[2]).toBe(0);
+      await expect.poll(() => page.locator('.map-count').textContent()).toBe('130 hosts · 130 VMs');
+      expect(await page.locator('.notice.bad').count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
 });

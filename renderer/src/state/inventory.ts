@@ -7,7 +7,7 @@ import { startTransition, useEffect, useState, useSyncExternalStore } from 'reac
 import { joinParts, MAX_PART_HOSTS, decodeColumns, type InventoryPart } from '../../../preload/inventory-part';
 import type { Events } from '../../../preload/contract';
 import type { Inventory } from '../../../preload/model';
-import { ferry } from '../api';
+import { ferry, onReconnect } from '../api';
 import { errorText } from '../format';
 import { createStore } from './store';
 import { buildIndex, patchIndex, type InventoryIndex } from './inventory-index';
@@ -76,6 +76,11 @@ let started = false;
  */
 const RETRY_AFTER_FAILURE_MS = 10_000;
 let failedAt = -Infinity;
+/**
+ * Set when the connection came back: the server may be a new process whose versions started
+ * again, so the next read replaces what is shown whatever its version.
+ */
+let fromScratch = false;
 /** Change events that came while the inventory was being read: applied once it is here. */
 let held: Change[] = [];
 /** What the rest of the inventory waits for at the start (see startInventory). */
@@ -106,6 +111,8 @@ export async function refreshInventory(): Promise<void> {
   inFlight = true;
   reading = true;
   held = [];
+  const scratch = fromScratch;
+  fromScratch = false;
   store.update((s) => ({ ...s, loading: true }));
   try {
     const firstLoad = !store.get().index;
@@ -118,7 +125,7 @@ export async function refreshInventory(): Promise<void> {
     );
     reading = false;
     failedAt = -Infinity;
-    const current = store.get().complete ? store.get().index : null;
+    const current = store.get().complete && !scratch ? store.get().index : null;
     // Events can overtake each other: never go back to an older version.
     if (!current || inventory.version >= current.inventory.version) {
       store.set({ index: buildIndex(inventory), error: null, loading: false, complete: true, expected: null });
@@ -161,6 +168,11 @@ export function startInventory(drawn?: Promise<unknown>): void {
   ferry.on('inventory:changed', (change) => {
     if (reading) held.push(change);
     else applyChange(change);
+  });
+  // The changes pushed while the connection was down are lost: read the inventory again.
+  onReconnect(() => {
+    fromScratch = true;
+    void refreshInventory();
   });
   void refreshInventory();
 }

@@ -92,4 +92,17 @@ describe('the VM list', () => {
     const rebuilt = buildIndex({ ...index.inventory, vms: [...index.inventory.vms].reverse() });
     expect(model.update(rebuilt, q).rows.map((r) => r.vm.id)).toEqual(fromScratch(rebuilt, q).map((s) => s.split('@')[0]));
   });
+
+  it('stays in order when another list re-ranked the names they share', () => {
+    let index = buildIndex(inventory());
+    const q: RowQuery = { text: '', state: '', key: 'name', desc: false };
+    const a = new VmRows();
+    a.update(index, q);
+    // Another list meets names the first has not: every rank moves.
+    const other = buildIndex({ ...index.inventory, vms: index.inventory.vms.map((v, i) => ({ ...v, id: `o-${i}`, name: `${v.name.slice(0, 2)}${i}` })) });
+    new VmRows().update(other, q);
+    // One VM measured again: the first list reads its keys again, not just that row's.
+    index = patchIndex(index, 2, [], [{ ...index.inventory.vms[5]!, cpuPct: 1 }]);
+    expect(a.update(index, q).rows.map((r) => r.vm.id)).toEqual(fromScratch(index, q).map((x) => x.split('@')[0]));
+  });
 });

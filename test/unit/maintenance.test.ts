@@ -119,12 +119,14 @@ describe('maintenance', () => {
 
   it('a schedule that came due while no console ran is marked missed past the grace window, and runs within it', async () => {
     const api = lab();
-    const late = await api.maintenance.schedule({ hosts: ['lab-h1'], at: new Date(Date.now() + 150).toISOString() });
-    const soon = await api.maintenance.schedule({ hosts: ['lab-h3'], at: new Date(Date.now() + 700).toISOString() });
+    const t0 = Date.now();
+    const late = await api.maintenance.schedule({ hosts: ['lab-h1'], at: new Date(t0 + 150).toISOString() });
+    const soon = await api.maintenance.schedule({ hosts: ['lab-h3'], at: new Date(t0 + 2400).toISOString() });
     await app!.close();
-    await new Promise((r) => setTimeout(r, 900));
-    // Grace 500 ms: the first is 750 ms late (missed), the second 200 ms (runs).
-    const b = createApp({ dataDir: dir, host: 'cli', longLived: true, speed: 'virtual', scheduleGraceMs: 500 });
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 2700 - Date.now())));
+    // Grace 2 s: the first is at least 2.55 s late (missed), the second at least 0.3 s (runs).
+    // A slow machine makes both later: the second still runs unless starting took 1.7 s more.
+    const b = createApp({ dataDir: dir, host: 'cli', longLived: true, speed: 'virtual', scheduleGraceMs: 2000 });
     app = b;
     const list = b.store.schedules();
     expect(list.find((x) => x.id === late.id)).toMatchObject({ state: 'missed', note: expect.stringMatching(/while no Ferry console was running.*grace window/) });

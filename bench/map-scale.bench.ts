@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, CDPSession, Locator, Page } from 'playwright-core';
 import { generateDatacenter } from '../main/sim/seed';
+import { median } from './common';
 import { launchBrowser, runCli, screenshotPath, startServe, type Served } from '../test/e2e/harness';
 import { instrument, type BenchWindow, type FrameLog } from './map-scale/instrument';
 import {
@@ -189,10 +190,7 @@ async function main(): Promise<void> {
         await ctx.close();
       }
     }
-    const med = (xs: number[]) => {
-      const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-      return s.length ? s[(s.length - 1) >> 1]! : NaN;
-    };
+    const med = (xs: number[]) => median(xs.filter(Number.isFinite));
     const painted = loads.map((l) => l.painted);
     const after = loads.slice(1).map((l) => l.painted - l.responseEnd);
     console.log(

@@ -78,11 +78,12 @@ export function buildInventory(src: InventorySource): DriverInventory {
     if (!counts && !only?.vms.has(vm.spec.id)) continue;
     // A VM that only counts in a listed host's usage needs its CPU, not its whole view.
     const listed = !only || only.vms.has(vm.spec.id) || (only.vmsOnHosts === true && only.hosts.has(vm.host));
-    if (listed) vms.push(vmView(vm, src.seed, src.t));
+    const v = listed ? vmView(vm, src.seed, src.t) : null;
+    if (v) vms.push(v);
     if (!counts) continue;
     const u = use(vm.host);
     if (vm.state !== 'stopped' && vm.state !== 'lost') u.mem += vm.spec.memoryMiB;
-    u.cpu += (cpuPctOf(vm, src.seed, src.t) / 100) * vm.spec.vcpus;
+    u.cpu += ((v ? v.cpuPct : cpuPctOf(vm, src.seed, src.t)) / 100) * vm.spec.vcpus;
     // Memory is reserved on the destination from the start of a migration.
     if (vm.migration) use(vm.migration.spec.toId).mem += vm.spec.memoryMiB;
   }

@@ -94,9 +94,8 @@ function applyChange({ version, changed }: Change): void {
   const current = store.get().index;
   // Events can overtake each other: never go back to an older version.
   if (current && version <= current.inventory.version) return;
-  // A patch applies only on top of the version it follows. Only the whole inventory is
-  // patched: with the first part alone (the rest failed), the event reads it all again, so
-  // the map does not sit on a part with no error shown.
+  // Only the whole inventory is patched: with the first part alone (the rest failed), an
+  // event reads it all again, at most every RETRY_AFTER_FAILURE_MS after a failed read.
   if (current && store.get().complete && changed) {
     const { hosts, vms } = decodeColumns(changed);
     store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));

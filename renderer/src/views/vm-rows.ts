@@ -3,7 +3,7 @@
 // again (a thirtieth of them); the rows of unchanged VMs, their sort keys and whether they
 // pass the filter are kept, and the rows are sorted again only when what they are sorted by
 // changed. No imports from the transport or React: unit-testable in Node.
-import type { Vm, VmState } from '../../../preload/model';
+import type { Host, Vm, VmState } from '../../../preload/model';
 import type { InventoryIndex } from '../state/inventory-index';
 
 export type SortKey = 'name' | 'host' | 'cluster' | 'state' | 'memory' | 'vcpus' | 'dirty' | 'wss' | 'cpu';
@@ -94,29 +94,27 @@ export class VmRows {
   private shown: boolean[] = [];
   /** Positions of the shown rows, in the table's order. */
   private order: number[] = [];
-  /** The last answer: asked again for the same inventory and query (a render React restarted), it stands. */
-  private last: { vms: readonly Vm[]; hosts: readonly unknown[]; query: string; result: { all: Row[]; rows: Row[] } } | null = null;
+  /** The inventory's host list the rows were made with, and the last answer. */
+  private hosts: readonly Host[] = [];
+  private result: { all: Row[]; rows: Row[] } = { all: [], rows: [] };
 
   /** All rows (in the inventory's order) and the shown ones, in the table's order. */
   update(index: InventoryIndex, q: RowQuery): { all: Row[]; rows: Row[] } {
     const vms = index.inventory.vms;
     const query = `${q.text.trim().toLowerCase()}|${q.state}|${q.key}|${q.desc}`;
-    const last = this.last;
-    if (last && last.vms === vms && last.hosts === index.inventory.hosts && last.query === query) return last.result;
-    const result = this.compute(index, q, query);
-    this.last = { vms, hosts: index.inventory.hosts, query, result };
-    return result;
-  }
-
-  private compute(index: InventoryIndex, q: RowQuery, query: string): { all: Row[]; rows: Row[] } {
-    const vms = index.inventory.vms;
+    // Asked again for the same inventory and query (a render React restarted): the answer stands.
+    if (index.build === this.build && vms === this.vms && index.inventory.hosts === this.hosts && query === this.query) return this.result;
     const hostNames = this.namesOf(index);
     const full = index.build !== this.build || vms.length < this.vms.length || query !== this.query || hostNames !== this.hostNames;
     // The positions whose VM is not the object the rows were made from.
     const changed: number[] = [];
     if (full) for (let i = 0; i < vms.length; i++) changed.push(i);
     else for (let i = 0; i < vms.length; i++) if (vms[i] !== this.vms[i]) changed.push(i);
-    if (!full && !changed.length) return { all: this.all, rows: this.order.map((i) => this.all[i]!) };
+    this.hosts = index.inventory.hosts;
+    if (!full && !changed.length) {
+      this.vms = vms;
+      return this.result;
+    }
 
     const all = full ? new Array<Row>(vms.length) : this.all.slice();
     for (const i of changed) all[i] = rowOf(index, vms[i]!);
@@ -168,7 +166,8 @@ export class VmRows {
     this.keys = keys;
     this.names = names;
     this.shown = shown;
-    return { all, rows: this.order.map((i) => all[i]!) };
+    this.result = { all, rows: this.order.map((i) => all[i]!) };
+    return this.result;
   }
 
   /** The host and cluster names rows are made with: the same map while none of them changed. */

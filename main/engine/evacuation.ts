@@ -6,7 +6,7 @@
 // under the concurrency limits, VMs sharing a link).
 import type { EvacuationPlan, Host, PlanBlocker, PlanStep, Policy, Vm } from '../../preload/model';
 import type { DriverCalibration } from './constants';
-import { fit, type PlacementView } from './placement';
+import { fit, spare, type PlacementView } from './placement';
 import { chooseAuto, linkMiBps, predictStrategies } from './predict';
 import type { Limits } from './queue';
 import { predictSchedule, type ScheduleInput } from './schedule';
@@ -113,9 +113,10 @@ export function planEvacuation(view: PlacementView, sources: readonly Host[], op
     let found: { d: Host; x: Vm; e: Host } | null = null;
     for (const d of candidates) {
       if (view.refusal?.(vm, d)) continue;
-      const f = fit(vm, d, view, incomingOf(d.id));
-      const needMem = vm.memoryMiB + headroom * d.memoryMiB - f.freeMemMiB;
-      const needCores = vm.vcpus - f.freeCores;
+      // What x must free: the room vm needs plus whatever the host is already over by.
+      const left = spare(d, view, incomingOf(d.id), vm.id);
+      const needMem = vm.memoryMiB + headroom * d.memoryMiB - left.memMiB;
+      const needCores = vm.vcpus - left.cores;
       const twins = [...residentsOf(d.id), ...incomingOf(d.id)].filter((v) => vm.antiAffinity && v.antiAffinity === vm.antiAffinity);
       for (const x of residentsOf(d.id)) {
         if (x.memoryMiB < needMem || x.vcpus < needCores || madeRoom.has(x.id) || leaving.has(x.host)) continue;

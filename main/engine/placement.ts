@@ -44,14 +44,23 @@ function residents(inventory: PlacementView, hostId: string): Vm[] {
  * A VM migrating away still holds its memory on its source until it has left.
  */
 export function fit(vm: Vm, host: Host, inventory: PlacementView, incoming: Vm[] = []): Fit {
-  const others = [...residents(inventory, host.id), ...incoming].filter((v) => v.id !== vm.id);
-  const reserveMiB = host.memoryMiB * HOST_MEMORY_RESERVE;
-  const usedMiB = others.reduce((s, v) => s + v.memoryMiB, 0);
-  const freeMemMiB = Math.max(0, host.memoryMiB - reserveMiB - usedMiB);
-  const vcpuSlots = host.cores * VCPU_OVERCOMMIT;
-  const freeCores = Math.max(0, vcpuSlots - others.reduce((s, v) => s + v.vcpus, 0));
+  const { others, memMiB, cores } = spare(host, inventory, incoming, vm.id);
+  const freeMemMiB = Math.max(0, memMiB);
+  const freeCores = Math.max(0, cores);
   const reason = blocker(vm, host, others, freeMemMiB, freeCores, incoming) ?? inventory.refusal?.(vm, host) ?? null;
   return { ok: reason === null, reason, freeMemMiB, freeCores };
+}
+
+/**
+ * What a host has left (memory after its reserve, vCPU slots under the overcommit) with its
+ * residents and `incoming`, leaving out `exceptId`. Negative where the host is already past
+ * its capacity: whatever makes room there must first make up that much.
+ */
+export function spare(host: Host, inventory: PlacementView, incoming: Vm[] = [], exceptId?: string): { others: Vm[]; memMiB: number; cores: number } {
+  const others = [...residents(inventory, host.id), ...incoming].filter((v) => v.id !== exceptId);
+  const usedMiB = others.reduce((s, v) => s + v.memoryMiB, 0);
+  const usedVcpus = others.reduce((s, v) => s + v.vcpus, 0);
+  return { others, memMiB: host.memoryMiB * (1 - HOST_MEMORY_RESERVE) - usedMiB, cores: host.cores * VCPU_OVERCOMMIT - usedVcpus };
 }
 
 function blocker(vm: Vm, host: Host, others: Vm[], freeMemMiB: number, freeCores: number, incoming: Vm[]): string | null {

@@ -131,6 +131,22 @@ describe('planEvacuation (cases)', () => {
     expect(plan.etaMs).toBeGreaterThan(0);
   });
 
+  it('making room on a host already past its vCPU overcommit frees what it is over by too', () => {
+    // Found by the property above (seed -1630098570): b runs 17 vCPUs of its 16 slots; moving
+    // the 8-vCPU one away left 9 + 8 = 17 again once big arrived.
+    const hosts = [h('src', { cores: 4 }), h('small', { cores: 4, memoryMiB: 16384 }), h('b', { cores: 4, memoryMiB: 131072 })];
+    const vms = [
+      idle('w8', 'b', { memoryMiB: 1024, vcpus: 8 }),
+      idle('w1', 'b', { memoryMiB: 1024, vcpus: 1 }),
+      idle('w8b', 'b', { memoryMiB: 1024, vcpus: 8 }),
+      idle('big', 'src', { memoryMiB: 16384, vcpus: 8 }),
+    ];
+    const plan = planEvacuation({ hosts, vms }, [hosts[0]!], opts);
+    expect(plan.steps).toEqual([]);
+    expect(plan.blockers.map((x) => x.vm)).toEqual(['big']);
+    expect(plan.blockers[0]!.reason).toMatch(/no host of cluster .* can take it/);
+  });
+
   it('takes hosts by id, by name or by rack', () => {
     const hosts = [h('x1', { rack: 'ra' }), h('x2', { rack: 'ra' }), h('y1', { rack: 'rb', name: 'yellow' })];
     expect(resolveHosts({ hosts, vms: [] }, ['ra', 'yellow']).map((x) => x.id)).toEqual(['x1', 'x2', 'y1']);

@@ -13,6 +13,8 @@ export const CHANGE_BATCH_MS = 200;
 
 export class InventoryChanges {
   version = 1;
+  /** The version the last event carried: the next one holds what changed after it. */
+  private emitted = 1;
   private vms = new Set<string>();
   private hosts = new Set<string>();
   private full = false;
@@ -44,7 +46,7 @@ export class InventoryChanges {
     this.timer = null;
     this.hostOf ??= new Map();
     if (this.full) {
-      this.emit({ version: this.version });
+      this.emit({ version: this.version, since: this.emitted });
     } else {
       // A move changes the host it left as well as the one it reached.
       for (const id of this.vms) {
@@ -53,8 +55,9 @@ export class InventoryChanges {
       }
       const { hosts, vms } = this.partial({ vms: this.vms, hosts: this.hosts });
       for (const v of vms) this.hostOf.set(v.id, v.host);
-      this.emit({ version: this.version, changed: encodeChanges(hosts, vms) });
+      this.emit({ version: this.version, since: this.emitted, changed: encodeChanges(hosts, vms) });
     }
+    this.emitted = this.version;
     this.vms.clear();
     this.hosts.clear();
     this.full = false;

@@ -252,10 +252,11 @@ export interface Events {
   'migrations:progress': Progress[];
   'migrations:ended': MigrationRecord;
   /**
-   * With `changed`: the hosts and VMs that changed, in columns (decodeColumns), to patch in
-   * place; without: refetch.
+   * With `changed`: the hosts and VMs that changed after version `since` (the previous
+   * event's), in columns (decodeColumns), to patch in place; without: refetch. A console
+   * whose inventory is older than `since` missed an event and reads the inventory again.
    */
-  'inventory:changed': { version: number; changed?: InventoryColumns };
+  'inventory:changed': { version: number; since: number; changed?: InventoryColumns };
   /** An evacuation started, moved on or ended. */
   'maintenance:evacuation': EvacuationStatus;
   /** A schedule was set, cancelled, ran or was missed: the whole list. */

@@ -70,7 +70,7 @@ describe('alarm rules', () => {
       id: 'web-001', name: 'web-001', host: 'ams-h01', memoryMiB: 4096, vcpus: 2, state: 'lost', cpuPct: 0, antiAffinity: null,
       workload: { zeroFraction: 0.5, wssMiB: 512, dirtyMiBps: 20, readWssMiB: 800, readMiBps: 40 },
     };
-    bus.emit('inventory:changed', { version: 2, changed: encodeChanges([], [lostVm]) });
+    bus.emit('inventory:changed', { version: 2, since: 1, changed: encodeChanges([], [lostVm]) });
     const { alarms, unacknowledged } = svc.alarms();
     expect(unacknowledged).toBe(1);
     expect(alarms[0]).toMatchObject({ kind: 'vm-lost', severity: 'critical', migrationId: 'm-lost' });
@@ -91,10 +91,10 @@ describe('alarm rules', () => {
     expect(svc.alarms().alarms.map((a) => [a.kind, a.host])).toEqual([['host-unreachable', 'h2']]);
     const first = svc.alarms().alarms[0]!;
     svc.ack(first.id);
-    bus.emit('inventory:changed', { version: 3, changed: encodeChanges([host('h2', 'up')], []) });
-    bus.emit('inventory:changed', { version: 4, changed: encodeChanges([host('h2', 'down')], []) });
+    bus.emit('inventory:changed', { version: 3, since: 2, changed: encodeChanges([host('h2', 'up')], []) });
+    bus.emit('inventory:changed', { version: 4, since: 3, changed: encodeChanges([host('h2', 'down')], []) });
     now += 6000;
-    bus.emit('inventory:changed', { version: 5, changed: encodeChanges([host('h2', 'down')], []) });
+    bus.emit('inventory:changed', { version: 5, since: 4, changed: encodeChanges([host('h2', 'down')], []) });
     expect(svc.alarms().unacknowledged).toBe(1);
     expect(svc.alarms().alarms).toHaveLength(2);
     svc.dispose();

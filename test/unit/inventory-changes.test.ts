@@ -38,6 +38,7 @@ describe('inventory changes', () => {
     vi.advanceTimersByTime(CHANGE_BATCH_MS);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.version).toBe(3);
+    expect(sent[0]!.since).toBe(1); // what changed after the versions answered before it
     const patch = decodeColumns(sent[0]!.changed!);
     expect(patch.vms.map((v) => [v.id, v.host])).toEqual([[vm.id, to.id]]);
     expect(patch.hosts.map((h) => h.id).sort()).toEqual([vm.host, to.id].sort());
@@ -47,7 +48,7 @@ describe('inventory changes', () => {
     expect(patch.vms[0]).toEqual(full.vms.find((x) => x.id === vm.id));
     changes.add();
     vi.advanceTimersByTime(CHANGE_BATCH_MS);
-    expect(sent[1]).toEqual({ version: 4 }); // no detail: refetch
+    expect(sent[1]).toEqual({ version: 4, since: 3 }); // no detail: refetch; follows the first
     changes.dispose();
     sim.dispose();
   });

@@ -88,15 +88,18 @@ let firstDrawn: Promise<unknown> = Promise.resolve();
 
 /**
  * A change event on the inventory in the store: its hosts and VMs patched in, or, for an
- * event without them (or before the whole inventory is here), the inventory read again.
+ * event without them (or before the whole inventory is here, or after one was missed), the
+ * inventory read again.
  */
-function applyChange({ version, changed }: Change): void {
+function applyChange({ version, since, changed }: Change): void {
   const current = store.get().index;
   // Events can overtake each other: never go back to an older version.
   if (current && version <= current.inventory.version) return;
   // Only the whole inventory is patched: with the first part alone (the rest failed), an
   // event reads it all again, at most every RETRY_AFTER_FAILURE_MS after a failed read.
-  if (current && store.get().complete && changed) {
+  // An event that follows one this console never had (its inventory is older than `since`)
+  // cannot be patched in either: what that one carried would be missing.
+  if (current && store.get().complete && changed && since <= current.inventory.version) {
     const { hosts, vms } = decodeColumns(changed);
     store.update((s) => ({ ...s, index: patchIndex(current, version, hosts, vms), error: null, loading: false }));
   } else if (Date.now() - failedAt >= RETRY_AFTER_FAILURE_MS) void refreshInventory();
@@ -133,7 +136,7 @@ export async function refreshInventory(): Promise<void> {
     const during = held;
     held = [];
     for (const change of during) {
-      if (change.changed) applyChange(change);
+      if (change.changed && change.since <= (store.get().index?.inventory.version ?? 0)) applyChange(change);
       else if (change.version > (store.get().index?.inventory.version ?? 0)) again = true;
     }
   } catch (e) {

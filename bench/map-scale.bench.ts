@@ -26,7 +26,7 @@ const VIEWPORT = { width: 1440, height: 900 };
 const PHASE_MS = Number(process.env.MAP_BENCH_PHASE_MS ?? 5000);
 const LIVE_MIGRATIONS = 24; // small VMs migrated while the map scrolls (phase 6)
 const DEADLINE_MS = 170_000; // the whole benchmark, setup and cleanup included
-const COLD_LOADS = 7; // first-render measurements, the first one's included
+const COLD_LOADS = 9; // first-render measurements, the first one's included
 const FIRST_PAINT_AIM_MS = 500;
 
 // ---------------------------------------------------------------- the benchmark
@@ -170,7 +170,9 @@ async function main(): Promise<void> {
   console.log(`  load: ${busyLine(mLoad0, mLoad1, first.painted ?? seenByPlaywright)}`);
   // One cold load says little on a shared machine: more of them, each in a context of its own
   // (no cache, a new renderer process), with the time the page's own code had after the
-  // browser delivered the document.
+  // browser delivered the document. Each is closed once the whole inventory is on its map:
+  // the next load then has the server to itself, as a console opened alone would (closed at
+  // its first paint, the server was still building the 2.7 MiB rest for it).
   {
     const loads: Array<{ painted: number; dcl: number; responseEnd: number }> = [{ painted: first.painted ?? NaN, dcl: first.dcl ?? NaN, responseEnd: NaN }];
     for (let i = 0; i < COLD_LOADS - 1; i++) {
@@ -186,6 +188,11 @@ async function main(): Promise<void> {
             return { painted: (window as unknown as BenchWindow).__bench.firstHostPaintedAt!, dcl: nav.domContentLoadedEventEnd, responseEnd: nav.responseEnd };
           }),
         );
+        await p.waitForFunction(
+          (hosts) => (document.querySelector('.map-count')?.textContent ?? '').replace(/,/g, '').includes(`${hosts} hosts`) && !document.querySelector('.map-count')?.textContent?.includes('so far'),
+          dc.hosts.length,
+          { timeout: 30_000 },
+        );
       } finally {
         await ctx.close();
       }
@@ -195,7 +202,7 @@ async function main(): Promise<void> {
     const after = loads.slice(1).map((l) => l.painted - l.responseEnd);
     console.log(
       `  first host card painted over ${loads.length} cold loads: median ${ms(med(painted))} (${ms(Math.min(...painted))} to ${ms(Math.max(...painted))}; ` +
-        `${(med(painted) / FIRST_PAINT_AIM_MS).toFixed(2)}x the ${FIRST_PAINT_AIM_MS} ms aim), DOMContentLoaded median ${ms(med(loads.map((l) => l.dcl)))}; ` +
+        `${(med(painted) / FIRST_PAINT_AIM_MS).toFixed(2)}x the ${FIRST_PAINT_AIM_MS} ms aim, met in ${painted.filter((x) => x <= FIRST_PAINT_AIM_MS).length} of ${painted.length}), DOMContentLoaded median ${ms(med(loads.map((l) => l.dcl)))}; ` +
         `from the document's arrival to the painted card, median ${ms(med(after))}`,
     );
   }

@@ -170,6 +170,7 @@ describe('cluster map, inventory in parts', () => {
     page.setDefaultTimeout(20_000);
     const parts: number[] = [];
     let drop = false;
+    let passed = 0;
     let dropped: { version: number; since: number } | null = null;
     let after: { version: number; since: number } | null = null;
     await page.routeWebSocket(/\/api\?/, (ws) => {
@@ -183,7 +184,10 @@ describe('cluster map, inventory in parts', () => {
         const msg = JSON.parse(String(raw)) as ServerMessage;
         if (msg.type === 'event' && msg.event === 'inventory:changed') {
           const p = msg.payload as { version: number; since: number };
-          if (drop && !dropped) {
+          // The first event after the read may hold nothing newer than the read's answer (its
+          // version may be the answer's): let it through, and lose the next, which holds
+          // changes the page has not seen.
+          if (drop && !dropped && passed++ >= 1) {
             dropped = p; // lost on its way, on a connection that stays open
             return;
           }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { launchBrowser, runCli, serverInventory, startServe, tempDataDir, type Served } from './harness';
 import type { ClientMessage, ServerMessage } from '../../preload/wire';
 import { formatRate } from '../../common/units';
@@ -52,12 +52,37 @@ afterAll(async () => {
 });
 
 /**
+ * Routes the page's WebSocket through the test: records each inventory:part it asks for
+ * (`asked`: from, and the request's id), and hands every server message to `fromServer`, which
+ * passes it on to the page with `toPage`, now, later or not at all (default: now). `sockets`:
+ * the page's side of each connection, to close.
+ */
+async function routeApi(
+  page: Page,
+  fromServer: (msg: ServerMessage, raw: string, toPage: (raw: string) => void) => void = (_msg, raw, toPage) => toPage(raw),
+): Promise<{ asked: Array<{ from: number; id: number }>; sockets: WebSocketRoute[] }> {
+  const asked: Array<{ from: number; id: number }> = [];
+  const sockets: WebSocketRoute[] = [];
+  await page.routeWebSocket(/\/api\?/, (ws) => {
+    sockets.push(ws);
+    const server = ws.connectToServer();
+    ws.onMessage((raw) => {
+      const msg = JSON.parse(String(raw)) as ClientMessage;
+      if (msg.type === 'invoke' && msg.channel === 'inventory:part') asked.push({ from: (msg.req as { from: number }).from, id: msg.id });
+      server.send(raw);
+    });
+    server.onMessage((raw) => fromServer(JSON.parse(String(raw)) as ServerMessage, String(raw), (r) => ws.send(r)));
+  });
+  return { asked, sockets };
+}
+
+/**
  * After its first read (parts from 0 and 120), the console read the inventory once more from
  * its start, shows all of it, and says nothing is wrong.
  */
-async function expectReadAgain(page: Page, parts: number[]): Promise<void> {
-  await expect.poll(() => parts.length, { timeout: 15_000 }).toBe(3);
-  expect(parts[2]).toBe(0);
+async function expectReadAgain(page: Page, asked: Array<{ from: number }>): Promise<void> {
+  await expect.poll(() => asked.length, { timeout: 15_000 }).toBe(3);
+  expect(asked[2]!.from).toBe(0);
   await expect.poll(() => page.locator('.map-count').textContent()).toBe('130 hosts · 130 VMs');
   expect(await page.locator('.notice.bad').count()).toBe(0);
 }
@@ -109,44 +134,31 @@ describe('cluster map, inventory in parts', () => {
     page.setDefaultTimeout(20_000);
     // The rest's answer is held back until two change events (figures measured again: one a
     // second) have reached the page, so they come while the inventory is being read.
-    const parts: number[] = [];
-    let restId: number | null = null;
     let heldRest: string | null = null;
+    let released = false;
     let changesWhileHeld = 0;
-    await page.routeWebSocket(/\/api\?/, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((raw) => {
-        const msg = JSON.parse(String(raw)) as ClientMessage;
-        if (msg.type === 'invoke' && msg.channel === 'inventory:part') {
-          const from = (msg.req as { from: number }).from;
-          parts.push(from);
-          if (from > 0 && restId === null) restId = msg.id;
+    const { asked } = await routeApi(page, (msg, raw, toPage) => {
+      const restId = asked.find((a) => a.from > 0)?.id;
+      if (!released && msg.type === 'result' && msg.id === restId && heldRest === null) {
+        heldRest = raw;
+        return;
+      }
+      toPage(raw);
+      if (msg.type === 'event' && msg.event === 'inventory:changed' && heldRest !== null) {
+        changesWhileHeld++;
+        if (changesWhileHeld >= 2) {
+          toPage(heldRest);
+          heldRest = null;
+          released = true;
         }
-        server.send(raw);
-      });
-      server.onMessage((raw) => {
-        const msg = JSON.parse(String(raw)) as ServerMessage;
-        if (msg.type === 'result' && msg.id === restId && restId !== null && heldRest === null && changesWhileHeld < 2) {
-          heldRest = String(raw);
-          return;
-        }
-        ws.send(raw);
-        if (msg.type === 'event' && msg.event === 'inventory:changed' && heldRest !== null) {
-          changesWhileHeld++;
-          if (changesWhileHeld >= 2) {
-            ws.send(heldRest);
-            heldRest = null;
-            restId = -1;
-          }
-        }
-      });
+      }
     });
     try {
       await page.goto(`${served.url}#/vms`);
       await expect.poll(() => page.getByTestId('vms-count').textContent(), { timeout: 20_000 }).toBe('130 VMs');
       expect(changesWhileHeld).toBeGreaterThanOrEqual(2);
       // The parts were joined with the changes on top: not read again.
-      expect(parts).toEqual([0, 120]);
+      expect(asked.map((a) => a.from)).toEqual([0, 120]);
       // The rows show what the server has at the same version (it moves on every second:
       // asked until the two agree on the version).
       const table = page.getByTestId('vms-table');
@@ -179,43 +191,33 @@ describe('cluster map, inventory in parts', () => {
   it('reads the inventory again when a change event never reached it (the next one follows a version it does not have)', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(20_000);
-    const parts: number[] = [];
     let drop = false;
     let passed = 0;
     let dropped: { version: number; since: number } | null = null;
     let after: { version: number; since: number } | null = null;
-    await page.routeWebSocket(/\/api\?/, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((raw) => {
-        const msg = JSON.parse(String(raw)) as ClientMessage;
-        if (msg.type === 'invoke' && msg.channel === 'inventory:part') parts.push((msg.req as { from: number }).from);
-        server.send(raw);
-      });
-      server.onMessage((raw) => {
-        const msg = JSON.parse(String(raw)) as ServerMessage;
-        if (msg.type === 'event' && msg.event === 'inventory:changed') {
-          const p = msg.payload as { version: number; since: number };
-          // The first event after the read may hold nothing newer than the read's answer (its
-          // version may be the answer's): let it through, and lose the next, which holds
-          // changes the page has not seen.
-          if (drop && !dropped && passed++ >= 1) {
-            dropped = p; // lost on its way, on a connection that stays open
-            return;
-          }
-          if (dropped && !after) after = p;
+    const { asked } = await routeApi(page, (msg, raw, toPage) => {
+      if (msg.type === 'event' && msg.event === 'inventory:changed') {
+        const p = msg.payload as { version: number; since: number };
+        // The first event after the read may hold nothing newer than the read's answer (its
+        // version may be the answer's): let it through, and lose the next, which holds
+        // changes the page has not seen.
+        if (drop && !dropped && passed++ >= 1) {
+          dropped = p; // lost on its way, on a connection that stays open
+          return;
         }
-        ws.send(raw);
-      });
+        if (dropped && !after) after = p;
+      }
+      toPage(raw);
     });
     try {
       await page.goto(served.url);
       await expect.poll(() => page.locator('.map-count').textContent()).toBe('130 hosts · 130 VMs');
-      expect(parts).toEqual([0, 120]);
+      expect(asked.map((a) => a.from)).toEqual([0, 120]);
       drop = true;
       await expect.poll(() => after !== null, { timeout: 15_000 }).toBe(true);
       expect(after!.since).toBe(dropped!.version);
       // The console notices the gap and reads the whole inventory again.
-      await expectReadAgain(page, parts);
+      await expectReadAgain(page, asked);
     } finally {
       await page.close();
     }
@@ -224,24 +226,14 @@ describe('cluster map, inventory in parts', () => {
   it('reads the inventory again when its connection comes back (what was pushed meanwhile is lost)', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(20_000);
-    const parts: number[] = [];
-    const sockets: Array<{ close(): Promise<void> }> = [];
-    await page.routeWebSocket(/\/api\?/, (ws) => {
-      sockets.push(ws);
-      const server = ws.connectToServer();
-      ws.onMessage((raw) => {
-        const msg = JSON.parse(String(raw)) as ClientMessage;
-        if (msg.type === 'invoke' && msg.channel === 'inventory:part') parts.push((msg.req as { from: number }).from);
-        server.send(raw);
-      });
-    });
+    const { asked, sockets } = await routeApi(page);
     try {
       await page.goto(served.url);
       await expect.poll(() => page.locator('.map-count').textContent()).toBe('130 hosts · 130 VMs');
-      expect(parts).toEqual([0, 120]);
+      expect(asked.map((a) => a.from)).toEqual([0, 120]);
       // The connection drops; the console opens it again and reads the whole inventory.
       await sockets[0]!.close();
-      await expectReadAgain(page, parts);
+      await expectReadAgain(page, asked);
     } finally {
       await page.close();
     }

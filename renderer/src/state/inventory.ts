@@ -132,13 +132,11 @@ export async function refreshInventory(): Promise<void> {
     if (!current || inventory.version >= current.inventory.version) {
       store.set({ index: buildIndex(inventory), error: null, loading: false, complete: true, expected: null });
     } else store.update((s) => ({ ...s, loading: false }));
-    // What changed while it was read, on top, in order; one that asks for a refetch, after the pause below.
+    // What changed while it was read, on top, in order. One that asks for a refetch (no
+    // detail, or a gap) finds this read still in flight and queues it for after the pause below.
     const during = held;
     held = [];
-    for (const change of during) {
-      if (change.changed && change.since <= (store.get().index?.inventory.version ?? 0)) applyChange(change);
-      else if (change.version > (store.get().index?.inventory.version ?? 0)) again = true;
-    }
+    during.forEach(applyChange);
   } catch (e) {
     reading = false;
     held = [];

@@ -24,12 +24,23 @@ async function etaSeen(vm: { memoryMiB: number; wssMiB: number; dirtyMiBps: numb
   const sim = new SimDriver(dc);
   sims.push(sim);
   const seen: Progress[] = [];
-  const engine = new MigrationEngine({ drivers: [sim], recorder: new MemoryRecorder(), startedBy: 'test', progressIntervalMs: 1, onProgress: (b) => seen.push(...b.filter((p) => p.phase === 'precopy')) });
+  const engine = new MigrationEngine({ drivers: [sim], recorder: new MemoryRecorder(), startedBy: 'test' });
   const [r] = engine.start({ vms: ['v'], to: 'b', strategy: 'precopy' });
-  const done = await engine.wait(r!.id);
+  // Sampled every SAMPLE_MS of the simulation's own (virtual) time, not of the wall clock: a
+  // busy machine runs the simulation slower, and wall-clock samples could miss the window.
+  let ended = false;
+  const finished = engine.wait(r!.id).finally(() => (ended = true));
+  while (!ended) {
+    await sim.world.sleep(SAMPLE_MS);
+    seen.push(...engine.active().filter((p) => p.phase === 'precopy'));
+  }
+  const done = await finished;
   engine.dispose();
   return { done, seen };
 }
+
+/** Virtual time between two looks at the migration's progress (a 7-14 s migration: 70-140 looks). */
+const SAMPLE_MS = 100;
 
 describe('ETA during the first pass', () => {
   it.each([

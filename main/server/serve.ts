@@ -56,6 +56,18 @@ function parseUrl(raw: string | undefined): URL | null {
 }
 
 /**
+ * How long a browser may keep a file. The build names everything under assets/ by its
+ * content (Vite: `boot-CQAJ7-x1.js`), so a changed file has a new name: those are kept for a
+ * year without asking again, and Chromium keeps their compiled code beside them, which an
+ * opening of the console after the first does not compile again. The page itself names the
+ * current files, so it is never kept. Nothing kept holds data: that comes over the WebSocket.
+ */
+const HASHED = /^\/assets\/[\w.-]+-[\w-]{8}\.[a-z0-9]+$/i;
+export function cachePolicy(rel: string): string {
+  return HASHED.test(rel) ? 'public, max-age=31536000, immutable' : 'no-store';
+}
+
+/**
  * The console's built files, kept in memory once read (a few MiB in all): the page's first
  * load asks for a dozen at once, and streamed from disk each took 40-100 ms here. Read
  * again when the file changes (a rebuild while serving).
@@ -115,7 +127,7 @@ export async function serve(app: FerryApp, opts: ServeOptions): Promise<Served> 
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         'x-frame-options': 'DENY',
-        'cache-control': 'no-store',
+        'cache-control': cachePolicy(rel),
       });
       if (req.method === 'HEAD') res.end();
       else res.end(builtFile(file, stat));

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page, type PageScreenshotOptions } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type PageScreenshotOptions } from 'playwright-core';
 import { CHROMIUM_FLAGS } from '../../main/server/print';
 import type { Inventory } from '../../preload/model';
 
@@ -98,6 +98,11 @@ export async function startServe(opts: { speed?: string; dataDir?: string; port?
 /** Playwright gives each launch a fresh temporary profile (its own --user-data-dir). */
 export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS, ...extraArgs] });
+}
+
+/** Chromium with a browser profile kept in `dir` (its cache included), as a user's browser. */
+export function launchProfile(dir: string, viewport: { width: number; height: number }): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_FLAGS], viewport });
 }
 
 export function screenshotPath(name: string): string {

@@ -81,6 +81,21 @@ describe('ferry serve', () => {
     ws.close();
   });
 
+  it('lets the browser keep the content-named files, never the page', async () => {
+    const page = await fetch(s.url);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const html = await page.text();
+    const scripts = [...html.matchAll(/src="\.\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const file of scripts) {
+      const res = await fetch(`${s.origin}/${file}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cache-control'), file).toBe('public, max-age=31536000, immutable');
+    }
+    // Not named by its content: asked for again each time.
+    expect((await fetch(`${s.origin}/favicon.svg`)).headers.get('cache-control')).toBe('no-store');
+  });
+
   it('does not serve files outside the console build', async () => {
     const res = await fetch(`${s.origin}/..%2f..%2fpackage.json?token=${s.token}`);
     expect(res.status).toBe(404);

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import type { SimDatacenter, SimVm } from '../main/sim/format';
 import { SimDriver } from '../main/sim/sim-driver';
 import { MigrationEngine, type MigrationRecorder } from '../main/engine/engine';
-import type { Host, MigrationRecord, Policy, PolicyOverrides, Prediction, StrategyChoice, Vm } from '../preload/model';
+import type { Host, MigrationRecord, Policy, PolicyOverrides, Prediction, Progress, StrategyChoice, Vm } from '../preload/model';
 import { resolvePolicy } from '../main/engine/policy';
 
 export const MiB = 1024 * 1024;
@@ -83,3 +83,47 @@ export const relErr = (pred: number, actual: number) => (pred - actual) / Math.m
 
 /** A relative error as a signed percentage: +12% / -3.4%. */
 export const signed = (x: number, digits = 0) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(digits)}%`;
+
+/** Where in a migration an ETA was read, as a share of the time the migration took. */
+export const ETA_WINDOWS: ReadonlyArray<readonly [number, number]> = [
+  [0.05, 0.2],
+  [0.2, 0.5],
+  [0.5, 0.8],
+  [0.8, 0.95],
+];
+
+/** An ETA read while a migration ran: the progress the console and the CLI show. */
+export type EtaRead = Pick<Progress, 'elapsedMs' | 'etaMs'>;
+
+/**
+ * Each read's error against the time the migration took, |elapsed + ETA - taken| / taken,
+ * by ETA_WINDOWS (reads without an ETA left out).
+ */
+export function etaErrors(reads: EtaRead[], takenMs: number): number[][] {
+  return ETA_WINDOWS.map(([lo, hi]) =>
+    reads.filter((p) => p.etaMs !== null && p.elapsedMs >= lo * takenMs && p.elapsedMs < hi * takenMs).map((p) => Math.abs(p.elapsedMs + p.etaMs! - takenMs) / takenMs),
+  );
+}
+
+/** The q-quantile (nearest rank below) of xs; NaN when empty. */
+export function quantile(xs: number[], q: number): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/**
+ * Lines of ETA accuracy over migrations (each its errors by window): per window the reads'
+ * median, p90 and worst, and how many migrations kept every read there within `bound`.
+ */
+export function etaTable(perMigration: number[][][], bound: number, indent = '  '): string[] {
+  const p = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '-');
+  const lines = [`${indent}${'window (share of the time taken)'.padEnd(34)} ${pad('reads', 6)} ${pad('median', 8)} ${pad('p90', 8)} ${pad('worst', 8)}   migrations within ${Math.round(bound * 100)} %`];
+  ETA_WINDOWS.forEach(([lo, hi], w) => {
+    const all = perMigration.flatMap((m) => m[w]!);
+    const read = perMigration.filter((m) => m[w]!.length > 0);
+    const within = read.filter((m) => Math.max(...m[w]!) <= bound).length;
+    lines.push(`${indent}${`${lo * 100}-${hi * 100} %`.padEnd(34)} ${pad(all.length, 6)} ${pad(p(quantile(all, 0.5)), 8)} ${pad(p(quantile(all, 0.9)), 8)} ${pad(p(all.length ? Math.max(...all) : NaN), 8)}   ${within} of ${read.length}`);
+  });
+  return lines;
+}

@@ -41,7 +41,10 @@ import { QmpClient } from '../main/qemu/qmp';
 import { labRunner } from '../main/qemu/lab';
 import type { QemuDriverResult } from '../main/qemu/migration';
 import type { Host, Policy, Strategy, Vm } from '../preload/model';
-import { median, nullRecorder, pad, pct, qemuPresent, relErr, secs, signed } from './common';
+import { etaErrors, etaTable, median, nullRecorder, pad, pct, qemuPresent, relErr, secs, signed, type EtaRead } from './common';
+
+/** Wall-clock time between two reads of a running migration's ETA. */
+const ETA_READ_MS = 200;
 
 interface Workload {
   spec: VmSpec;
@@ -270,6 +273,8 @@ interface HeldRow {
   residentMiB: number | null;
   pred: { converges: boolean; totalMs: number; downtimeMs: number; bytes: number; range?: { totalMs: [number, number] } };
   predMeasuredMs: number | null;
+  /** The ETA shown while it ran, its errors by ETA_WINDOWS (bench/common.ts). */
+  etaErrs: number[][];
   outcome: string;
   reason: string | null;
   totalMs: number;
@@ -314,9 +319,18 @@ async function autoRun(lab: Lab, w: Workload, overrides: { preferSpeed?: boolean
   const toHost = inv.hosts.find((h) => h.id === to)!;
   lab.qemuOf.delete(w.spec.name);
   const [rec] = lab.engine.start({ vms: [w.spec.name], to, strategy: 'auto', policy });
-  const r = await lab.engine.wait(rec!.id);
+  // The ETA the console and the CLI show, read while it runs (every ETA_READ_MS of wall clock).
+  const etaReads: EtaRead[] = [];
+  let ended = false;
+  const waited = lab.engine.wait(rec!.id).finally(() => (ended = true));
+  while (!ended) {
+    await new Promise((res) => setTimeout(res, ETA_READ_MS));
+    const p = lab.engine.active().find((a) => a.id === rec!.id);
+    if (p) etaReads.push({ elapsedMs: p.elapsedMs, etaMs: p.etaMs });
+  }
+  const r = await waited;
   for (let i = 0; i < 40 && !lab.qemuOf.has(w.spec.name); i++) await new Promise((res) => setTimeout(res, 25));
-  return { p, vm, from, to: toHost, policy: resolvePolicy(policy), r, qemu: lab.qemuOf.get(w.spec.name) ?? null };
+  return { p, vm, from, to: toHost, policy: resolvePolicy(policy), r, qemu: lab.qemuOf.get(w.spec.name) ?? null, etaReads };
 }
 
 async function withGuest<T>(lab: Lab, w: Workload, fn: () => Promise<T>): Promise<T> {
@@ -490,6 +504,7 @@ async function runHeldOut(lab: Lab): Promise<{ rows: HeldRow[]; anchor: AnchorRo
     const h: HeldRow = {
       name: w.spec.name, order: w.spec.order ?? 'sweep', first, capMiBps: w.capMiBps, strategy: x.p.auto.strategy, measuredMiBps: measured, residentMiB: x.vm.workload.residentMiB ?? null,
       pred: x.p.predicted, predMeasuredMs: predMeasured, outcome: x.r.outcome, reason: x.r.reason, totalMs: x.r.totalMs ?? NaN, downtimeMs: x.r.downtimeMs, bytes: x.r.bytes,
+      etaErrs: etaErrors(x.etaReads, x.r.totalMs ?? NaN),
     };
     const ok = h.outcome === 'completed';
     const range = h.pred.range ? `${secs(h.pred.range.totalMs[0])}-${secs(h.pred.range.totalMs[1])}` : '-';
@@ -553,6 +568,9 @@ function summarise(rows: HeldRow[]): void {
         (ranged.length ? `; actual within the stated range ${inside}/${ranged.length}` : ''),
     );
   }
+  const timed = rows.filter((r) => r.outcome === 'completed');
+  console.log(`  the ETA shown while each ran (read every ${ETA_READ_MS} ms; |elapsed + ETA - time taken| / time taken), ${timed.length} completed held-out migrations:`);
+  for (const line of etaTable(timed.map((r) => r.etaErrs), 0.25, '    ')) console.log(line);
   const withMeasured = rows.filter((r) => r.outcome === 'completed' && r.predMeasuredMs !== null);
   if (withMeasured.length) {
     console.log(`  with the dirty rate measured by calc-dirty-rate instead of the guest's setting: total time |error| median ${pct(median(withMeasured.map((r) => Math.abs(relErr(r.predMeasuredMs!, r.totalMs)))))}`);

@@ -1,0 +1,112 @@
+// The ETA a running migration shows (Progress.etaMs: the dock, the Migrations view, the CLI),
+// against the time the migration then took, on the simulated hypervisor in virtual time.
+// The ETA rule (main/engine/progress.ts) was written against three VM shapes, those of
+// test/unit/eta-first-pass.test.ts: they are reported first and apart, as fitted-on. The
+// held-out shapes are drawn from a seed picked for this benchmark (2026-12-07); none of them
+// was looked at while the rule was written, and the rule is not to be tuned on them.
+// Each migration runs with the default strategy choice (auto), as a user's would.
+import { MigrationEngine } from '../main/engine/engine';
+import { SimDriver } from '../main/sim/sim-driver';
+import { rng } from '../main/sim/seed';
+import type { SimVm } from '../main/sim/format';
+import { etaErrors, etaTable, nullRecorder, pairDatacenter, type EtaRead } from './common';
+
+/** Virtual time between two looks at the migration's progress. */
+const SAMPLE_MS = 100;
+const HELD_OUT_SEED = 20261207;
+const HELD_OUT = 30;
+const AIM = 0.25; // the issue's bound for the first pass: within 25 % of the time taken
+
+type Shape = Pick<SimVm, 'memoryMiB' | 'wssMiB' | 'dirtyMiBps' | 'zeroFraction'> & { writePattern: NonNullable<SimVm['writePattern']>; nic: number };
+
+const FITTED_ON: Shape[] = [
+  { memoryMiB: 16384, wssMiB: 1024, dirtyMiBps: 400, zeroFraction: 0.1, writePattern: 'random', nic: 1192 },
+  { memoryMiB: 8192, wssMiB: 512, dirtyMiBps: 600, zeroFraction: 0.1, writePattern: 'random', nic: 1192 },
+  { memoryMiB: 32768, wssMiB: 2048, dirtyMiBps: 200, zeroFraction: 0.1, writePattern: 'random', nic: 2980 },
+];
+
+/** Guests from 2 to 32 GiB, working sets of 2-60 % of memory, dirtying 5-90 % of a 10 or 25 GbE link. */
+function heldOut(n: number, seed: number): Shape[] {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  return Array.from({ length: n }, () => {
+    const memoryMiB = pick([2048, 4096, 8192, 16384, 32768]);
+    const nic = pick([1192, 2980]);
+    return {
+      memoryMiB,
+      wssMiB: Math.round(memoryMiB * (0.02 + 0.58 * r())),
+      dirtyMiBps: Math.round(nic * (0.05 + 0.85 * r())),
+      zeroFraction: Math.round(50 * r()) / 100,
+      writePattern: pick(['random', 'sweep', 'skewed'] as const),
+      nic,
+    };
+  });
+}
+
+interface Seen {
+  shape: Shape;
+  outcome: string;
+  strategy: string;
+  totalMs: number;
+  /** |elapsed + ETA - total| / total of every ETA read, by window. */
+  errs: number[][];
+}
+
+async function migrate(shape: Shape): Promise<Seen> {
+  const { nic, ...vm } = shape;
+  const sim = new SimDriver(pairDatacenter(nic, { ...vm, vcpus: 4, cpuPct: 30 }, HELD_OUT_SEED));
+  const engine = new MigrationEngine({ drivers: [sim], recorder: nullRecorder, startedBy: 'bench' });
+  try {
+    const [rec] = engine.start({ vms: ['v'], to: 'b', strategy: 'auto' });
+    const seen: EtaRead[] = [];
+    let ended = false;
+    const finished = engine.wait(rec!.id).finally(() => (ended = true));
+    while (!ended) {
+      await sim.world.sleep(SAMPLE_MS);
+      seen.push(...engine.active());
+    }
+    const done = await finished;
+    const total = done.totalMs ?? NaN;
+    return { shape, outcome: done.outcome, strategy: done.strategy, totalMs: total, errs: etaErrors(seen, total) };
+  } finally {
+    engine.dispose();
+    sim.dispose();
+  }
+}
+
+const pc = (x: number) => `${(x * 100).toFixed(1)} %`;
+
+function report(label: string, runs: Seen[]): void {
+  const done = runs.filter((s) => s.outcome === 'completed');
+  console.log(`\n${label}: ${runs.length} migrations, ${done.length} completed (${[...new Set(done.map((s) => s.strategy))].sort().join(', ')})`);
+  for (const line of etaTable(done.map((s) => s.errs), AIM)) console.log(line);
+  const worst = done
+    .map((s) => ({ s, e: Math.max(...s.errs[0]!, 0) }))
+    .sort((a, b) => b.e - a.e)
+    .slice(0, 3);
+  for (const { s, e } of worst) {
+    const v = s.shape;
+    console.log(
+      `  worst first-pass read ${pc(e)}: ${v.memoryMiB} MiB, working set ${v.wssMiB} MiB, ${v.dirtyMiBps} MiB/s ${v.writePattern}, zero ${pc(v.zeroFraction)}, link ${v.nic} MiB/s; ${s.strategy}, took ${(s.totalMs / 1000).toFixed(1)} s`,
+    );
+  }
+  const other = runs.filter((s) => s.outcome !== 'completed');
+  if (other.length) console.log(`  not completed (no time taken to compare with): ${other.map((s) => `${s.shape.memoryMiB} MiB at ${s.shape.dirtyMiBps} MiB/s: ${s.outcome}`).join('; ')}`);
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  console.log(`ETA shown during a migration against the time it took (simulator, virtual time, read every ${SAMPLE_MS} ms; error = |elapsed + ETA - time taken| / time taken)`);
+  const fitted: Seen[] = [];
+  for (const s of FITTED_ON) fitted.push(await migrate(s));
+  report('FITTED ON (the three shapes the ETA rule was written against)', fitted);
+  const held: Seen[] = [];
+  for (const s of heldOut(HELD_OUT, HELD_OUT_SEED)) held.push(await migrate(s));
+  report(`HELD OUT (${HELD_OUT} shapes drawn from seed ${HELD_OUT_SEED}, never used to write or tune the rule)`, held);
+  console.log(`\n(wall time ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

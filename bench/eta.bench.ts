@@ -1,10 +1,17 @@
 // The ETA a running migration shows (Progress.etaMs: the dock, the Migrations view, the CLI),
-// against the time the migration then took, on the simulated hypervisor in virtual time.
-// The ETA rule (main/engine/progress.ts) was written against three VM shapes, those of
-// test/unit/eta-first-pass.test.ts: they are reported first and apart, as fitted-on. The
-// held-out shapes are drawn from a seed picked for this benchmark (2026-12-07); none of them
-// was looked at while the rule was written, and the rule is not to be tuned on them.
-// Each migration runs with the default strategy choice (auto), as a user's would.
+// against the time the migration then took, on the simulated hypervisor in virtual time,
+// each migration with the default strategy choice (auto), as a user's would.
+//  - FITTED ON: the three VM shapes of test/unit/eta-first-pass.test.ts, which the ETA's
+//    first rule was written against.
+//  - DEVELOPMENT: 30 shapes from seed 20261207. They showed that first rule failing beyond
+//    its three shapes, and were looked at while the present rule was chosen (2026-12-07).
+//  - HELD OUT: 30 shapes from seed 5150331, drawn after the rule was chosen and not to be
+//    used to tune it.
+// The present rule stands on the prediction (main/engine/progress.ts). With the engine told
+// all the simulator knows, the prediction is the simulator's twin, and so is the ETA: those
+// rows show only that the ETA follows the prediction. The test is in the rows where the engine
+// is not told how the guest writes (as libvirt cannot tell it), and on real guests: the QEMU
+// held-out runs of bench/qemu-calibration print the same table.
 import { MigrationEngine } from '../main/engine/engine';
 import { SimDriver } from '../main/sim/sim-driver';
 import { rng } from '../main/sim/seed';
@@ -13,8 +20,9 @@ import { etaErrors, etaTable, nullRecorder, pairDatacenter, type EtaRead } from 
 
 /** Virtual time between two looks at the migration's progress. */
 const SAMPLE_MS = 100;
-const HELD_OUT_SEED = 20261207;
-const HELD_OUT = 30;
+const DEVELOPMENT_SEED = 20261207;
+const HELD_OUT_SEED = 5150331;
+const SHAPES = 30;
 const AIM = 0.25; // the issue's bound for the first pass: within 25 % of the time taken
 
 type Shape = Pick<SimVm, 'memoryMiB' | 'wssMiB' | 'dirtyMiBps' | 'zeroFraction'> & { writePattern: NonNullable<SimVm['writePattern']>; nic: number };
@@ -52,9 +60,21 @@ interface Seen {
   errs: number[][];
 }
 
-async function migrate(shape: Shape): Promise<Seen> {
+/**
+ * One migration with strategy auto, its ETA read every SAMPLE_MS of virtual time. `hidePattern`:
+ * the engine is not told how the guest's writes fall (as from libvirt, which cannot tell:
+ * the model assumes random), so its prediction is not the simulator's twin.
+ */
+async function migrate(shape: Shape, hidePattern = false): Promise<Seen> {
   const { nic, ...vm } = shape;
-  const sim = new SimDriver(pairDatacenter(nic, { ...vm, vcpus: 4, cpuPct: 30 }, HELD_OUT_SEED));
+  const sim = new SimDriver(pairDatacenter(nic, { ...vm, vcpus: 4, cpuPct: 30 }, 11));
+  if (hidePattern) {
+    const inventory = sim.inventory.bind(sim);
+    sim.inventory = (only) => {
+      const inv = inventory(only);
+      return { ...inv, vms: inv.vms.map((v) => ({ ...v, workload: { ...v.workload, writePattern: undefined } })) };
+    };
+  }
   const engine = new MigrationEngine({ drivers: [sim], recorder: nullRecorder, startedBy: 'bench' });
   try {
     const [rec] = engine.start({ vms: ['v'], to: 'b', strategy: 'auto' });
@@ -99,10 +119,20 @@ async function main(): Promise<void> {
   console.log(`ETA shown during a migration against the time it took (simulator, virtual time, read every ${SAMPLE_MS} ms; error = |elapsed + ETA - time taken| / time taken)`);
   const fitted: Seen[] = [];
   for (const s of FITTED_ON) fitted.push(await migrate(s));
-  report('FITTED ON (the three shapes the ETA rule was written against)', fitted);
-  const held: Seen[] = [];
-  for (const s of heldOut(HELD_OUT, HELD_OUT_SEED)) held.push(await migrate(s));
-  report(`HELD OUT (${HELD_OUT} shapes drawn from seed ${HELD_OUT_SEED}, never used to write or tune the rule)`, held);
+  report('FITTED ON (the three shapes the first ETA rule was written against)', fitted);
+  for (const [label, seed] of [
+    ['DEVELOPMENT', DEVELOPMENT_SEED],
+    ['HELD OUT', HELD_OUT_SEED],
+  ] as const) {
+    const what = label === 'HELD OUT' ? 'drawn after the rule was chosen' : 'looked at while the rule was chosen';
+    const shapes = heldOut(SHAPES, seed);
+    const told: Seen[] = [];
+    for (const s of shapes) told.push(await migrate(s));
+    report(`${label} (${SHAPES} shapes from seed ${seed}, ${what}; the engine told all the simulator knows: its prediction is the simulator's twin)`, told);
+    const blind: Seen[] = [];
+    for (const s of shapes.filter((x) => x.writePattern !== 'random')) blind.push(await migrate(s, true));
+    report(`${label}, write pattern hidden from the engine (the ${blind.length} sweeping or skewed shapes of the set; the model assumes random writes, as for libvirt)`, blind);
+  }
   console.log(`\n(wall time ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
 }
 

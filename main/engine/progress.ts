@@ -11,10 +11,18 @@ export interface EtaContext {
   predictedDowntimeMs: number;
   /** Time since the migration started, ms (the sample's t). */
   elapsedMs: number;
+  /** Wire bytes the prediction says the whole migration sends (final copy and post-copy push included). */
+  predictedBytes?: number;
 }
 
 /**
- * A raw ETA from one sample. After the first pass, pre-copy gains on its backlog only at
+ * A raw ETA from one sample. While pre-copy has sent less than the prediction says the whole
+ * migration sends, the ETA is the difference at the rate the copy runs now: the prediction
+ * knows what the figures of a pass do not show yet (zero pages that cost a header, the
+ * working set dirtied again, a hybrid's switch and push, the final copy). Once the copy has
+ * sent more than predicted, the prediction fell short and the ETA stands on the figures alone.
+ *
+ * On the figures alone: after the first pass, pre-copy gains on its backlog only at
  * (link - dirty rate): the remaining memory over that margin is the seed's geometric race
  * summed up. During the first pass the backlog is memory not sent yet, which is not being
  * re-dirtied: what the next rounds must send again is what the working set dirties while
@@ -32,6 +40,8 @@ export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext):
     case 'postcopy':
       return (s.remainingBytes / bw) * 1000;
     case 'precopy': {
+      // What the prediction says is still to send, at the rate the copy runs now.
+      if (ctx?.predictedBytes && s.transferredBytes < ctx.predictedBytes) return ((ctx.predictedBytes - s.transferredBytes) / bw) * 1000;
       const margin = bw - s.dirtyMiBps * MiB;
       if (s.round === 0 && ctx && s.remainingBytes > ctx.wssBytes) {
         const firstLeftS = s.remainingBytes / bw;

@@ -96,12 +96,16 @@ export const ETA_WINDOWS: ReadonlyArray<readonly [number, number]> = [
 export type EtaRead = Pick<Progress, 'elapsedMs' | 'etaMs'>;
 
 /**
- * Each read's error against the time the migration took, |elapsed + ETA - taken| / taken,
- * by ETA_WINDOWS (reads without an ETA left out).
+ * Each read's error against the time the migration took: |elapsed + ETA - end| over the time
+ * from `fromMs` to the end, by ETA_WINDOWS of that span (reads without an ETA left out).
+ * fromMs 0 judges against the whole time; the copy's start, against the copy's own time.
  */
-export function etaErrors(reads: EtaRead[], takenMs: number): number[][] {
+export function etaErrors(reads: EtaRead[], endMs: number, fromMs = 0): number[][] {
+  const span = endMs - fromMs;
   return ETA_WINDOWS.map(([lo, hi]) =>
-    reads.filter((p) => p.etaMs !== null && p.elapsedMs >= lo * takenMs && p.elapsedMs < hi * takenMs).map((p) => Math.abs(p.elapsedMs + p.etaMs! - takenMs) / takenMs),
+    reads
+      .filter((p) => p.etaMs !== null && p.elapsedMs >= fromMs + lo * span && p.elapsedMs < fromMs + hi * span)
+      .map((p) => Math.abs(p.elapsedMs + p.etaMs! - endMs) / span),
   );
 }
 

@@ -156,7 +156,7 @@ export class Job {
   }
 
   private updateProgress(s: DriverSample): void {
-    Object.assign(this.progress, figuresOf(s), { elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy, { wssBytes: this.vm.workload.wssMiB * MiB, predictedDowntimeMs: this.rec.predicted.downtimeMs, elapsedMs: s.t, predictedBytes: this.rec.predicted.bytes }), s.t) });
+    Object.assign(this.progress, figuresOf(s), { elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy, { wssBytes: this.vm.workload.wssMiB * MiB, predictedDowntimeMs: this.rec.predicted.downtimeMs, elapsedMs: s.t, predictedBytes: this.rec.predicted.bytes, predictedTotalMs: this.rec.predicted.totalMs }), s.t) });
     this.rec.phase = s.phase;
   }
 

@@ -3,7 +3,7 @@
 // a few events per second.
 import type { Progress, Strategy } from '../../preload/model';
 import type { DriverSample } from './driver';
-import { ETA_ALPHA, MiB } from './constants';
+import { ETA_ALPHA, ETA_WARMUP_SHARE, MiB } from './constants';
 
 /** What the job knows beside the sample: the VM's working set and the predicted final pause. */
 export interface EtaContext {
@@ -13,11 +13,14 @@ export interface EtaContext {
   elapsedMs: number;
   /** Wire bytes the prediction says the whole migration sends (final copy and post-copy push included). */
   predictedBytes?: number;
+  /** The prediction's total time, ms: with predictedBytes, its average rate. */
+  predictedTotalMs?: number;
 }
 
 /**
  * A raw ETA from one sample. While pre-copy has sent less than the prediction says the whole
- * migration sends, the ETA is the difference at the rate the copy runs now: the prediction
+ * migration sends, the ETA is the difference at the rate the copy runs now (while it warms up,
+ * at least the prediction's average rate: ETA_WARMUP_SHARE): the prediction
  * knows what the figures of a pass do not show yet (zero pages that cost a header, the
  * working set dirtied again, a hybrid's switch and push, the final copy). Once the copy has
  * sent more than predicted, the prediction fell short and the ETA stands on the figures alone.
@@ -40,8 +43,13 @@ export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext):
     case 'postcopy':
       return (s.remainingBytes / bw) * 1000;
     case 'precopy': {
-      // What the prediction says is still to send, at the rate the copy runs now.
-      if (ctx?.predictedBytes && s.transferredBytes < ctx.predictedBytes) return ((ctx.predictedBytes - s.transferredBytes) / bw) * 1000;
+      // What the prediction says is still to send, at the rate the copy runs now (early on,
+      // at least the prediction's average rate: the first readings come from a copy ramping up).
+      if (ctx?.predictedBytes && s.transferredBytes < ctx.predictedBytes) {
+        const warming = s.transferredBytes < ETA_WARMUP_SHARE * ctx.predictedBytes && ctx.predictedTotalMs;
+        const rate = warming ? Math.max(bw, ctx.predictedBytes / (ctx.predictedTotalMs! / 1000)) : bw;
+        return ((ctx.predictedBytes - s.transferredBytes) / rate) * 1000;
+      }
       const margin = bw - s.dirtyMiBps * MiB;
       if (s.round === 0 && ctx && s.remainingBytes > ctx.wssBytes) {
         const firstLeftS = s.remainingBytes / bw;

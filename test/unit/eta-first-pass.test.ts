@@ -90,6 +90,14 @@ describe('the raw ETA of one sample', () => {
     expect(rawEtaMs(sample(2000), 'precopy', ctx)).toBeCloseTo(1000, 6);
   });
 
+  it('counts at least the prediction\'s average rate while the copy warms up', () => {
+    // 100 of 3000 MiB sent, read at 10 MiB/s: the prediction's average is 3000 MiB in 6 s.
+    const warming = { ...sample(100), bandwidthMiBps: 10 };
+    expect(rawEtaMs(warming, 'precopy', { ...ctx, predictedTotalMs: 6000 })).toBeCloseTo((2900 / 500) * 1000, 6);
+    // Past the warm-up share the measured rate stands, slow or not.
+    expect(rawEtaMs({ ...sample(1000), bandwidthMiBps: 10 }, 'precopy', { ...ctx, predictedTotalMs: 6000 })).toBeCloseTo((2000 / 10) * 1000, 6);
+  });
+
   it('stands on the figures alone once more was sent than predicted', () => {
     // 512 MiB left, gaining at 1000 - 100 MiB/s, then the pause the figures expect.
     expect(rawEtaMs(sample(3200), 'precopy', ctx)).toBeCloseTo((512 / 900) * 1000 + 512, 6);

@@ -112,7 +112,7 @@ export const ETA_ALPHA = 0.3;
 /**
  * Until the copy has sent this share of the bytes predicted, the ETA's rate is at least the
  * prediction's own average rate: QEMU's first rate readings come from a copy still ramping up
- * (15-30 MiB/s under a 50-70 MiB/s cap), which made the first ETAs 3-4 times too long.
+ * (15-32 MiB/s under a 50-160 MiB/s cap), which made the first ETAs 3-4 times too long.
  * Fitted on the QEMU lab's FIT-set migrations (20): 0.05 left 2 of 20 migrations with a read
  * over 25 % late in the copy, 0.2 none; 0.35 to 1 changed little.
  */

@@ -20,10 +20,10 @@ export interface EtaContext {
 /**
  * A raw ETA from one sample. While pre-copy has sent less than the prediction says the whole
  * migration sends, the ETA is the difference at the rate the copy runs now (while it warms up,
- * at least the prediction's average rate: ETA_WARMUP_SHARE): the prediction
- * knows what the figures of a pass do not show yet (zero pages that cost a header, the
- * working set dirtied again, a hybrid's switch and push, the final copy). Once the copy has
- * sent more than predicted, the prediction fell short and the ETA stands on the figures alone.
+ * at least the prediction's average rate: ETA_WARMUP_SHARE). The prediction knows what the
+ * figures of a pass do not show yet: zero pages that cost a header, the working set dirtied
+ * again, a hybrid's switch and push, the final copy. Once the copy has sent more than
+ * predicted, the prediction fell short and the ETA stands on the figures alone.
  *
  * On the figures alone: after the first pass, pre-copy gains on its backlog only at
  * (link - dirty rate): the remaining memory over that margin is the seed's geometric race
@@ -46,8 +46,8 @@ export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext):
       // What the prediction says is still to send, at the rate the copy runs now (early on,
       // at least the prediction's average rate: the first readings come from a copy ramping up).
       if (ctx?.predictedBytes && s.transferredBytes < ctx.predictedBytes) {
-        const warming = s.transferredBytes < ETA_WARMUP_SHARE * ctx.predictedBytes && ctx.predictedTotalMs;
-        const rate = warming ? Math.max(bw, ctx.predictedBytes / (ctx.predictedTotalMs! / 1000)) : bw;
+        const average = ctx.predictedTotalMs ? ctx.predictedBytes / (ctx.predictedTotalMs / 1000) : 0;
+        const rate = s.transferredBytes < ETA_WARMUP_SHARE * ctx.predictedBytes ? Math.max(bw, average) : bw;
         return ((ctx.predictedBytes - s.transferredBytes) / rate) * 1000;
       }
       const margin = bw - s.dirtyMiBps * MiB;

@@ -63,7 +63,7 @@ function parseUrl(raw: string | undefined): URL | null {
  * current files, so it is never kept. Nothing kept holds data: that comes over the WebSocket.
  */
 const HASHED = /^\/assets\/[\w.-]+-[\w-]{8}\.[a-z0-9]+$/i;
-export function cachePolicy(rel: string): string {
+function cachePolicy(rel: string): string {
   return HASHED.test(rel) ? 'public, max-age=31536000, immutable' : 'no-store';
 }
 

@@ -114,7 +114,7 @@ export class QemuMigration implements DriverMigration {
   async run(): Promise<void> {
     try {
       if (this.adopted) await this.connect();
-      else await this.setup();
+      else await this.setupTicking();
       if (this.finished) {
         // Detached while connecting: close what the connect opened after detach() ran,
         // or its sockets keep the process alive.
@@ -148,6 +148,22 @@ export class QemuMigration implements DriverMigration {
     this.src = await QmpClient.connectWithRetry(this.ctx.runner.qmpTarget(vm.qmp), 5000);
     if (this.ctx.runner.isRunning(this.rec.dest)) {
       this.dst = await QmpClient.connectWithRetry(this.ctx.runner.qmpTarget(this.rec.destQmp), 5000).catch(() => null);
+    }
+  }
+
+  /**
+   * setup(), with a 'setup' sample every pollMs meanwhile: starting the destination takes
+   * seconds (it preallocates the guest's memory), and without samples the console's elapsed
+   * time would stand still at the first one's.
+   */
+  private async setupTicking(): Promise<void> {
+    const tick = setInterval(() => {
+      if (!this.finished && this.last?.phase === 'setup') this.emit(this.sample('setup', {}));
+    }, this.ctx.pollMs);
+    try {
+      await this.setup();
+    } finally {
+      clearInterval(tick);
     }
   }
 

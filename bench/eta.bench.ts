@@ -16,7 +16,8 @@ import { MigrationEngine } from '../main/engine/engine';
 import { SimDriver } from '../main/sim/sim-driver';
 import { rng } from '../main/sim/seed';
 import type { SimVm } from '../main/sim/format';
-import { etaErrors, etaTable, nullRecorder, pairDatacenter, type EtaRead } from './common';
+import { etaErrors, etaTable, nullRecorder, pairDatacenter } from './common';
+import { hideWritePattern, watchMigration } from '../test/unit/engine-fake-driver';
 
 /** Virtual time between two looks at the migration's progress. */
 const SAMPLE_MS = 100;
@@ -68,26 +69,13 @@ interface Seen {
 async function migrate(shape: Shape, hidePattern = false): Promise<Seen> {
   const { nic, ...vm } = shape;
   const sim = new SimDriver(pairDatacenter(nic, { ...vm, vcpus: 4, cpuPct: 30 }, 11));
-  if (hidePattern) {
-    const inventory = sim.inventory.bind(sim);
-    sim.inventory = (only) => {
-      const inv = inventory(only);
-      return { ...inv, vms: inv.vms.map((v) => ({ ...v, workload: { ...v.workload, writePattern: undefined } })) };
-    };
-  }
+  if (hidePattern) hideWritePattern(sim);
   const engine = new MigrationEngine({ drivers: [sim], recorder: nullRecorder, startedBy: 'bench' });
   try {
     const [rec] = engine.start({ vms: ['v'], to: 'b', strategy: 'auto' });
-    const seen: EtaRead[] = [];
-    let ended = false;
-    const finished = engine.wait(rec!.id).finally(() => (ended = true));
-    while (!ended) {
-      await sim.world.sleep(SAMPLE_MS);
-      seen.push(...engine.active());
-    }
-    const done = await finished;
+    const { record: done, reads } = await watchMigration(engine, rec!.id, () => sim.world.sleep(SAMPLE_MS));
     const total = done.totalMs ?? NaN;
-    return { shape, outcome: done.outcome, strategy: done.strategy, totalMs: total, errs: etaErrors(seen, total) };
+    return { shape, outcome: done.outcome, strategy: done.strategy, totalMs: total, errs: etaErrors(reads, total) };
   } finally {
     engine.dispose();
     sim.dispose();

@@ -42,8 +42,9 @@ import { readLab } from '../main/qemu/lab-state';
 import { QmpClient } from '../main/qemu/qmp';
 import { labRunner } from '../main/qemu/lab';
 import type { QemuDriverResult } from '../main/qemu/migration';
-import type { Host, Policy, Progress, Strategy, Vm } from '../preload/model';
-import { etaErrors, etaTable, median, nullRecorder, pad, pct, qemuPresent, relErr, secs, signed, type EtaRead } from './common';
+import type { Host, Policy, Strategy, Vm } from '../preload/model';
+import { etaErrors, etaTable, median, nullRecorder, pad, pct, qemuPresent, relErr, secs, signed } from './common';
+import { watchMigration } from '../test/unit/engine-fake-driver';
 
 /** Wall-clock time between two reads of a running migration's ETA. */
 const ETA_READ_MS = 200;
@@ -323,37 +324,21 @@ async function autoRun(lab: Lab, w: Workload, overrides: { preferSpeed?: boolean
   const from = inv.hosts.find((h) => h.id === vm.host)!;
   const toHost = inv.hosts.find((h) => h.id === to)!;
   lab.qemuOf.delete(w.spec.name);
-  const startedAt = performance.now();
+  const t0 = Date.now();
   const [rec] = lab.engine.start({ vms: [w.spec.name], to, strategy: 'auto', policy });
   // The ETA the console and the CLI show, read while it runs (every ETA_READ_MS of wall clock),
   // against the wall-clock time from the start to the end: the clock of the progress's elapsed
   // time. (The record's total is QEMU's own total-time, which leaves out the seconds the lab
   // takes to start the destination's QEMU before the copy begins.)
-  const etaReads: EtaRead[] = [];
-  const progress: Progress[] = [];
-  let ended = false;
-  let endedAt = NaN;
-  const waited = lab.engine.wait(rec!.id).finally(() => {
-    ended = true;
-    endedAt = performance.now();
-  });
-  while (!ended) {
-    await new Promise((res) => setTimeout(res, ETA_READ_MS));
-    const p = lab.engine.active().find((a) => a.id === rec!.id);
-    if (p) {
-      etaReads.push({ elapsedMs: p.elapsedMs, etaMs: p.etaMs });
-      progress.push({ ...p });
-    }
-  }
-  const r = await waited;
+  const { record: r, reads, wallMs: takenMs } = await watchMigration(lab.engine, rec!.id, () => new Promise((res) => setTimeout(res, ETA_READ_MS)), t0);
   if (ETA_DUMP) {
-    const line = { name: w.spec.name, predicted: rec!.predicted, wssMiB: vm.workload.wssMiB, strategy: r.strategy, outcome: r.outcome, totalMs: r.totalMs, takenMs: endedAt - startedAt, progress };
+    const line = { name: w.spec.name, predicted: rec!.predicted, wssMiB: vm.workload.wssMiB, strategy: r.strategy, outcome: r.outcome, totalMs: r.totalMs, takenMs, progress: reads };
     fs.appendFileSync(ETA_DUMP, JSON.stringify(line) + '\n');
   }
   for (let i = 0; i < 40 && !lab.qemuOf.has(w.spec.name); i++) await new Promise((res) => setTimeout(res, 25));
   // The copy's start: the first read past setup (the lab starts the destination's QEMU before it).
-  const copyFromMs = progress.find((p) => p.phase !== 'setup')?.elapsedMs ?? 0;
-  return { p, vm, from, to: toHost, policy: resolvePolicy(policy), r, qemu: lab.qemuOf.get(w.spec.name) ?? null, etaReads, takenMs: endedAt - startedAt, copyFromMs };
+  const copyFromMs = reads.find((p) => p.phase !== 'setup')?.elapsedMs ?? 0;
+  return { p, vm, from, to: toHost, policy: resolvePolicy(policy), r, qemu: lab.qemuOf.get(w.spec.name) ?? null, reads, takenMs, copyFromMs };
 }
 
 async function withGuest<T>(lab: Lab, w: Workload, fn: () => Promise<T>): Promise<T> {
@@ -527,8 +512,8 @@ async function runHeldOut(lab: Lab): Promise<{ rows: HeldRow[]; anchor: AnchorRo
     const h: HeldRow = {
       name: w.spec.name, order: w.spec.order ?? 'sweep', first, capMiBps: w.capMiBps, strategy: x.p.auto.strategy, measuredMiBps: measured, residentMiB: x.vm.workload.residentMiB ?? null,
       pred: x.p.predicted, predMeasuredMs: predMeasured, outcome: x.r.outcome, reason: x.r.reason, totalMs: x.r.totalMs ?? NaN, downtimeMs: x.r.downtimeMs, bytes: x.r.bytes,
-      etaErrs: etaErrors(x.etaReads, x.takenMs),
-      copyEtaErrs: etaErrors(x.etaReads, x.takenMs, x.copyFromMs),
+      etaErrs: etaErrors(x.reads, x.takenMs),
+      copyEtaErrs: etaErrors(x.reads, x.takenMs, x.copyFromMs),
     };
     const ok = h.outcome === 'completed';
     const range = h.pred.range ? `${secs(h.pred.range.totalMs[0])}-${secs(h.pred.range.totalMs[1])}` : '-';

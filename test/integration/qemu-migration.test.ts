@@ -10,6 +10,7 @@ import { readLab, updateLab } from '../../main/qemu/lab-state';
 import { spawnSync } from 'node:child_process';
 import type { MigrationRecord } from '../../preload/model';
 import { expectGuestAlive, labVm, MemoryRecorder, qemuMissing, runState, tempDir } from './qemu-helpers';
+import { watchMigration } from '../unit/engine-fake-driver';
 
 const missing = qemuMissing();
 if (missing) console.log(`skipping the QEMU integration tests: ${missing}`);
@@ -63,15 +64,8 @@ describe.skipIf(missing !== null)('QEMU live migration (real QEMU, TCG, loopback
   async function migrateWatching(vm: string, to: string, strategy: 'precopy', policy: Record<string, unknown>) {
     const t0 = Date.now();
     const [rec] = engine.start({ vms: [vm], to, strategy, policy });
-    const reads: Array<{ wallMs: number; phase: string; elapsedMs: number }> = [];
-    let ended = false;
-    const done = engine.wait(rec!.id).finally(() => (ended = true));
-    while (!ended) {
-      const p = engine.active().find((a) => a.id === rec!.id);
-      if (p) reads.push({ wallMs: Date.now() - t0, phase: p.phase, elapsedMs: p.elapsedMs });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return { rec: await done, reads };
+    const { record, reads } = await watchMigration(engine, rec!.id, () => new Promise((r) => setTimeout(r, 50)), t0);
+    return { rec: record, reads };
   }
 
   it('lists the lab as qemu hosts and guests', () => {

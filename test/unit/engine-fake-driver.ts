@@ -1,6 +1,9 @@
 // Test-only: a scripted HostDriver. Each migration does nothing on its own; the test
-// emits samples, rounds and endings, and reads back what the engine asked for.
-import type { Cluster, DriverHealth, Host, Vm } from '../../preload/model';
+// emits samples, rounds and endings, and reads back what the engine asked for. Beside it,
+// helpers the engine's tests and benchmarks share: an in-memory recorder, a watch of one
+// migration's live progress, and a driver whose inventory does not tell the write pattern.
+import type { Cluster, DriverHealth, Host, MigrationRecord, Progress, Vm } from '../../preload/model';
+import type { MigrationEngine } from '../../main/engine/engine';
 import { MODEL_CALIBRATION } from '../../main/engine/constants';
 import type {
   DriverCalibration,
@@ -175,3 +178,40 @@ export class MemoryRecorder {
 
 /** Lets promise callbacks (the engine's handling of done) run. */
 export const settle = () => new Promise<void>((r) => setTimeout(r, 0));
+
+/** One read of a migration's live progress (what the console shows), with the wall clock since the start. */
+export type ProgressRead = Progress & { wallMs: number };
+
+/**
+ * Reads migration `id`'s live progress after each `pause()` until it ends (a pause of the
+ * simulation's virtual clock, or of the wall clock for a real hypervisor). `t0`: Date.now()
+ * taken before the migration was started; wallMs counts from it.
+ */
+export async function watchMigration(
+  engine: MigrationEngine,
+  id: string,
+  pause: () => Promise<unknown>,
+  t0 = Date.now(),
+): Promise<{ record: MigrationRecord; reads: ProgressRead[]; wallMs: number }> {
+  const reads: ProgressRead[] = [];
+  let wallMs = NaN;
+  const finished = engine.wait(id).finally(() => (wallMs = Date.now() - t0));
+  while (Number.isNaN(wallMs)) {
+    await pause();
+    const p = engine.active().find((a) => a.id === id);
+    if (p) reads.push({ ...p, wallMs: Date.now() - t0 });
+  }
+  return { record: await finished, reads, wallMs };
+}
+
+/**
+ * Makes `driver`'s inventory leave out how each guest writes (as libvirt cannot tell it): the
+ * model then assumes random writes, and its prediction is no longer the simulator's twin.
+ */
+export function hideWritePattern(driver: Pick<HostDriver, 'inventory'>): void {
+  const inventory = driver.inventory.bind(driver);
+  driver.inventory = (only) => {
+    const inv = inventory(only);
+    return { ...inv, vms: inv.vms.map((v) => ({ ...v, workload: { ...v.workload, writePattern: undefined } })) };
+  };
+}

@@ -6,13 +6,12 @@
 // hide the guest's write pattern from the engine (as libvirt cannot tell it), and the ETA
 // must hold with a prediction that is off. Their shapes are from bench/eta's development set.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Progress } from '../../preload/model';
 import { MigrationEngine } from '../../main/engine/engine';
 import type { DriverSample } from '../../main/engine/driver';
 import { rawEtaMs } from '../../main/engine/progress';
 import { SimDriver } from '../../main/sim/sim-driver';
 import type { SimDatacenter } from '../../main/sim/format';
-import { MemoryRecorder } from './engine-fake-driver';
+import { hideWritePattern, MemoryRecorder, watchMigration } from './engine-fake-driver';
 
 let sims: SimDriver[] = [];
 afterEach(() => {
@@ -30,28 +29,15 @@ async function etaSeen(vm: Shape, nicMiBps: number, hidePattern = false) {
   };
   const sim = new SimDriver(dc);
   sims.push(sim);
-  if (hidePattern) {
-    // The driver's one edge we change: its inventory does not say how the guest writes.
-    const inventory = sim.inventory.bind(sim);
-    sim.inventory = (only) => {
-      const inv = inventory(only);
-      return { ...inv, vms: inv.vms.map((v) => ({ ...v, workload: { ...v.workload, writePattern: undefined } })) };
-    };
-  }
-  const seen: Progress[] = [];
+  // The driver's one edge we change: its inventory does not say how the guest writes.
+  if (hidePattern) hideWritePattern(sim);
   const engine = new MigrationEngine({ drivers: [sim], recorder: new MemoryRecorder(), startedBy: 'test' });
   const [r] = engine.start({ vms: ['v'], to: 'b', strategy: hidePattern ? 'auto' : 'precopy' });
   // Sampled every SAMPLE_MS of the simulation's own (virtual) time, not of the wall clock: a
   // busy machine runs the simulation slower, and wall-clock samples could miss the window.
-  let ended = false;
-  const finished = engine.wait(r!.id).finally(() => (ended = true));
-  while (!ended) {
-    await sim.world.sleep(SAMPLE_MS);
-    seen.push(...engine.active().filter((p) => p.phase === 'precopy'));
-  }
-  const done = await finished;
+  const { record: done, reads } = await watchMigration(engine, r!.id, () => sim.world.sleep(SAMPLE_MS));
   engine.dispose();
-  return { done, seen };
+  return { done, seen: reads.filter((p) => p.phase === 'precopy') };
 }
 
 /** Virtual time between two looks at the migration's progress (a 7-14 s migration: 70-140 looks). */

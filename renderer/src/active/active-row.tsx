@@ -54,6 +54,7 @@ export const ActiveRow = memo(function ActiveRow({ id }: { id: string }) {
   const p = entry.progress;
   const f = progressFraction(entry);
   const stalled = p.phase === 'precopy' && p.dirtyMiBps >= p.bandwidthMiBps && p.bandwidthMiBps > 0;
+  const dirtyLink = p.bandwidthMiBps > 0 ? `${Math.round(p.dirtyMiBps)} / ${formatRate(p.bandwidthMiBps)}` : '—';
   return (
     <div className="active-row" data-testid={`active-${p.id}`} role="listitem" aria-label={`${p.vm}: ${PHASE_LABEL[p.phase]}`}>
       <div className="ar-who">
@@ -85,8 +86,9 @@ export const ActiveRow = memo(function ActiveRow({ id }: { id: string }) {
           </div>
           <div>
             <dt>Dirty / link</dt>
-            <dd className={stalled ? 'error-text' : undefined}>
-              {p.bandwidthMiBps > 0 ? `${Math.round(p.dirtyMiBps)} / ${formatRate(p.bandwidthMiBps)}` : '—'}
+            {/* Cut short when the row is narrow: the whole figure is its title. */}
+            <dd className={stalled ? 'error-text' : undefined} title={dirtyLink}>
+              {dirtyLink}
             </dd>
           </div>
         </dl>

@@ -2,7 +2,8 @@
 //  - FIT set: every guest booted alone (no other guest loading the two cores), migrated
 //    twice with strategy auto (its first migration after boot, then a repeated one), each
 //    predicted first. From these runs the bench fits QEMU's figures: setup time against
-//    guest memory and memory the source never touched, unmapped (least squares on QEMU's own
+//    guest memory and memory the source never touched, unmapped (least squares on the time
+//    from Ferry's start to QEMU's first page: the destination QEMU's start, then QEMU's own
 //    setup-time), then the stream's efficiency under a cap, its top rate, and the rate of
 //    the first pass's walk of unmapped memory (the grid that minimises the
 //    mean |log(predicted / actual)| of total time). It prints the calibration it fitted.
@@ -263,8 +264,10 @@ interface FitRecord {
   totalMs: number;
   downtimeMs: number | null;
   bytes: number;
-  /** QEMU's setup-time, ms. */
+  /** From Ferry's start to the first page sent: the destination QEMU's start and QEMU's setup-time, ms. */
   setupMs: number | null;
+  /** Of which the destination QEMU's start, ms. */
+  destStartMs: number | null;
 }
 
 /** One held-out migration: prediction and outcome. */
@@ -292,7 +295,7 @@ type Lab = { dataDir: string; driver: QemuDriver; engine: MigrationEngine; qemuO
 
 function openLab(dataDir: string, calibration: DriverCalibration, footprint: GuestFootprint = QEMU_GUEST_FOOTPRINT): Lab {
   const driver = new QemuDriver({ dataDir, calibration, footprint });
-  // QEMU's own figures of each migration (setup-time): the engine keeps only its record.
+  // QEMU's own figures of each migration (setup-time, the destination's start): the engine keeps only its record.
   const qemuOf = new Map<string, QemuDriverResult['qemu']>();
   const migrate = driver.migrate.bind(driver);
   driver.migrate = (spec) => {
@@ -328,8 +331,7 @@ async function autoRun(lab: Lab, w: Workload, overrides: { preferSpeed?: boolean
   const [rec] = lab.engine.start({ vms: [w.spec.name], to, strategy: 'auto', policy });
   // The ETA the console and the CLI show, read while it runs (every ETA_READ_MS of wall clock),
   // against the wall-clock time from the start to the end: the clock of the progress's elapsed
-  // time. (The record's total is QEMU's own total-time, which leaves out the seconds the lab
-  // takes to start the destination's QEMU before the copy begins.)
+  // time and of the record's total (both count the destination QEMU's start).
   const { record: r, reads, wallMs: takenMs } = await watchMigration(lab.engine, rec!.id, () => new Promise((res) => setTimeout(res, ETA_READ_MS)), t0);
   if (ETA_DUMP) {
     const line = { name: w.spec.name, predicted: rec!.predicted, wssMiB: vm.workload.wssMiB, strategy: r.strategy, outcome: r.outcome, totalMs: r.totalMs, takenMs, progress: reads };
@@ -360,12 +362,13 @@ async function runFitSet(lab: Lab, have: FitRecord[] = []): Promise<FitRecord[]>
         const x = await autoRun(lab, w);
         const rec: FitRecord = {
           name: w.spec.name, first, vm: x.vm, from: x.from, to: x.to, policy: x.policy, strategy: x.p.auto.strategy as Strategy,
-          completed: x.r.outcome === 'completed', totalMs: x.r.totalMs ?? NaN, downtimeMs: x.r.downtimeMs, bytes: x.r.bytes, setupMs: x.qemu?.setupTimeMs ?? null,
+          completed: x.r.outcome === 'completed', totalMs: x.r.totalMs ?? NaN, downtimeMs: x.r.downtimeMs, bytes: x.r.bytes, setupMs: x.qemu?.setupTimeMs != null && x.qemu.destinationStartMs != null ? x.qemu.destinationStartMs + x.qemu.setupTimeMs : null,
+          destStartMs: x.qemu?.destinationStartMs ?? null,
         };
         out.push(rec);
         console.log(
           `  fit ${w.spec.name.padEnd(13)} ${(first ? 'first' : 'repeated').padEnd(8)} resident ${pad(x.vm.workload.residentMiB ?? '?', 5)}/${pad(x.vm.memoryMiB, 5)} MiB ${rec.strategy.padEnd(8)} ${x.r.outcome.padEnd(9)}` +
-            ` T ${pad(secs(rec.totalMs), 7)} DT ${pad(ms(rec.downtimeMs), 7)} setup ${pad(ms(rec.setupMs), 7)} ${(rec.bytes / 2 ** 20).toFixed(0)} MiB`,
+            ` T ${pad(secs(rec.totalMs), 7)} DT ${pad(ms(rec.downtimeMs), 7)} setup ${pad(ms(rec.setupMs), 7)} (destination ${pad(ms(rec.destStartMs), 7)}) ${(rec.bytes / 2 ** 20).toFixed(0)} MiB`,
         );
       }
     });
@@ -386,6 +389,15 @@ function linearFit(rows: { y: number; x1: number; x2: number }[]): [number, numb
   const d = det(m);
   const col = (i: number) => m.map((row, k) => row.map((x, j) => (j === i ? v[k]! : x)));
   return [det(col(0)) / d, det(col(1)) / d, det(col(2)) / d];
+}
+
+/** Least squares for y = b x1 + c x2 (no fixed part). */
+function originFit(rows: { y: number; x1: number; x2: number }[]): [number, number] {
+  const S = (f: (r: { y: number; x1: number; x2: number }) => number) => rows.reduce((acc, r) => acc + f(r), 0);
+  const [p, q, r] = [S((x) => x.x1 * x.x1), S((x) => x.x1 * x.x2), S((x) => x.x2 * x.x2)];
+  const [u, v] = [S((x) => x.x1 * x.y), S((x) => x.x2 * x.y)];
+  const d = p * r - q * q;
+  return [(u * r - q * v) / d, (p * v - q * u) / d];
 }
 
 function logErr(recs: FitRecord[], cal: DriverCalibration): number {
@@ -436,9 +448,12 @@ function fitCalibration(all: FitRecord[]): { cal: DriverCalibration; footprint: 
   const recs = withFootprint(all, footprint);
   const GiB = 2 ** 30;
   const withSetup = recs.filter((r) => r.setupMs !== null && r.setupMs > 0);
-  const [a, b, c] = linearFit(withSetup.map((r) => ({
+  const setupRows = withSetup.map((r) => ({
     y: r.setupMs!, x1: (r.vm.memoryMiB * 2 ** 20) / GiB, x2: (Math.max(0, r.vm.memoryMiB - (r.vm.workload.residentMiB ?? r.vm.memoryMiB)) * 2 ** 20) / GiB,
-  })));
+  }));
+  let [a, b, c] = linearFit(setupRows);
+  // A negative fixed part means nothing: fit the two per-GiB parts alone.
+  if (a < 0) [a, b, c] = [0, ...originFit(setupRows)];
   const setup = { setupMs: Math.max(0, Math.round(a)), setupMsPerGiB: Math.max(0, Math.round(b)), setupMsPerNonResidentGiB: Math.max(0, Math.round(c)) };
   // The cap's efficiency, the top rate and the walk on a grid.
   let best = { err: Infinity, cal: { ...QEMU_CALIBRATION, ...setup } };
@@ -457,7 +472,7 @@ function fitCalibration(all: FitRecord[]): { cal: DriverCalibration; footprint: 
     ...best.cal,
     modelBand: modelBand(recs, best.cal),
   };
-  console.log(`  setup-time = ${setup.setupMs} ms + ${setup.setupMsPerGiB} ms per GiB of memory + ${setup.setupMsPerNonResidentGiB} ms per GiB unmapped on the source (least squares)`);
+  console.log(`  setup (Ferry's start to the first page: the destination's start and QEMU's setup-time) = ${setup.setupMs} ms + ${setup.setupMsPerGiB} ms per GiB of memory + ${setup.setupMsPerNonResidentGiB} ms per GiB unmapped on the source (least squares)`);
   const rate = (x: number | null) => (x === null ? 'no bound on the grid' : `${x} MiB/s`);
   console.log(`  link efficiency ${cal.linkEfficiency}, stream top rate ${rate(cal.streamMaxMiBps)}, walk of unmapped memory ${rate(cal.nonResidentReadMiBps)} (grid, mean |log error| ${best.err.toFixed(3)})`);
   const band = cal.modelBand!;
@@ -555,7 +570,7 @@ async function runHeldOut(lab: Lab): Promise<{ rows: HeldRow[]; anchor: AnchorRo
 }
 
 function summarise(rows: HeldRow[]): void {
-  console.log('\nHELD-OUT accuracy (never used to fit; predicted with the calibration fitted above):');
+  console.log(`\nHELD-OUT accuracy (never used to fit; predicted with ${WANT === 'held-out' ? 'the committed QEMU_CALIBRATION' : 'the calibration fitted above'}):`);
   const groups: [string, HeldRow[]][] = [
     ['all held-out migrations', rows],
     ['first after boot', rows.filter((r) => r.first)],
@@ -606,7 +621,7 @@ async function main(): Promise<void> {
       const file = process.env.QEMU_FIT_RECORDS;
       let recs: FitRecord[] = [];
       if (file && fs.existsSync(file)) {
-        recs = (JSON.parse(fs.readFileSync(file, 'utf8')) as FitRecord[]).filter((r) => FIT.some((w) => w.spec.name === r.name));
+        recs = (JSON.parse(fs.readFileSync(file, 'utf8')) as FitRecord[]).filter((r) => FIT.some((w) => w.spec.name === r.name) && 'destStartMs' in r);
         // Records written before the driver reported it: the bench chose the write order, so it knows.
         for (const r of recs) r.vm.workload.writePattern ??= FIT.find((w) => w.spec.name === r.name)?.spec.order ?? 'sweep';
         console.log(`FIT set: ${recs.length} migrations read from ${file}`);

@@ -287,6 +287,10 @@ export interface Prediction {
   stormRisk?: 'low' | 'high';
   /** Why it does or does not converge, in words. */
   note: string;
+  /** The model's first pre-copy pass: the bytes it sends, and the dirty bytes left after it (what the rest of the migration grows from). */
+  firstPass?: { bytes: number; backlogBytes: number };
+  /** Of totalMs, the time before the first page moves (the destination's start, the hypervisor's setup), ms; absent when the driver's calibration has none. */
+  setupMs?: number;
   /** The model's own figures, before what the link's history taught (present once refined). */
   model?: { totalMs: number; downtimeMs: number };
   /** How sure: the figures across the spread of past errors on this link and of the dirty rate. */
@@ -362,7 +366,7 @@ export interface MigrationRecord {
   /** Why that strategy, or why it failed. */
   reason: string;
   policy: Policy;
-  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'bytes' | 'rounds' | 'model' | 'range' | 'convergeOdds' | 'basis'>;
+  predicted: Pick<Prediction, 'converges' | 'downtimeMs' | 'totalMs' | 'setupMs' | 'firstPass' | 'bytes' | 'rounds' | 'model' | 'range' | 'convergeOdds' | 'basis'>;
   outcome: Outcome;
   phase: Phase;
   downtimeMs: number | null;

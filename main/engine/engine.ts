@@ -331,7 +331,7 @@ export class MigrationEngine {
       id: newId(now), vm: vm.name, vmId: vm.id, from: from.name, to: to.name, fromId: from.id, toId: to.id,
       cluster: from.cluster, driver: driver.kind, startedBy: req.startedBy ?? this.opts.startedBy,
       requestedStrategy: req.strategy, strategy, reason, policy,
-      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, bytes: p.bytes, rounds: p.rounds, model: p.model, range: p.range, convergeOdds: p.convergeOdds, basis: p.basis },
+      predicted: { converges: p.converges, downtimeMs: p.downtimeMs, totalMs: p.totalMs, setupMs: p.setupMs, firstPass: p.firstPass, bytes: p.bytes, rounds: p.rounds, model: p.model, range: p.range, convergeOdds: p.convergeOdds, basis: p.basis },
       outcome: 'queued', phase: 'queued', downtimeMs: null, totalMs: null, bytes: 0, rounds: 0, postcopyFaults: null,
       queuedAt: new Date(now).toISOString(), startedAt: null, endedAt: null,
       events: [{ t: 0, text: `queued: ${reason}` }],

@@ -52,6 +52,9 @@ export class Job {
   private cancelledBy: string | null = null;
   private lastT = 0;
   private firstRecorded = false;
+  /** The bytes the ETA counts the migration to send: the prediction's, scaled once the first pass's backlog is seen (etaBytes). */
+  private etaBytes: number | undefined;
+  private firstBacklogSeen = false;
   private lastSample: DriverSample | null = null;
 
   constructor(
@@ -156,8 +159,25 @@ export class Job {
   }
 
   private updateProgress(s: DriverSample): void {
-    Object.assign(this.progress, figuresOf(s), { elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy, { wssBytes: this.vm.workload.wssMiB * MiB, predictedDowntimeMs: this.rec.predicted.downtimeMs, elapsedMs: s.t, predictedBytes: this.rec.predicted.bytes, predictedTotalMs: this.rec.predicted.totalMs }), s.t) });
+    Object.assign(this.progress, figuresOf(s), { elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy, { wssBytes: this.vm.workload.wssMiB * MiB, predictedDowntimeMs: this.rec.predicted.downtimeMs, elapsedMs: s.t, predictedBytes: this.etaBytesAt(s), predictedTotalMs: this.rec.predicted.totalMs, predictedSetupMs: this.rec.predicted.setupMs }), s.t) });
     this.rec.phase = s.phase;
+  }
+
+  /**
+   * What the ETA counts the whole migration to send. The prediction's bytes until the first
+   * pass ends; then what was sent plus the prediction's rest scaled by the backlog seen over
+   * the one it predicted: every later round, the final copy and a post-copy push grow from
+   * that backlog, and it is the first figure the guest itself gives (the prediction assumed
+   * how it writes; libvirt cannot tell).
+   */
+  private etaBytesAt(s: DriverSample): number | undefined {
+    const p = this.rec.predicted;
+    if (!this.firstBacklogSeen && s.round >= 1 && s.phase === 'precopy') {
+      this.firstBacklogSeen = true;
+      const f = p.firstPass;
+      if (f && f.backlogBytes > 0 && p.bytes > f.bytes) this.etaBytes = s.transferredBytes + (s.remainingBytes / f.backlogBytes) * (p.bytes - f.bytes);
+    }
+    return this.etaBytes ?? p.bytes;
   }
 
   private recordRound(s: DriverSample): void {

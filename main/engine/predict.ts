@@ -79,7 +79,11 @@ export function predict(vm: Vm, from: Host, to: Host, strategy: Strategy, policy
     p.note += `; the first pass also walks ${formatBytes(w.nonResidentBytes)} of guest memory the source never touched (unmapped there), about ${formatMs(walkMs)} more`;
   }
   const setup = setupMs(w, cal);
-  if (setup > 0 && p.converges) p.totalMs += setup;
+  if (setup > 0 && p.converges) {
+    p.totalMs += setup;
+    p.setupMs = setup;
+    p.note += `; before the first page, ~${formatMs(setup)} to start the destination and set up: ${formatMs(p.totalMs)} in all`;
+  }
   const banded = withModelBand(p, cal);
   return cal.refine ? cal.refine(from.id, to.id, banded) : banded;
 }
@@ -233,7 +237,11 @@ function converged(ctx: Ctx, strategy: Strategy, run: PrecopyRun): Prediction {
     note += `; the dirty rate ${formatRate(ctx.dirty)} exceeds the ${formatRate(ctx.bw)} link, but the ${formatMiB(ctx.vm.workload.wssMiB)} working set is small enough`;
   }
   if (strategy !== 'precopy') note += '; post-copy not needed';
-  return { ...base(ctx, strategy), converges: true, rounds, totalMs, downtimeMs, bytes, note };
+  return { ...base(ctx, strategy), converges: true, rounds, totalMs, downtimeMs, bytes, firstPass: firstPass(ctx, run), note };
+}
+
+function firstPass(ctx: Ctx, run: PrecopyRun): Prediction['firstPass'] {
+  return { bytes: ctx.w.firstPassBytes, backlogBytes: run.remainingByRound[0] ?? 0 };
 }
 
 /** Post-copy: QEMU needs one pre-copy pass before post-copy can start; then switch. */
@@ -281,6 +289,7 @@ function switched(ctx: Ctx, strategy: Strategy, run: PrecopyRun, before: string)
     totalMs,
     downtimeMs: tail.downtimeMs,
     bytes: run.bytes + tail.bytes,
+    firstPass: firstPass(ctx, run),
     faultRate: tail.faultRate,
     faultServiceRate: tail.faultServiceRate,
     stormRisk: tail.stormRisk,

@@ -11,16 +11,23 @@ export interface EtaContext {
   predictedDowntimeMs: number;
   /** Time since the migration started, ms (the sample's t). */
   elapsedMs: number;
-  /** Wire bytes the prediction says the whole migration sends (final copy and post-copy push included). */
+  /**
+   * Wire bytes the prediction says the whole migration sends (final copy and post-copy push
+   * included); once the first pass ended, its rest scaled by the backlog seen (Job.etaBytesAt).
+   */
   predictedBytes?: number;
   /** The prediction's total time, ms: with predictedBytes, its average rate. */
   predictedTotalMs?: number;
+  /** Of predictedTotalMs, the time before the first page moves (the destination's start), ms. */
+  predictedSetupMs?: number;
 }
 
 /**
- * A raw ETA from one sample. While pre-copy has sent less than the prediction says the whole
- * migration sends, the ETA is the difference at the rate the copy runs now (while it warms up,
- * at least the prediction's average rate: ETA_WARMUP_SHARE). The prediction knows what the
+ * A raw ETA from one sample. While the destination starts (setup), the prediction counted
+ * down, never below its copy time, which has not begun. While pre-copy has sent less than
+ * the prediction says the whole migration sends, the ETA is the difference at the rate the
+ * copy runs now (while it warms up, at least the prediction's average rate over its copy
+ * time: ETA_WARMUP_SHARE). The prediction knows what the
  * figures of a pass do not show yet: zero pages that cost a header, the working set dirtied
  * again, a hybrid's switch and push, the final copy. Once the copy has sent more than
  * predicted, the prediction fell short and the ETA stands on the figures alone.
@@ -33,6 +40,10 @@ export interface EtaContext {
  * has no ETA; hybrid and post-copy will switch and push the rest at the link's rate.
  */
 export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext): number | null {
+  const setupMs = Math.min(ctx?.predictedSetupMs ?? 0, ctx?.predictedTotalMs ?? 0);
+  // Before the copy starts (the destination starting): the prediction, counted down, and at
+  // least its copy's time, which has not begun.
+  if (s.phase === 'setup') return ctx?.predictedTotalMs ? Math.max(ctx.predictedTotalMs - ctx.elapsedMs, ctx.predictedTotalMs - setupMs) : null;
   const bw = s.bandwidthMiBps * MiB;
   if (bw <= 0) return null;
   switch (s.phase) {
@@ -46,7 +57,8 @@ export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext):
       // What the prediction says is still to send, at the rate the copy runs now (early on,
       // at least the prediction's average rate: the first readings come from a copy ramping up).
       if (ctx?.predictedBytes && s.transferredBytes < ctx.predictedBytes) {
-        const average = ctx.predictedTotalMs ? ctx.predictedBytes / (ctx.predictedTotalMs / 1000) : 0;
+        const copyMs = (ctx.predictedTotalMs ?? 0) - setupMs;
+        const average = copyMs > 0 ? ctx.predictedBytes / (copyMs / 1000) : 0;
         const rate = s.transferredBytes < ETA_WARMUP_SHARE * ctx.predictedBytes ? Math.max(bw, average) : bw;
         return ((ctx.predictedBytes - s.transferredBytes) / rate) * 1000;
       }

@@ -193,7 +193,7 @@ export class LibvirtMigration implements DriverMigration {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private sample(phase: Phase, s: Record<string, TypedValue>): DriverSample {
+  private sample(phase: Phase, s: Record<string, TypedValue>, t = Date.now() - this.startedAt): DriverSample {
     const page = num(s, 'memory_page_size') || 4096;
     const bw = num(s, 'memory_bps') / MiB;
     const remaining = num(s, 'memory_remaining') + num(s, 'disk_remaining');
@@ -201,7 +201,7 @@ export class LibvirtMigration implements DriverMigration {
     const roundEnded = iteration > this.lastIteration && this.lastIteration > 0;
     this.lastIteration = Math.max(this.lastIteration, iteration);
     return {
-      t: Date.now() - this.startedAt, phase, round: Math.max(0, iteration - 1), remainingBytes: remaining,
+      t, phase, round: Math.max(0, iteration - 1), remainingBytes: remaining,
       transferredBytes: num(s, 'memory_processed') + num(s, 'disk_processed'),
       dirtyMiBps: (num(s, 'memory_dirty_rate') * page) / MiB, bandwidthMiBps: bw,
       expectedDowntimeMs: bw > 0 ? (remaining / (bw * MiB)) * 1000 : 0,
@@ -246,11 +246,15 @@ export class LibvirtMigration implements DriverMigration {
     }
     const s = this.completedStats ?? {};
     const f = figuresOf(s);
-    if (this.last?.phase === 'precopy') this.emit({ ...this.sample('switchover', s), roundEnded: false });
-    this.emit({ ...this.sample('done', s), roundEnded: false });
+    // libvirt's time_elapsed counts from the source daemon's start of the job, before the
+    // destination's Prepare: the clock of the samples, started a moment earlier by Ferry.
+    // The closing samples carry it, so the elapsed time shown never runs back at the end.
+    const endMs = Math.max(this.last?.t ?? 0, f.totalMs ?? Date.now() - this.startedAt);
+    if (this.last?.phase === 'precopy') this.emit({ ...this.sample('switchover', s, endMs), roundEnded: false });
+    this.emit({ ...this.sample('done', s, endMs), roundEnded: false });
     const hybridish = this.spec.strategy === 'postcopy' || this.spec.strategy === 'hybrid';
     this.resolve({
-      outcome: 'completed', reason: null, vmLost: false, downtimeMs: f.downtimeMs, totalMs: f.totalMs ?? Date.now() - this.startedAt,
+      outcome: 'completed', reason: null, vmLost: false, downtimeMs: f.downtimeMs, totalMs: endMs,
       bytes: f.memoryProcessedBytes + num(s, 'disk_processed'), rounds: Math.max(0, f.iterations - 1), postcopyFaults: hybridish ? f.postcopyRequests : null,
       libvirt: this.completedStats ? f : null,
     });

@@ -56,6 +56,8 @@ export interface LabMigration {
   recordId: string | null;
   /** True once the source was told to start (before that, a restart just cleans up). */
   started: boolean;
+  /** When the source was told to migrate (epoch ms): QEMU's total-time counts from here. */
+  migrateAt?: number;
   /** The Ferry process watching it: another live process's migration is never adopted. */
   ownerPid: number;
 }

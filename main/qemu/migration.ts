@@ -13,8 +13,14 @@ export type { QemuFigures } from './qmp-migrate';
 import fs from 'node:fs';
 import path from 'node:path';
 
+/** QEMU's figures of a migration, and the time the lab took before QEMU was told to migrate. */
+export interface QemuRunFigures extends QemuFigures {
+  /** From Ferry's start to the source's `migrate` (the destination QEMU started meanwhile), ms; null when not known (adopted). */
+  destinationStartMs: number | null;
+}
+
 export interface QemuDriverResult extends DriverResult {
-  qemu: QemuFigures | null;
+  qemu: QemuRunFigures | null;
 }
 
 export interface MigrationContext {
@@ -204,17 +210,22 @@ export class QemuMigration implements DriverMigration {
       this.stoppedAt = Date.now();
     }
     if (this.cancelRequested) throw new CancelledInSetup();
+    const migrateAt = Date.now();
     await this.src.execute('migrate', { uri });
     updateLab(this.ctx.dataDir, (s) => {
       const m = s.migrations.find((x) => x.id === this.rec.id);
-      if (m) m.started = true;
+      if (m) Object.assign(m, { started: true, migrateAt });
     });
-    this.rec.started = true;
+    Object.assign(this.rec, { started: true, migrateAt });
     if (this.postcopyRequested) this.src.execute('migrate-start-postcopy').catch(() => {});
   }
 
-  private sample(phase: Phase, q: QueryMigrate): DriverSample {
-    const s = sampleOf(q, phase, this.t(), this.last, this.lastRound);
+  private figures(q: QueryMigrate): QemuRunFigures {
+    return { ...figuresOf(q), destinationStartMs: this.rec.migrateAt ? this.rec.migrateAt - this.rec.startedAt : null };
+  }
+
+  private sample(phase: Phase, q: QueryMigrate, t = this.t()): DriverSample {
+    const s = sampleOf(q, phase, t, this.last, this.lastRound);
     this.lastRound = Math.max(this.lastRound, s.round);
     return s;
   }
@@ -268,8 +279,13 @@ export class QemuMigration implements DriverMigration {
     this.finished = true;
     if (this.timer) clearInterval(this.timer);
     const { runner } = this.ctx;
+    const figures = this.figures(q);
+    // A migration's time, on every driver: from Ferry's start until the VM runs on the
+    // destination, the destination's start included. QEMU's total-time counts from its
+    // `migrate`: the time before that is added (the poll's clock only when it is not known).
+    const endMs = Math.max(this.last?.t ?? 0, figures.destinationStartMs !== null && figures.totalTimeMs !== null ? figures.destinationStartMs + figures.totalTimeMs : this.t());
     // The pass(es) QEMU finished between two polls, and the switchover, as one closing sample.
-    if (this.last && this.last.phase === 'precopy') this.emit(this.sample('switchover', q));
+    if (this.last && this.last.phase === 'precopy') this.emit(this.sample('switchover', q, endMs));
     // The guest runs on the destination now (a stopped guest was stopped before: resume it).
     const dst = this.dst ?? (await QmpClient.connectWithRetry(runner.qmpTarget(this.rec.destQmp), 5000).catch(() => null));
     let downtimeMs = q.downtime ?? null;
@@ -280,7 +296,6 @@ export class QemuMigration implements DriverMigration {
         if (this.stoppedAt !== null) downtimeMs = Date.now() - this.stoppedAt;
       }
     }
-    const figures = figuresOf(q);
     // The source process is done: quit it, then make the destination the VM's home.
     await this.src?.execute('quit', undefined, { timeoutMs: 2000 }).catch(() => {});
     this.src?.close();
@@ -293,9 +308,9 @@ export class QemuMigration implements DriverMigration {
       s.migrations = s.migrations.filter((m) => m.id !== this.rec.id);
     });
     this.ctx.changed();
-    this.emit({ ...this.sample('done', q), roundEnded: false });
+    this.emit({ ...this.sample('done', q, endMs), roundEnded: false });
     this.settle({
-      outcome: 'completed', reason: null, vmLost: false, downtimeMs, totalMs: figures.totalTimeMs ?? this.t(),
+      outcome: 'completed', reason: null, vmLost: false, downtimeMs, totalMs: endMs,
       bytes: figures.transferredBytes, rounds: Math.max(0, figures.dirtySyncCount - 1), postcopyFaults: this.rec.strategy === 'postcopy' || this.rec.strategy === 'hybrid' ? figures.postcopyRequests : null, qemu: figures,
     });
   }
@@ -306,7 +321,7 @@ export class QemuMigration implements DriverMigration {
     if (this.timer) clearInterval(this.timer);
     const { runner } = this.ctx;
     const destDied = !runner.isRunning(this.rec.dest);
-    const figures = figuresOf(q);
+    const figures = this.figures(q);
     // The guest must run on the source: check, and resume it if QEMU left it paused.
     const srcProc = readLab(this.ctx.dataDir)?.vms.find((v) => v.id === this.rec.vmId)?.proc;
     let srcStatus = await this.src?.execute<{ status: string }>('query-status').catch(() => null);
@@ -359,7 +374,7 @@ export class QemuMigration implements DriverMigration {
   private async lostInPostcopy(q: QueryMigrate): Promise<void> {
     this.finished = true;
     if (this.timer) clearInterval(this.timer);
-    const figures = figuresOf(q);
+    const figures = this.figures(q);
     await this.cleanupDest();
     updateLab(this.ctx.dataDir, (s) => {
       s.migrations = s.migrations.filter((m) => m.id !== this.rec.id);

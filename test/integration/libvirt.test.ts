@@ -158,14 +158,15 @@ describe.skipIf(why !== null)('libvirt hosts over ssh and tcp', () => {
     const pre = await ferry('migrate', 'lv-guest1', '--to', 'lv-h2', '--strategy', 'precopy', '--json');
     expect(pre.code, pre.stderr).toBe(0);
     const r1 = JSON.parse(pre.stdout) as MigrationRecord;
-    // The record's total is libvirt's time_elapsed, whose clock starts with the source's job,
-    // before the destination's Prepare: within the record's own start and end (Ferry's clock),
-    // short of the span only by the wait for libvirt's completed figures (at most 1 s) and a poll.
+    // One migration time on every driver: from Ferry's start to the guest running on the
+    // destination. So the record's total lies within its own start and end, short of the span
+    // only by the wait for libvirt's completed figures. (It was libvirt's time_elapsed, which
+    // stops when QEMU's copy completes: 1.4-1.6 s short here.)
     const span = Date.parse(r1.endedAt!) - Date.parse(r1.startedAt!);
-    console.log(`libvirt pre-copy lv-guest1: ${r1.outcome}, downtime ${r1.downtimeMs} ms, total ${r1.totalMs} ms (start to end on Ferry's clock ${span} ms), ${r1.bytes} B, ${r1.rounds} rounds`);
+    console.log(`libvirt pre-copy lv-guest1: ${r1.outcome}, downtime ${r1.downtimeMs} ms, total ${r1.totalMs} ms (start to end on the record's clock ${span} ms), ${r1.bytes} B, ${r1.rounds} rounds`);
     expect(r1).toMatchObject({ vm: 'lv-guest1', from: 'lv-h1', to: 'lv-h2', driver: 'libvirt', strategy: 'precopy', outcome: 'completed' });
     expect(r1.totalMs!).toBeLessThanOrEqual(span);
-    expect(r1.totalMs!).toBeGreaterThan(span - 1500);
+    expect(r1.totalMs!).toBeGreaterThan(span - 1000);
     expect(r1.downtimeMs).toBeGreaterThan(0);
     expect(r1.bytes).toBeGreaterThan(64 * 1024 * 1024);
     // libvirt's own throughput for this pair is kept for the next predictions (no cap held it back).

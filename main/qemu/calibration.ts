@@ -10,7 +10,7 @@ import type { DriverCalibration } from '../engine/driver';
  * workloads; see the bench's output and the commit that set these).
  *  - Setup: the time from Ferry's start to QEMU's first page, the destination QEMU's start
  *    (it preallocates the guest's memory: guest.ts) and QEMU's setup-time. The migration's
- *    time counts it, as the engineer waits for it and as libvirt's time_elapsed does: 5253 ms
+ *    time counts it, as the engineer waits for it (libvirt's Prepare, too): 5253 ms
  *    per GiB of guest memory + 3301 ms per GiB the source QEMU never touched (unmapped in its
  *    page table: most of a freshly booted guest, none of one that arrived by migration), by
  *    least squares (the fixed part came out negative, so none). It is most of a lab

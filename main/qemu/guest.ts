@@ -161,7 +161,7 @@ export function qemuArgs(g: GuestArgs, where: { qmp: string; mon: string; serial
   // whatever had freed memory just before: a migration onto cold memory took 5.5-6.6 s
   // where the same one onto warm memory took 1.1-2.1 s. Taken up front it is the
   // destination's preparation: outside QEMU's total-time, inside the migration's time as
-  // Ferry counts it (from its start, as libvirt's time_elapsed does), where the
+  // Ferry counts it (from its start, on every driver), where the
   // calibration's setup term stands for it and its spread widens the model's band.
   if (incoming) args.push('-incoming', 'defer', '-mem-prealloc');
   return args;

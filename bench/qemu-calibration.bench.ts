@@ -10,7 +10,7 @@
 //  - HELD-OUT set: workloads never used to fit or to design the model (sizes 256 MiB to
 //    2 GiB, working sets 5 % to 57 %, dirty rates 5 % to 286 % of the cap, with and without
 //    a cap, sweeping and random-writing guests), predicted with the calibration fitted in
-//    the same run (QEMU_BENCH_SET=held-out: with the committed QEMU_CALIBRATION), first and
+//    the same run (QEMU_BENCH_SET=held-out: with the committed QEMU_LAB_CALIBRATION), first and
 //    repeated migrations as separate rows. The accuracy figures are these rows only.
 // The anchor, on the held-out set in the same run: each workload is also migrated with
 // QEMU's plain policies through the QEMU driver directly (no engine): its defaults
@@ -36,7 +36,7 @@ import { predictionInterval } from '../main/engine/learn';
 import { resolvePolicy } from '../main/engine/policy';
 import type { DriverCalibration } from '../main/engine/driver';
 import { QemuDriver } from '../main/qemu/driver';
-import { guestZeroFraction, QEMU_CALIBRATION, QEMU_GUEST_FOOTPRINT, type GuestFootprint } from '../main/qemu/calibration';
+import { guestZeroFraction, QEMU_LAB_CALIBRATION, QEMU_GUEST_FOOTPRINT, type GuestFootprint } from '../main/qemu/calibration';
 import { labAddVm, labDown, labRemoveVm, labUp } from '../main/qemu/lab';
 import type { VmSpec } from '../main/qemu/guest';
 import { readLab } from '../main/qemu/lab-state';
@@ -391,6 +391,13 @@ function linearFit(rows: { y: number; x1: number; x2: number }[]): [number, numb
   return [det(col(0)) / d, det(col(1)) / d, det(col(2)) / d];
 }
 
+/** Setup time against guest memory (x1, GiB) and memory unmapped on the source (x2, GiB), least squares; a negative fixed part means nothing: then the two per-GiB parts alone. */
+function setupFit(rows: { y: number; x1: number; x2: number }[]): Pick<DriverCalibration, 'setupMs' | 'setupMsPerGiB' | 'setupMsPerNonResidentGiB'> {
+  let [a, b, c] = linearFit(rows);
+  if (a < 0) [a, b, c] = [0, ...originFit(rows)];
+  return { setupMs: Math.max(0, Math.round(a)), setupMsPerGiB: Math.max(0, Math.round(b)), setupMsPerNonResidentGiB: Math.max(0, Math.round(c)) };
+}
+
 /** Least squares for y = b x1 + c x2 (no fixed part). */
 function originFit(rows: { y: number; x1: number; x2: number }[]): [number, number] {
   const S = (f: (r: { y: number; x1: number; x2: number }) => number) => rows.reduce((acc, r) => acc + f(r), 0);
@@ -430,7 +437,7 @@ function fitFootprint(recs: FitRecord[]): GuestFootprint {
       let n = 0;
       for (const r of withFootprint(recs, fp)) {
         if (!r.completed || !(r.bytes > 0)) continue;
-        const p = predict(r.vm, r.from, r.to, r.strategy, r.policy, { calibration: QEMU_CALIBRATION });
+        const p = predict(r.vm, r.from, r.to, r.strategy, r.policy, { calibration: QEMU_LAB_CALIBRATION });
         sum += Math.abs(Math.log(Math.max(1, p.bytes) / r.bytes));
         n++;
       }
@@ -451,17 +458,16 @@ function fitCalibration(all: FitRecord[]): { cal: DriverCalibration; footprint: 
   const setupRows = withSetup.map((r) => ({
     y: r.setupMs!, x1: (r.vm.memoryMiB * 2 ** 20) / GiB, x2: (Math.max(0, r.vm.memoryMiB - (r.vm.workload.residentMiB ?? r.vm.memoryMiB)) * 2 ** 20) / GiB,
   }));
-  let [a, b, c] = linearFit(setupRows);
-  // A negative fixed part means nothing: fit the two per-GiB parts alone.
-  if (a < 0) [a, b, c] = [0, ...originFit(setupRows)];
-  const setup = { setupMs: Math.max(0, Math.round(a)), setupMsPerGiB: Math.max(0, Math.round(b)), setupMsPerNonResidentGiB: Math.max(0, Math.round(c)) };
+  const setup = setupFit(setupRows);
+  // QEMU's own part (its setup-time), what a host other than the lab's adds: QEMU_CALIBRATION.
+  const qemuSetup = setupFit(setupRows.flatMap((x, i) => (withSetup[i]!.destStartMs === null ? [] : [{ ...x, y: x.y - withSetup[i]!.destStartMs! }])));
   // The cap's efficiency, the top rate and the walk on a grid.
-  let best = { err: Infinity, cal: { ...QEMU_CALIBRATION, ...setup } };
+  let best = { err: Infinity, cal: { ...QEMU_LAB_CALIBRATION, ...setup } };
   for (let eff = 0.8; eff <= 1.2001; eff += 0.01) {
     // null: no bound found (faster than any rate on the grid).
     for (const top of [...Array.from({ length: 38 }, (_, i) => 150 + 50 * i), null]) {
       for (const walk of [...Array.from({ length: 59 }, (_, i) => 100 + 50 * i), null]) {
-        const cal = { ...QEMU_CALIBRATION, ...setup, linkEfficiency: Math.round(eff * 100) / 100, streamMaxMiBps: top, nonResidentReadMiBps: walk };
+        const cal = { ...QEMU_LAB_CALIBRATION, ...setup, linkEfficiency: Math.round(eff * 100) / 100, streamMaxMiBps: top, nonResidentReadMiBps: walk };
         const err = logErr(recs, cal);
         if (err < best.err) best = { err, cal };
       }
@@ -473,12 +479,14 @@ function fitCalibration(all: FitRecord[]): { cal: DriverCalibration; footprint: 
     modelBand: modelBand(recs, best.cal),
   };
   console.log(`  setup (Ferry's start to the first page: the destination's start and QEMU's setup-time) = ${setup.setupMs} ms + ${setup.setupMsPerGiB} ms per GiB of memory + ${setup.setupMsPerNonResidentGiB} ms per GiB unmapped on the source (least squares)`);
+  console.log(`  of which QEMU's setup-time = ${qemuSetup.setupMs} ms + ${qemuSetup.setupMsPerGiB} ms per GiB of memory + ${qemuSetup.setupMsPerNonResidentGiB} ms per GiB unmapped on the source (least squares)`);
   const rate = (x: number | null) => (x === null ? 'no bound on the grid' : `${x} MiB/s`);
   console.log(`  link efficiency ${cal.linkEfficiency}, stream top rate ${rate(cal.streamMaxMiBps)}, walk of unmapped memory ${rate(cal.nonResidentReadMiBps)} (grid, mean |log error| ${best.err.toFixed(3)})`);
   const band = cal.modelBand!;
   console.log(`  the model's error on the FIT set, as the range a prediction without history carries: actual/predicted total time ${band.total[0]}-${band.total[1]}, pause ${band.downtime[0]}-${band.downtime[1]} (80 % prediction interval over ${band.n} migrations)`);
-  console.log(`  as QEMU_CALIBRATION: ${JSON.stringify({ setupMs: cal.setupMs, setupMsPerGiB: cal.setupMsPerGiB, setupMsPerNonResidentGiB: cal.setupMsPerNonResidentGiB, linkEfficiency: cal.linkEfficiency, streamMaxMiBps: cal.streamMaxMiBps, nonResidentReadMiBps: cal.nonResidentReadMiBps, modelBand: cal.modelBand })}`);
-  for (const [label, c0, rs] of [['the committed QEMU_CALIBRATION and footprint', QEMU_CALIBRATION, withFootprint(all, QEMU_GUEST_FOOTPRINT)], ['the calibration and footprint just fitted', cal, recs]] as const) {
+  console.log(`  as QEMU_LAB_SETUP: ${JSON.stringify(setup)}`);
+  console.log(`  as QEMU_CALIBRATION (QEMU's own setup-time, for hosts other than the lab's): ${JSON.stringify({ ...qemuSetup, linkEfficiency: cal.linkEfficiency, streamMaxMiBps: cal.streamMaxMiBps, nonResidentReadMiBps: cal.nonResidentReadMiBps, modelBand: cal.modelBand })}`);
+  for (const [label, c0, rs] of [['the committed QEMU_LAB_CALIBRATION and footprint', QEMU_LAB_CALIBRATION, withFootprint(all, QEMU_GUEST_FOOTPRINT)], ['the calibration and footprint just fitted', cal, recs]] as const) {
     const done = rs.filter((r) => r.completed).map((r) => ({ r, p: predict(r.vm, r.from, r.to, r.strategy, r.policy, { calibration: c0 }) }));
     const e = done.map(({ r, p }) => Math.abs(relErr(p.totalMs, r.totalMs)));
     const b = done.map(({ r, p }) => Math.abs(relErr(p.bytes, r.bytes)));
@@ -570,7 +578,7 @@ async function runHeldOut(lab: Lab): Promise<{ rows: HeldRow[]; anchor: AnchorRo
 }
 
 function summarise(rows: HeldRow[]): void {
-  console.log(`\nHELD-OUT accuracy (never used to fit; predicted with ${WANT === 'held-out' ? 'the committed QEMU_CALIBRATION' : 'the calibration fitted above'}):`);
+  console.log(`\nHELD-OUT accuracy (never used to fit; predicted with ${WANT === 'held-out' ? 'the committed QEMU_LAB_CALIBRATION' : 'the calibration fitted above'}):`);
   const groups: [string, HeldRow[]][] = [
     ['all held-out migrations', rows],
     ['first after boot', rows.filter((r) => r.first)],
@@ -614,7 +622,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   await labUp({ dataDir, hosts: 2, vms: [], bootTimeoutMs: 120_000 });
   console.log('(TCG guests, loopback link capped by max-bandwidth or, with no cap, the lab NIC\'s nominal 1000 MiB/s; downtime limit 300 ms; times in seconds, errors as (predicted - actual) / actual)\n');
-  let cal: DriverCalibration = QEMU_CALIBRATION;
+  let cal: DriverCalibration = QEMU_LAB_CALIBRATION;
   let footprint: GuestFootprint = QEMU_GUEST_FOOTPRINT;
   try {
     if (WANT !== 'held-out') {
@@ -627,7 +635,7 @@ async function main(): Promise<void> {
         console.log(`FIT set: ${recs.length} migrations read from ${file}`);
       }
       if (FIT.some((w) => !recs.some((r) => r.name === w.spec.name))) {
-        const lab = openLab(dataDir, QEMU_CALIBRATION);
+        const lab = openLab(dataDir, QEMU_LAB_CALIBRATION);
         try {
           recs = await runFitSet(lab, recs);
         } finally {
@@ -637,7 +645,7 @@ async function main(): Promise<void> {
       }
       ({ cal, footprint } = fitCalibration(recs));
     } else {
-      console.log('predicting with the committed QEMU_CALIBRATION (QEMU_BENCH_SET=held-out)');
+      console.log('predicting with the committed QEMU_LAB_CALIBRATION (QEMU_BENCH_SET=held-out)');
     }
     if (WANT !== 'fit') {
       const lab = openLab(dataDir, cal, footprint);

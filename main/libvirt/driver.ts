@@ -79,7 +79,10 @@ const DIRTY_RATE_EVERY_MS = 30000;
 export class LibvirtDriver implements HostDriver {
   readonly kind = 'libvirt';
   readonly label = 'libvirt hosts';
-  /** libvirt drives QEMU: the QEMU model's calibration applies. */
+  /**
+   * libvirt drives QEMU: the QEMU model's calibration applies, without the lab's destination
+   * start (this machine's memory, not a host's): a host's Prepare is learned from its history.
+   */
   readonly calibration = QEMU_CALIBRATION;
   /** The source daemon carries a peer-to-peer migration on without Ferry. */
   readonly migrationsOutliveFerry = true;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { DriverCalibration, DriverFactory, DriverInventory, DriverMigration, HostDriver, InventoryFilter, MigrationSpec, RecoveredMigration } from '../engine/driver';
 import type { Cluster, DriverHealth, Host, Vm } from '../../preload/model';
 import { pidAlive } from '../pid';
-import { guestZeroFraction, QEMU_CALIBRATION, type GuestFootprint } from './calibration';
+import { guestZeroFraction, QEMU_LAB_CALIBRATION, type GuestFootprint } from './calibration';
 import { labFile, readLab, updateLab, type LabMigration, type LabState } from './lab-state';
 import { LAB_CLUSTER, labRunner } from './lab';
 import { newLabMigration, QemuMigration, type QemuDriverResult } from './migration';
@@ -21,7 +21,7 @@ export interface QemuDriverOptions {
   pollMs?: number;
   /** The placement of a lab VM changed (migration ended, VM lost): refresh views. */
   onChange?: () => void;
-  /** Instead of QEMU_CALIBRATION: the calibration bench predicts held-out workloads with the one it fitted in the same run. */
+  /** Instead of QEMU_LAB_CALIBRATION: the calibration bench predicts held-out workloads with the one it fitted in the same run. */
   calibration?: DriverCalibration;
   /** Instead of QEMU_GUEST_FOOTPRINT, likewise. */
   footprint?: GuestFootprint;
@@ -48,7 +48,7 @@ export class QemuDriver implements HostDriver {
 
   constructor(private readonly opts: QemuDriverOptions) {
     this.runner = opts.runner ?? labRunner(opts.dataDir);
-    this.calibration = opts.calibration ?? QEMU_CALIBRATION;
+    this.calibration = opts.calibration ?? QEMU_LAB_CALIBRATION;
     this.pollMs = opts.pollMs ?? 150;
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type Policy } from '../../preload/model';
 import { chooseAuto, predict, predictStrategies, type PredictOptions } from '../../main/engine/predict';
 import { SWITCHOVER_FIXED_MS, POSTCOPY_SWITCH_FIXED_MS } from '../../main/engine/constants';
-import { QEMU_CALIBRATION } from '../../main/qemu/calibration';
+import { QEMU_CALIBRATION, QEMU_LAB_CALIBRATION } from '../../main/qemu/calibration';
 import { SIM_CALIBRATION } from '../../main/sim/sim-driver';
 import { MigrationEngine } from '../../main/engine/engine';
 import { FakeDriver, MemoryRecorder, host, vm } from './engine-fake-driver';
@@ -33,6 +33,20 @@ describe('predict: per-driver calibration', () => {
     const q = predict(guest(16, 0), q1, q2, 'precopy', policy({ bandwidthMiBps: 200 }), onQemu);
     expect(q.bandwidthMiBps).toBeCloseTo(200 * QEMU_CALIBRATION.linkEfficiency);
     expect(q.totalMs).toBeGreaterThan(s.totalMs + QEMU_CALIBRATION.setupMs - 1);
+  });
+
+  it("counts the setup in the total and says so; the lab's destination start is the lab's alone", () => {
+    // 16 GiB, all of it touched by the source: QEMU's setup-time alone on a libvirt host, the
+    // lab's destination start (this machine's memory) besides it on the lab.
+    const big = vm('g', 'q1', { memoryMiB: 16384 }, { wssMiB: 1024, dirtyMiBps: 50, zeroFraction: 0.5, residentMiB: 16384 });
+    const q = predict(big, q1, q2, 'precopy', policy({ bandwidthMiBps: 1000 }), onQemu);
+    const lab = predict(big, q1, q2, 'precopy', policy({ bandwidthMiBps: 1000 }), { calibration: QEMU_LAB_CALIBRATION });
+    expect(q.setupMs).toBeCloseTo(QEMU_CALIBRATION.setupMs + 16 * QEMU_CALIBRATION.setupMsPerGiB, 6);
+    expect(lab.setupMs).toBeCloseTo(QEMU_LAB_CALIBRATION.setupMs + 16 * QEMU_LAB_CALIBRATION.setupMsPerGiB, 6);
+    expect(q.setupMs!).toBeLessThan(10_000);
+    expect(lab.totalMs - q.totalMs).toBeCloseTo(lab.setupMs! - q.setupMs!, 6);
+    expect(q.note).toContain(`in all`);
+    expect(q.note).toMatch(/before the first page, ~5\.\d+ s to start the destination and set up/);
   });
 
   it("QEMU's final copy ignores the cap: the pause is priced at the NIC's rate", () => {

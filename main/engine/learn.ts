@@ -78,6 +78,17 @@ export function predictionInterval(xs: number[], prior?: { sd: number; n: number
   return { median, band: [median * Math.exp(-w), median * Math.exp(w)] };
 }
 
+/**
+ * A QEMU or libvirt total measured before a migration's time had one definition (Ferry's
+ * start to the guest running on the destination): the lab recorded QEMU's total-time, which
+ * leaves the destination's start out, and libvirt its time_elapsed, which stops before the
+ * guest resumes. Learning from them would pull predictions short. Such records are the ones
+ * whose converging prediction has no setupMs: every calibration of those drivers has a setup.
+ */
+function oldTotal(r: MigrationRecord): boolean {
+  return (r.driver === 'qemu' || r.driver === 'libvirt') && r.predicted.converges && r.predicted.setupMs === undefined;
+}
+
 export class LinkLearner {
   private readonly byLink = new Map<string, Ratios>();
   private readonly byDriver = new Map<string, Ratios>();
@@ -87,6 +98,7 @@ export class LinkLearner {
   /** A finished migration: completed, with the model's own figures recorded beside the actual ones. */
   observe(r: MigrationRecord): void {
     if (r.outcome !== 'completed' || r.totalMs === null || !(r.totalMs > 0)) return;
+    if (oldTotal(r)) return;
     const model = r.predicted.model ?? { totalMs: r.predicted.totalMs, downtimeMs: r.predicted.downtimeMs };
     if (!(model.totalMs > 0) || !r.predicted.converges) return;
     const total = r.totalMs / model.totalMs;

@@ -15,7 +15,7 @@ function rec(over: Partial<MigrationRecord> & { model: number; actual: number; p
   return {
     id: 'm', vm: 'v', vmId: 'v', from: 'A', to: 'B', fromId: 'A', toId: 'B', cluster: 'c', driver: 'qemu', startedBy: 't',
     requestedStrategy: 'auto', strategy: 'precopy', reason: '', policy: DEFAULT_POLICY,
-    predicted: { converges: true, downtimeMs: mp, totalMs: over.model, bytes: 0, rounds: 3, model: { totalMs: over.model, downtimeMs: mp } },
+    predicted: { converges: true, downtimeMs: mp, totalMs: over.model, setupMs: 100, bytes: 0, rounds: 3, model: { totalMs: over.model, downtimeMs: mp } },
     outcome: 'completed', phase: 'done', downtimeMs: ap, totalMs: over.actual, bytes: 0, rounds: 3, postcopyFaults: null,
     queuedAt: '', startedAt: '', endedAt: '', events: [], ...over,
   } as MigrationRecord;
@@ -24,6 +24,19 @@ function rec(over: Partial<MigrationRecord> & { model: number; actual: number; p
 const pred = (totalMs: number, downtimeMs = 100): Prediction => ({ strategy: 'precopy', converges: true, rounds: 3, totalMs, downtimeMs, bytes: 0, bandwidthMiBps: 100, dirtyMiBps: 10, note: '' });
 
 describe('LinkLearner', () => {
+  it('does not learn from QEMU or libvirt totals recorded before their time counted the setup', () => {
+    // Such records' predictions have no setupMs (every QEMU and libvirt prediction has one now).
+    const old = (x: MigrationRecord): MigrationRecord => ({ ...x, predicted: { ...x.predicted, setupMs: undefined } });
+    const l = new LinkLearner();
+    for (let i = 0; i < LEARN_MIN + 2; i++) l.observe(old(rec({ model: 10_000, actual: 4000 })));
+    for (let i = 0; i < LEARN_MIN + 2; i++) l.observe(old(rec({ model: 10_000, actual: 4000, driver: 'libvirt' })));
+    expect(l.refine('qemu', 'A', 'B', pred(10_000))).toMatchObject({ totalMs: 10_000, basis: expect.stringMatching(/model alone/) });
+    expect(l.refine('libvirt', 'A', 'B', pred(10_000))).toMatchObject({ totalMs: 10_000, basis: expect.stringMatching(/model alone/) });
+    // The simulator never had a setup: its records teach as before.
+    for (let i = 0; i < LEARN_MIN; i++) l.observe(old(rec({ model: 10_000, actual: 13_000, driver: 'sim' })));
+    expect(l.refine('sim', 'A', 'B', pred(10_000)).totalMs).toBeCloseTo(13_000, 6);
+  });
+
   it('stands on the model alone until enough migrations ended, then on the link, and says so', () => {
     const l = new LinkLearner();
     for (let i = 0; i < LEARN_MIN - 1; i++) l.observe(rec({ model: 10_000, actual: 13_000 }));

@@ -75,3 +75,13 @@ export function formatRounds(precopyRounds: number, postcopy: boolean, short = f
 export function wentPostcopy(r: { strategy: string; postcopyFaults: number | null }): boolean {
   return r.strategy === 'postcopy' || (r.strategy === 'hybrid' && r.postcopyFaults !== null);
 }
+
+/** A migration's phase in words: the console's labels and the CLI's progress lines. */
+export const PHASE_LABEL: Record<string, string> = {
+  queued: 'Queued',
+  setup: 'Setting up',
+  precopy: 'Copying',
+  postcopy: 'Post-copy',
+  switchover: 'Switchover',
+  done: 'Done',
+};

@@ -8,7 +8,7 @@ import { parsePolicyField, strategyChoice } from '../../preload/model';
 import { SIM_LIMITS, parseSimDatacenter } from '../sim/format';
 import { Store } from '../store/store';
 import { serve } from '../server/serve';
-import { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, wentPostcopy } from '../../common/units';
+import { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, PHASE_LABEL, wentPostcopy } from '../../common/units';
 import { table } from './format';
 import { localApp, readFileOrFail, type Ctx } from './context';
 import { fetchAllRows, toCsv } from '../../common/history-export';
@@ -229,7 +229,9 @@ export const commands: Record<string, Command> = {
           if (now - lastLine < 1000) return;
           lastLine = now;
           for (const p of batch) {
-            process.stderr.write(`  ${p.vm} ${p.phase} round ${p.round}: ${formatBytes(p.remainingBytes)} left, ${Math.round(p.dirtyMiBps)} MiB/s dirty vs ${Math.round(p.bandwidthMiBps)} MiB/s, ETA ${formatMs(p.etaMs)}\n`);
+            // Before the first page nothing is measured yet: no bytes left or rates to show.
+            const figures = p.phase === 'setup' || p.phase === 'queued' ? `${formatMs(p.elapsedMs)} in` : `round ${p.round}: ${formatBytes(p.remainingBytes)} left, ${Math.round(p.dirtyMiBps)} MiB/s dirty vs ${Math.round(p.bandwidthMiBps)} MiB/s`;
+            process.stderr.write(`  ${p.vm} ${(PHASE_LABEL[p.phase] ?? p.phase).toLowerCase()}, ${figures}, ETA ${formatMs(p.etaMs)}\n`);
           }
         });
     try {

@@ -159,7 +159,11 @@ export class Job {
   }
 
   private updateProgress(s: DriverSample): void {
-    Object.assign(this.progress, figuresOf(s), { elapsedMs: s.t, etaMs: this.eta.update(rawEtaMs(s, this.rec.strategy, { wssBytes: this.vm.workload.wssMiB * MiB, predictedDowntimeMs: this.rec.predicted.downtimeMs, elapsedMs: s.t, predictedBytes: this.etaBytesAt(s), predictedTotalMs: this.rec.predicted.totalMs, predictedSetupMs: this.rec.predicted.setupMs }), s.t) });
+    const raw = rawEtaMs(s, this.rec.strategy, { wssBytes: this.vm.workload.wssMiB * MiB, predictedDowntimeMs: this.rec.predicted.downtimeMs, elapsedMs: s.t, predictedBytes: this.etaBytesAt(s), predictedTotalMs: this.rec.predicted.totalMs, predictedSetupMs: this.rec.predicted.setupMs });
+    // Before the first page the raw figure is the prediction counted down, at least its copy
+    // time: nothing to smooth (blended with its own countdown it fell below that floor).
+    const etaMs = s.phase === 'setup' && raw !== null ? this.eta.reset(raw, s.t) : this.eta.update(raw, s.t);
+    Object.assign(this.progress, figuresOf(s), { elapsedMs: s.t, etaMs });
     this.rec.phase = s.phase;
   }
 

@@ -45,6 +45,15 @@ export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext):
   // least its copy's time, which has not begun.
   if (s.phase === 'setup') return ctx?.predictedTotalMs ? Math.max(ctx.predictedTotalMs - ctx.elapsedMs, ctx.predictedTotalMs - setupMs) : null;
   const bw = s.bandwidthMiBps * MiB;
+  // What the prediction says is still to send, at the rate the copy runs now (early on, at
+  // least the prediction's average rate: the first readings come from a copy ramping up, the
+  // very first with no rate at all).
+  if (s.phase === 'precopy' && ctx?.predictedBytes && s.transferredBytes < ctx.predictedBytes) {
+    const copyMs = (ctx.predictedTotalMs ?? 0) - setupMs;
+    const average = copyMs > 0 ? ctx.predictedBytes / (copyMs / 1000) : 0;
+    const rate = s.transferredBytes < ETA_WARMUP_SHARE * ctx.predictedBytes ? Math.max(bw, average) : bw;
+    if (rate > 0) return ((ctx.predictedBytes - s.transferredBytes) / rate) * 1000;
+  }
   if (bw <= 0) return null;
   switch (s.phase) {
     case 'done':
@@ -54,14 +63,6 @@ export function rawEtaMs(s: DriverSample, strategy: Strategy, ctx?: EtaContext):
     case 'postcopy':
       return (s.remainingBytes / bw) * 1000;
     case 'precopy': {
-      // What the prediction says is still to send, at the rate the copy runs now (early on,
-      // at least the prediction's average rate: the first readings come from a copy ramping up).
-      if (ctx?.predictedBytes && s.transferredBytes < ctx.predictedBytes) {
-        const copyMs = (ctx.predictedTotalMs ?? 0) - setupMs;
-        const average = copyMs > 0 ? ctx.predictedBytes / (copyMs / 1000) : 0;
-        const rate = s.transferredBytes < ETA_WARMUP_SHARE * ctx.predictedBytes ? Math.max(bw, average) : bw;
-        return ((ctx.predictedBytes - s.transferredBytes) / rate) * 1000;
-      }
       const margin = bw - s.dirtyMiBps * MiB;
       if (s.round === 0 && ctx && s.remainingBytes > ctx.wssBytes) {
         const firstLeftS = s.remainingBytes / bw;
@@ -102,6 +103,13 @@ export class EtaSmoother {
     this.eta = next;
     this.at = t;
     return Math.round(next);
+  }
+
+  /** Takes `raw` as it is (a figure with nothing to smooth). */
+  reset(raw: number, t: number): number {
+    this.eta = raw;
+    this.at = t;
+    return Math.round(raw);
   }
 
   private countdown(t: number): number {

@@ -1,7 +1,7 @@
 // Small formatting helpers for the console: sizes, durations and rates come from
 // common/units.ts (the CLI's and the engine's too), so a figure reads the same everywhere.
 
-export { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, wentPostcopy } from '../../common/units';
+export { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, PHASE_LABEL, wentPostcopy } from '../../common/units';
 
 /** Compact memory size for chips: 4096 -> "4G", 1536 -> "1.5G", 512 -> "512M". */
 export function formatMiBShort(mib: number): string {
@@ -51,14 +51,6 @@ export const STRATEGY_LABEL: Record<string, string> = {
   'stop-and-copy': 'Stop-and-copy',
 };
 
-export const PHASE_LABEL: Record<string, string> = {
-  queued: 'Queued',
-  setup: 'Setting up',
-  precopy: 'Copying',
-  postcopy: 'Post-copy',
-  switchover: 'Switchover',
-  done: 'Done',
-};
 
 export function errorText(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);

@@ -83,6 +83,31 @@ describe('ETA smoothing', () => {
   });
 });
 
+describe('ETA while the destination starts', () => {
+  it('is the prediction counted down, never below its copy time, and not smoothed below it', () => {
+    const driver = new FakeDriver([host('a'), host('b', { memoryMiB: 64_000 })], [vm('v1', 'a', { memoryMiB: 8192 }, { dirtyMiBps: 50, wssMiB: 512 })]);
+    // A driver whose setup takes 4 s before the first page.
+    driver.calibration = { ...driver.calibration, setupMs: 4000 };
+    const engine = new MigrationEngine({ drivers: [driver], recorder: new MemoryRecorder(), startedBy: 'ops' });
+    const [rec] = engine.start({ vms: ['v1'], to: 'b', strategy: 'precopy' });
+    const { totalMs, setupMs } = rec!.predicted;
+    expect(setupMs).toBe(4000);
+    const m = driver.of('v1');
+    const seen: number[] = [];
+    // Setup samples every 500 ms for 6 s: 2 s longer than predicted.
+    for (let i = 0; i < 12; i++) {
+      m.sample({ phase: 'setup', bandwidthMiBps: 0, remainingBytes: 0 }, 500);
+      const p = engine.active().find((x) => x.id === rec!.id)!;
+      expect(p.etaMs).toBe(Math.round(Math.max(totalMs - p.elapsedMs, totalMs - setupMs!)));
+      seen.push(p.etaMs!);
+    }
+    // It counted down while the prediction allowed, then held at the copy's time.
+    expect(seen[0]).toBe(Math.round(totalMs - 500));
+    expect(seen.at(-1)).toBe(Math.round(totalMs - setupMs!));
+    engine.dispose();
+  });
+});
+
 describe('one measurement per migration', () => {
   it('gives the drag, the dialog and the record the same figures while the dirty rate moves, and measures again after the hold', () => {
     let now = 1_000_000;

@@ -103,6 +103,13 @@ describe('the raw ETA of one sample', () => {
     expect(rawEtaMs({ ...sample(1000), bandwidthMiBps: 10 }, 'precopy', { ...ctx, predictedTotalMs: 6000 })).toBeCloseTo((2000 / 10) * 1000, 6);
   });
 
+  it('counts a copy\'s first reading, with no rate yet, at the prediction\'s average', () => {
+    // QEMU's first reading of a copy has no rate: the ETA read 0 ms there with 505 MiB left.
+    const first = { ...sample(0), round: 0, bandwidthMiBps: 0 };
+    expect(rawEtaMs(first, 'precopy', { ...ctx, predictedTotalMs: 6000 })).toBeCloseTo(6000, 6);
+    expect(rawEtaMs(first, 'precopy', ctx)).toBeNull();
+  });
+
   it('averages over the copy\'s predicted time, not the destination\'s start before it', () => {
     // 3000 MiB in 10 s of which 4 s are the destination's start: the copy's average is 500 MiB/s.
     const warming = { ...sample(100), bandwidthMiBps: 10 };

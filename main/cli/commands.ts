@@ -8,8 +8,8 @@ import { parsePolicyField, strategyChoice } from '../../preload/model';
 import { SIM_LIMITS, parseSimDatacenter } from '../sim/format';
 import { Store } from '../store/store';
 import { serve } from '../server/serve';
-import { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, PHASE_LABEL, wentPostcopy } from '../../common/units';
-import { table } from './format';
+import { formatBytes, formatMiB, formatMs, formatRate, formatRounds, linkName, wentPostcopy } from '../../common/units';
+import { progressLine, table } from './format';
 import { localApp, readFileOrFail, type Ctx } from './context';
 import { fetchAllRows, toCsv } from '../../common/history-export';
 import { reportPdf, writePdf } from './pdf';
@@ -228,11 +228,7 @@ export const commands: Record<string, Command> = {
           const now = Date.now();
           if (now - lastLine < 1000) return;
           lastLine = now;
-          for (const p of batch) {
-            // Before the first page nothing is measured yet: no bytes left or rates to show.
-            const figures = p.phase === 'setup' || p.phase === 'queued' ? `${formatMs(p.elapsedMs)} in` : `round ${p.round}: ${formatBytes(p.remainingBytes)} left, ${Math.round(p.dirtyMiBps)} MiB/s dirty vs ${Math.round(p.bandwidthMiBps)} MiB/s`;
-            process.stderr.write(`  ${p.vm} ${(PHASE_LABEL[p.phase] ?? p.phase).toLowerCase()}, ${figures}, ETA ${formatMs(p.etaMs)}\n`);
-          }
+          for (const p of batch) process.stderr.write(`  ${progressLine(p)}\n`);
         });
     try {
       const [queued] = await ctx.api.migrations.start({ vms: [vm], to: toFlag(ctx), strategy: strategyFlag(ctx), policy: policyFlags(ctx) });

@@ -16,7 +16,7 @@ export interface EtaContext {
    * included); once the first pass ended, its rest scaled by the backlog seen (Job.etaBytesAt).
    */
   predictedBytes?: number;
-  /** The prediction's total time, ms: with predictedBytes, its average rate. */
+  /** The prediction's total time, ms: with predictedBytes and less predictedSetupMs, its copy's average rate. */
   predictedTotalMs?: number;
   /** Of predictedTotalMs, the time before the first page moves (the destination's start), ms. */
   predictedSetupMs?: number;
@@ -27,10 +27,10 @@ export interface EtaContext {
  * down, never below its copy time, which has not begun. While pre-copy has sent less than
  * the prediction says the whole migration sends, the ETA is the difference at the rate the
  * copy runs now (while it warms up, at least the prediction's average rate over its copy
- * time: ETA_WARMUP_SHARE). The prediction knows what the
- * figures of a pass do not show yet: zero pages that cost a header, the working set dirtied
- * again, a hybrid's switch and push, the final copy. Once the copy has sent more than
- * predicted, the prediction fell short and the ETA stands on the figures alone.
+ * time: ETA_WARMUP_SHARE). The prediction knows what the figures of a pass do not show yet:
+ * zero pages that cost a header, the working set dirtied again, a hybrid's switch and push,
+ * the final copy. Once the copy has sent more than predicted, the prediction fell short and
+ * the ETA stands on the figures alone.
  *
  * On the figures alone: after the first pass, pre-copy gains on its backlog only at
  * (link - dirty rate): the remaining memory over that margin is the seed's geometric race

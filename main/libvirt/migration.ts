@@ -178,8 +178,8 @@ export class LibvirtMigration implements DriverMigration {
       this.timer = null;
       const dstDom = await this.ctx.dst.lookup(this.dom.name).catch(() => null);
       const dstInfo = dstDom ? await this.ctx.dst.domainInfo(dstDom).catch(() => null) : null;
-      // Seen running before, its end is now (to a poll); found ended, libvirt's figure is all there is.
-      if (dstInfo?.state === 1) return this.complete(this.last !== null && this.last.phase !== 'setup');
+      // Seen running before (a sample), its end is now (to a poll); found ended, libvirt's figure is all there is.
+      if (dstInfo?.state === 1) return this.complete(this.last !== null);
       const errmsg = j?.stats.errmsg;
       return this.fail(new Error(typeof errmsg === 'string' ? errmsg : 'the migration ended while Ferry was not running, and the guest is not on the destination'));
     };
